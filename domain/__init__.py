@@ -1,0 +1,1 @@
+"""Bulwark domain: pure value objects, messages, policies and the conflict resolver."""

@@ -1,0 +1,218 @@
+"""Messages between agents: frozen attrs classes, never mutated.
+
+Commands are imperative (ProposeTrade, RequestReview, RequestReplan,
+RequestCoreDesignation); events are past tense (RegimeUpdated, ScoresPublished,
+ProposalReviewed, TradeDecided, TradeFilled, NoticeIssued, InterventionApplied).
+
+Each class names its `KIND` (the `messages.kind` column of the event DB). The bus wraps
+a message in an envelope (id, step, date, round, sender, recipient, in_reply_to);
+nothing here knows the bus. `payload()` gives the JSON column: every field except
+`asset` and `proposal_id`, which have columns of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import attrs
+
+# Verdict stances
+APPROVE = "approve"
+BLOCK = "block"
+AMEND = "amend"
+GRANT = "grant"
+ABSTAIN = "abstain"
+STANCES: tuple[str, ...] = (APPROVE, BLOCK, AMEND, GRANT, ABSTAIN)
+DECISIVE_STANCES: frozenset[str] = frozenset({BLOCK, AMEND, GRANT})
+
+# Decision outcomes
+APPROVED = "approved"
+BLOCKED = "blocked"
+AMENDED = "amended"
+
+# Trade actions
+OPEN = "open"
+CLOSE = "close"
+INCREASE = "increase"
+REDUCE = "reduce"
+EXITS: frozenset[str] = frozenset({CLOSE, REDUCE})
+ENTRIES: frozenset[str] = frozenset({OPEN, INCREASE})
+
+
+def _ro(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple | list | frozenset | set):
+        items = sorted(value) if isinstance(value, frozenset | set) else value
+        return [_jsonable(v) for v in items]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@attrs.frozen
+class Message:
+    """Base of every message. Subclasses set KIND and their fields."""
+
+    KIND: ClassVar[str] = "message"
+
+    @property
+    def kind(self) -> str:
+        return self.KIND
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON-ready payload: all fields but `asset` and `proposal_id`."""
+        out = {}
+        for field in attrs.fields(type(self)):
+            if field.name in ("asset", "proposal_id"):
+                continue
+            out[field.name] = _jsonable(getattr(self, field.name))
+        return out
+
+    @property
+    def asset_ref(self) -> str | None:
+        return getattr(self, "asset", None)
+
+    @property
+    def proposal_ref(self) -> str | None:
+        return getattr(self, "proposal_id", None)
+
+
+@attrs.frozen
+class RegimeUpdated(Message):
+    """The regime provider's daily publication."""
+
+    KIND: ClassVar[str] = "regime_update"
+    regime: str
+    previous: str | None
+    changed: bool
+    severity: str
+    confidence: float
+    stability: float
+    favored_buckets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+
+@attrs.frozen
+class ScoresPublished(Message):
+    """Today's scores of the current holdings (and any other asset worth watching)."""
+
+    KIND: ClassVar[str] = "score_update"
+    scores: Mapping[str, float] = attrs.field(factory=dict, converter=_ro)
+
+
+@attrs.frozen
+class ProposeTrade(Message):
+    """A proposed change of one asset's target weight."""
+
+    KIND: ClassVar[str] = "proposal"
+    proposal_id: str
+    asset: str
+    action: str
+    from_weight: float
+    to_weight: float
+    score: float | None
+    reason: str
+    origin: str
+    components: Mapping[str, Any] = attrs.field(factory=dict, converter=_ro)
+
+
+@attrs.frozen
+class RequestReview(Message):
+    KIND: ClassVar[str] = "review_request"
+    proposal_id: str
+    asset: str
+
+
+@attrs.frozen
+class ProposalReviewed(Message):
+    """One protection's verdict on one proposal."""
+
+    KIND: ClassVar[str] = "verdict"
+    proposal_id: str
+    asset: str
+    system: str
+    stance: str
+    priority: int
+    reason: str
+    amended_weight: float | None = None
+
+
+@attrs.frozen
+class TradeDecided(Message):
+    """The orchestrator's one decision on one proposal."""
+
+    KIND: ClassVar[str] = "decision"
+    proposal_id: str
+    asset: str
+    action: str
+    outcome: str
+    from_weight: float
+    final_weight: float
+    decided_by: str
+    overridden: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    reason: str = ""
+
+
+@attrs.frozen
+class RequestReplan(Message):
+    """The orchestrator asks the portfolio manager to re-plan around locked assets."""
+
+    KIND: ClassVar[str] = "replan_request"
+    round: int
+    locked: Mapping[str, float] = attrs.field(factory=dict, converter=_ro)
+    freed_slots: int = 0
+    freed_weight: float = 0.0
+    blocked: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+
+@attrs.frozen
+class TradeFilled(Message):
+    KIND: ClassVar[str] = "fill"
+    proposal_id: str
+    asset: str
+    side: str
+    quantity: float
+    price: float
+    notional: float
+    commission: float
+    weight_after: float
+    requested_quantity: float
+    scale: float = 1.0
+
+
+@attrs.frozen
+class NoticeIssued(Message):
+    """Something a protection or the broker wants on the record (core_designated, ...)."""
+
+    KIND: ClassVar[str] = "notice"
+    event: str
+    asset: str | None = None
+    details: Mapping[str, Any] = attrs.field(factory=dict, converter=_ro)
+
+
+@attrs.frozen
+class RequestCoreDesignation(Message):
+    """Ask the core_asset protection to designate an asset (bucket override, or manual)."""
+
+    KIND: ClassVar[str] = "core_request"
+    asset: str
+    score: float | None
+    reason: str
+
+
+@attrs.frozen
+class InterventionApplied(Message):
+    """A scenario's manual action, as it was applied."""
+
+    KIND: ClassVar[str] = "intervention"
+    action: str
+    asset: str | None = None
+    details: Mapping[str, Any] = attrs.field(factory=dict, converter=_ro)

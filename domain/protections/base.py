@@ -1,0 +1,150 @@
+"""The protection interface: every built-in and user-written protection implements it.
+
+A protection is a small guard in the spirit of a risk engine check: it reviews one
+proposal at a time and answers with a verdict (approve, block, amend, grant or
+abstain) and a readable reason. It keeps its own state, which it updates from the
+messages it observes (fills, decisions, notices, regime updates), and it may
+originate messages of its own in daily housekeeping (notices, and proposals such as
+grace-period decay). Nothing here knows the bus or Mesa: the agent that wraps a
+protection feeds it messages and publishes what it returns.
+
+Writing your own:
+
+    from domain.protections.base import Protection, ReviewContext
+    from domain.messages import ProposeTrade, ProposalReviewed, BLOCK, APPROVE
+
+    class NoTradesOnFridays(Protection):
+        name = "no_fridays"
+
+        def review(self, proposal: ProposeTrade, ctx: ReviewContext) -> ProposalReviewed:
+            if ctx.date.weekday() == 4:
+                return self.verdict(proposal, BLOCK, "no trading on Fridays")
+            return self.verdict(proposal, APPROVE, "not a Friday")
+
+and name it in a scenario: `protections.custom: [{name: no_fridays, class:
+"my_rules:NoTradesOnFridays", priority: 6, options: {}}]`. The options mapping is
+available as `self.options`; the configuration as `self.config`.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from domain.messages import Message, ProposalReviewed, ProposeTrade, RegimeUpdated
+
+
+class PriceView(Protocol):
+    """Read-only prices up to the current day (no look-ahead)."""
+
+    def price(self, asset: str, day: dt.date) -> float | None:
+        """Last close of `asset` on or before `day`, or None when there is none."""
+
+    def bucket_assets(self, bucket: str) -> tuple[str, ...]:
+        """Every asset of `bucket` in the market."""
+
+
+@attrs.frozen
+class PositionView:
+    """One current holding as the protections see it (before today's trades)."""
+
+    asset: str
+    weight: float
+    entered: dt.date | None
+
+
+@attrs.frozen
+class StartingHolding:
+    """A scenario's starting position, given to `Protection.start`."""
+
+    asset: str
+    weight: float
+    entered: dt.date
+    core: bool = False
+
+
+@attrs.frozen
+class DayContext:
+    """What a protection may read in daily housekeeping."""
+
+    step: int
+    date: dt.date
+    regime: RegimeUpdated
+    scores: Mapping[str, float]
+    holdings: Mapping[str, PositionView]
+    bucket_of: Mapping[str, str]
+    prices: PriceView
+
+
+@attrs.frozen
+class ReviewContext:
+    """What a protection may read when reviewing one proposal."""
+
+    step: int
+    date: dt.date
+    round: int
+    regime: RegimeUpdated
+    position: PositionView | None
+    bucket_of: Mapping[str, str]
+
+
+class Protection(abc.ABC):
+    """Base class of every protection.
+
+    Args:
+        config: the run's configuration (attribute access by registry name).
+        priority: lower decides first when verdicts conflict (core_asset is 1).
+        options: protection-specific options from the scenario.
+    """
+
+    name: str = "protection"
+
+    def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
+        self.config = config
+        self.priority = priority
+        self.options: Mapping[str, Any] = dict(options or {})
+
+    def reconfigure(self, config: Any) -> None:
+        """Take a new configuration (a scenario intervention changed a parameter)."""
+        self.config = config
+
+    def start(self, day: dt.date, holdings: Mapping[str, StartingHolding]) -> list[Message]:
+        """Learn the starting book on the first day. Returns messages to publish."""
+        return []
+
+    def observe(self, message: Message, day: dt.date) -> None:  # noqa: B027 - optional hook
+        """Update own state from a message seen on the bus (fills, decisions, notices...)."""
+
+    def housekeep(self, ctx: DayContext) -> list[Message]:
+        """Daily upkeep (expiries, decay, checks). Returns notices and proposals to publish."""
+        return []
+
+    @abc.abstractmethod
+    def review(self, proposal: ProposeTrade, ctx: ReviewContext) -> ProposalReviewed:
+        """Give one verdict on one proposal."""
+
+    def status(self, asset: str, day: dt.date) -> Mapping[str, Any]:
+        """Flags for the holdings snapshot (e.g. {"core": True}). Empty when nothing to say."""
+        return {}
+
+    def verdict(
+        self,
+        proposal: ProposeTrade,
+        stance: str,
+        reason: str,
+        amended_weight: float | None = None,
+    ) -> ProposalReviewed:
+        """Build this protection's verdict on `proposal`."""
+        return ProposalReviewed(
+            proposal_id=proposal.proposal_id,
+            asset=proposal.asset,
+            system=self.name,
+            stance=stance,
+            priority=self.priority,
+            reason=reason,
+            amended_weight=amended_weight,
+        )

@@ -127,6 +127,12 @@ class Protection(abc.ABC):
     def review(self, proposal: ProposeTrade, ctx: ReviewContext) -> ProposalReviewed:
         """Give one verdict on one proposal."""
 
+    def after_review(
+        self, verdict: ProposalReviewed, proposal: ProposeTrade, ctx: ReviewContext
+    ) -> list[Message]:
+        """Messages to publish after a verdict (e.g. a whipsaw_blocked notice). None by default."""
+        return []
+
     def status(self, asset: str, day: dt.date) -> Mapping[str, Any]:
         """Flags for the holdings snapshot (e.g. {"core": True}). Empty when nothing to say."""
         return {}

@@ -1,0 +1,27 @@
+"""The regime provider: publishes the day's market regime."""
+
+from __future__ import annotations
+
+from agents.base import BulwarkAgent
+from domain.messages import RegimeUpdated
+
+
+class RegimeProviderAgent(BulwarkAgent):
+    """Reads the regime timeline (scripted or detected) and broadcasts today's state."""
+
+    name = "regime_provider"
+
+    def publish_regime(self) -> RegimeUpdated:
+        state = self.model.regime_today
+        update = RegimeUpdated(
+            regime=state.regime,
+            previous=state.previous,
+            changed=state.changed,
+            severity=state.severity,
+            confidence=state.confidence,
+            stability=state.stability,
+            favored_buckets=state.favored_buckets,
+        )
+        self.publish(update)
+        self.model.regime = update
+        return update

@@ -1,0 +1,78 @@
+"""The configuration registry: every parameter, presets, validation, YAML/JSON I/O.
+
+Pure domain code. Typical use:
+
+    >>> from domain.config import resolve
+    >>> resolved = resolve("crisis", {"grace_period_days": 3})
+    >>> resolved.config.grace_period_days
+    3
+
+See docs/configuration.md for the parameter reference.
+"""
+
+from domain.config._config import (
+    MODE_CLAMPS,
+    RULES,
+    WEIGHT_SUM_TOLERANCE,
+    Config,
+    Resolved,
+    Rule,
+    apply_mode_clamps,
+    coerce_param,
+    coerce_value,
+    default_config,
+    parse_assignment,
+    resolve,
+)
+from domain.config._errors import ConfigError, ConfigIssue
+from domain.config._io import (
+    StrictYamlLoader,
+    config_from_json,
+    config_from_yaml,
+    config_to_json,
+    config_to_yaml,
+    load_yaml,
+)
+from domain.config._presets import PRESETS
+from domain.config._registry import (
+    ALIASES,
+    GROUP_TITLES,
+    GROUPS,
+    PARAMS,
+    REGISTRY,
+    TIERS,
+    Param,
+    params_for,
+)
+
+__all__ = [
+    "ALIASES",
+    "GROUPS",
+    "GROUP_TITLES",
+    "MODE_CLAMPS",
+    "PARAMS",
+    "PRESETS",
+    "REGISTRY",
+    "RULES",
+    "TIERS",
+    "WEIGHT_SUM_TOLERANCE",
+    "Config",
+    "ConfigError",
+    "ConfigIssue",
+    "Param",
+    "Resolved",
+    "Rule",
+    "StrictYamlLoader",
+    "apply_mode_clamps",
+    "coerce_param",
+    "coerce_value",
+    "config_from_json",
+    "config_from_yaml",
+    "config_to_json",
+    "config_to_yaml",
+    "default_config",
+    "load_yaml",
+    "params_for",
+    "parse_assignment",
+    "resolve",
+]

@@ -1,0 +1,176 @@
+"""Whipsaw protection: no rapid open/close cycling of the same asset.
+
+A completed cycle is an open followed by a close of the same asset (from fills). It
+counts while its close is less than `whipsaw_protection_days` calendar days old. An
+open is blocked when the asset has `whipsaw_max_cycles` or more counted cycles; a
+close is blocked when the position is younger than `whipsaw_min_duration_hours`
+(age in hours = calendar days since the open x 24).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from domain.messages import (
+    ABSTAIN,
+    APPROVE,
+    BLOCK,
+    CLOSE,
+    OPEN,
+    Message,
+    NoticeIssued,
+    ProposalReviewed,
+    ProposeTrade,
+    TradeFilled,
+)
+from domain.protections.base import Protection, ReviewContext, StartingHolding
+
+EPS = 1e-12
+
+
+@attrs.frozen
+class Cycle:
+    """One completed open -> close of an asset."""
+
+    opened: dt.date
+    closed: dt.date
+
+
+class WhipsawProtection(Protection):
+    """Counts open/close cycles per asset and blocks the trades that would whipsaw."""
+
+    name = "whipsaw"
+
+    def __init__(self, config: Any, *, priority: int = 5, options: Mapping[str, Any] | None = None):
+        super().__init__(config, priority=priority, options=options)
+        self._open_since: dict[str, dt.date] = {}
+        self._cycles: dict[str, list[Cycle]] = {}
+
+    # --- state ---------------------------------------------------------------------
+
+    def start(self, day: dt.date, holdings: Mapping[str, StartingHolding]) -> list[Message]:
+        """Each starting holding counts as opened on its entry date."""
+        for asset in sorted(holdings):
+            self._open_since[asset] = holdings[asset].entered
+        return []
+
+    def observe(self, message: Message, day: dt.date) -> None:
+        """A buy of an asset not held is an open; a sell to zero weight closes a cycle."""
+        if not isinstance(message, TradeFilled):
+            return
+        asset = message.asset
+        if message.side == "buy" and asset not in self._open_since:
+            self._open_since[asset] = day
+        elif message.side == "sell" and message.weight_after <= EPS and asset in self._open_since:
+            opened = self._open_since.pop(asset)
+            self._cycles.setdefault(asset, []).append(Cycle(opened, day))
+
+    # --- queries -------------------------------------------------------------------
+
+    def opened(self, asset: str) -> dt.date | None:
+        """When the current position in `asset` was opened, or None when not held."""
+        return self._open_since.get(asset)
+
+    def recent_closes(self, asset: str, day: dt.date) -> list[dt.date]:
+        """Close dates of the cycles of `asset` inside the window on `day`, oldest first."""
+        window = int(self.config.whipsaw_protection_days)
+        return sorted(
+            c.closed for c in self._cycles.get(asset, ()) if 0 <= (day - c.closed).days < window
+        )
+
+    def recent_cycles(self, asset: str, day: dt.date) -> int:
+        """Completed cycles of `asset` whose close is within the window."""
+        return len(self.recent_closes(asset, day))
+
+    def days_until_reset(self, asset: str, day: dt.date) -> int | None:
+        """Days until enough cycles leave the window for an open to pass (0 when it passes now;
+        None when `whipsaw_max_cycles` < 1, since then no open can ever pass)."""
+        closes = self.recent_closes(asset, day)
+        limit = int(self.config.whipsaw_max_cycles)
+        if limit < 1:
+            return None
+        must_leave = len(closes) - limit + 1
+        if must_leave <= 0:
+            return 0
+        window = int(self.config.whipsaw_protection_days)
+        reset = closes[must_leave - 1] + dt.timedelta(days=window)
+        return (reset - day).days
+
+    def report(self, asset: str, day: dt.date) -> dict[str, Any]:
+        """recent_cycles, can_trade, protection_active and days_until_reset of `asset`."""
+        n = self.recent_cycles(asset, day)
+        can_trade = n < int(self.config.whipsaw_max_cycles)
+        return {
+            "recent_cycles": n,
+            "can_trade": can_trade,
+            "protection_active": not can_trade,
+            "days_until_reset": self.days_until_reset(asset, day),
+        }
+
+    # --- review --------------------------------------------------------------------
+
+    def review(self, proposal: ProposeTrade, ctx: ReviewContext) -> ProposalReviewed:
+        """Block an open at the cycle limit and a close of a too young position."""
+        if not self.config.whipsaw_protection:
+            return self.verdict(proposal, ABSTAIN, "whipsaw protection is off")
+        asset = proposal.asset
+        if proposal.action == OPEN:
+            n = self.recent_cycles(asset, ctx.date)
+            limit = int(self.config.whipsaw_max_cycles)
+            window = int(self.config.whipsaw_protection_days)
+            if n >= limit:
+                wait = self.days_until_reset(asset, ctx.date)
+                when = "never (limit below 1)" if wait is None else f"in {wait} days"
+                return self.verdict(
+                    proposal,
+                    BLOCK,
+                    f"whipsaw: {asset} completed {n} open/close cycle(s) in the last {window}"
+                    f" days (limit {limit}); opens allowed again {when}",
+                )
+            return self.verdict(
+                proposal, APPROVE, f"{n} cycle(s) in the last {window} days (limit {limit})"
+            )
+        if proposal.action == CLOSE:
+            opened = self._open_since.get(asset)
+            if opened is None and ctx.position is not None:
+                opened = ctx.position.entered
+            if opened is None:
+                return self.verdict(proposal, ABSTAIN, f"open date of {asset} unknown")
+            hours = (ctx.date - opened).days * 24
+            minimum = float(self.config.whipsaw_min_duration_hours)
+            if hours < minimum:
+                return self.verdict(
+                    proposal,
+                    BLOCK,
+                    f"whipsaw: {asset} position is {hours} hours old, minimum {minimum:g} hours",
+                )
+            return self.verdict(proposal, APPROVE, f"position {hours} hours old")
+        return self.verdict(proposal, ABSTAIN, f"action {proposal.action} not governed")
+
+    def after_review(
+        self, verdict: ProposalReviewed, proposal: ProposeTrade, ctx: ReviewContext
+    ) -> list[Message]:
+        """A whipsaw_blocked notice for each block."""
+        if verdict.stance != BLOCK:
+            return []
+        return [
+            NoticeIssued(
+                event="whipsaw_blocked",
+                asset=proposal.asset,
+                details={
+                    "proposal_id": proposal.proposal_id,
+                    "action": proposal.action,
+                    "reason": verdict.reason,
+                    **self.report(proposal.asset, ctx.date),
+                },
+            )
+        ]
+
+    def status(self, asset: str, day: dt.date) -> Mapping[str, Any]:
+        """{"whipsaw_cycles": n} when `asset` has cycles in the window."""
+        n = self.recent_cycles(asset, day)
+        return {"whipsaw_cycles": n} if n > 0 else {}

@@ -1,0 +1,450 @@
+"""Vectorised asset scoring: one day's technical, fundamental and blended scores.
+
+The portfolio manager hands over a matrix of closes (rows = trading days ascending, the
+last row is today; columns = assets; NaN before an asset exists) and gets back a
+`ScoreBoard` with every score in [0, 1] for every column at once. Every indicator is
+computed with numpy across all assets; there is no per-asset Python loop.
+
+Indicators (see docs/scoring.md for the full rule book):
+
+* ``mom_20``, ``mom_60``, ``mom_126``: log return over the horizon as a random-walk
+  z-score, ``0.5 + 0.5 * tanh(z / Z_SCALE)``.
+* ``trend_sma``: close against its 50-day SMA; ``trend_cross``: 50-day SMA against the
+  200-day SMA (both shrink with short history), mapped the same way.
+* ``rsi_14``: RSI(14) / 100, with the slope halved above RSI 70 (overbought dampening).
+* ``vol_20``: ``1 - clip(annualised 20-day volatility / 0.8, 0, 1)``.
+
+Only rows handed in are read, so no look-ahead is possible through `score_assets`;
+`score_as_of` is the helper that slices a full history at day ``t``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+import attrs
+import numpy as np
+
+from domain.scenario import SignalOverride, Signals
+
+# --- parameters of the indicators (documented in docs/scoring.md) --------------------
+
+MIN_HISTORY = 21
+"""Rows of history (first close to today, inclusive) an asset needs to be scored."""
+MOMENTUM_HORIZONS: tuple[int, ...] = (20, 60, 126)
+SIGMA_WINDOW = 60
+"""Daily returns used for the volatility that normalises momentum and trend."""
+SIGMA_FLOOR_ANNUAL = 0.08
+"""Lowest annualised volatility used for normalising (keeps zero-vol series bounded)."""
+TRADING_DAYS_PER_YEAR = 252
+Z_SCALE = 1.5
+"""A z-score of Z_SCALE maps to 0.5 + 0.5 * tanh(1) ~ 0.88."""
+SMA_SHORT = 50
+SMA_LONG = 200
+RSI_WINDOW = 14
+RSI_OVERBOUGHT = 70.0
+RSI_OVERBOUGHT_SLOPE = 0.5
+VOL_WINDOW = 20
+VOL_CEILING = 0.8
+"""Annualised volatility at (and above) which ``vol_20`` is 0."""
+TRENDING_DIRECTION_WEIGHT = 0.5
+"""Weight of the direction term in trending confidence (strength gets the rest)."""
+NEUTRAL = 0.5
+
+MOMENTUM_COMPONENTS: tuple[str, ...] = tuple(f"mom_{n}" for n in MOMENTUM_HORIZONS)
+TREND_COMPONENTS: tuple[str, ...] = ("trend_sma", "trend_cross")
+INDICATOR_COMPONENTS: tuple[str, ...] = (
+    *MOMENTUM_COMPONENTS,
+    *TREND_COMPONENTS,
+    "rsi_14",
+    "vol_20",
+)
+TECHNICAL_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        "mom_20": 0.15,
+        "mom_60": 0.20,
+        "mom_126": 0.20,
+        "trend_sma": 0.15,
+        "trend_cross": 0.10,
+        "rsi_14": 0.10,
+        "vol_20": 0.10,
+    }
+)
+OVERRIDE_SCORE = "override_score"
+OVERRIDE_TRENDING = "override_trending"
+COMPONENTS: tuple[str, ...] = (*INDICATOR_COMPONENTS, OVERRIDE_SCORE, OVERRIDE_TRENDING)
+"""Every key of `ScoreBoard.components`, in order."""
+
+_WEIGHT_TOLERANCE = 1e-6
+
+
+def window_needed() -> int:
+    """Rows of history `score_assets` reads (older rows never change the result).
+
+    Returns:
+        The longest lookback of any indicator: 200 rows for the 200-day SMA.
+    """
+    return max(
+        max(MOMENTUM_HORIZONS) + 1,
+        SMA_LONG,
+        SIGMA_WINDOW + 1,
+        VOL_WINDOW + 1,
+        RSI_WINDOW + 1,
+        MIN_HISTORY,
+    )
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@attrs.frozen(eq=False)
+class ScoreBoard:
+    """One day's scores for all assets, column-aligned with the closes handed in.
+
+    Attributes:
+        technical: Weighted mean of the indicator components, in [0, 1]; 0.5 where the
+            asset is not `valid`.
+        fundamental: The fundamental used, in [0, 1]; 0.5 where none was given.
+        score: The blended score in [0, 1]; 0 where the asset is not `valid` (unless a
+            scripted override replaced it).
+        trending: Trending confidence in [0, 1]; 0 where the asset is not `valid`
+            (unless a scripted override replaced it).
+        valid: True where the asset has at least `MIN_HISTORY` rows of history and a
+            close today.
+        fundamental_given: True where a fundamental was given (False: technical-only).
+        components: Each indicator's [0, 1] value per asset (0.5 where not `valid`),
+            plus ``override_score`` and ``override_trending`` (NaN where none).
+    """
+
+    technical: np.ndarray
+    fundamental: np.ndarray
+    score: np.ndarray
+    trending: np.ndarray
+    valid: np.ndarray
+    fundamental_given: np.ndarray
+    components: Mapping[str, np.ndarray]
+
+    @property
+    def n_assets(self) -> int:
+        """Number of asset columns."""
+        return int(self.score.shape[0])
+
+    def for_asset(self, j: int) -> dict[str, float | bool | None]:
+        """Everything behind column `j`'s score, for a proposal payload.
+
+        Args:
+            j: Column index of the asset.
+
+        Returns:
+            ``score``, ``technical``, ``fundamental``, ``trending`` and every component,
+            rounded to 6 places, plus the ``valid`` and ``fundamental_given`` flags.
+            An override component with no override active is None (JSON null).
+        """
+        out: dict[str, float | bool | None] = {
+            "score": round(float(self.score[j]), 6),
+            "technical": round(float(self.technical[j]), 6),
+            "fundamental": round(float(self.fundamental[j]), 6),
+            "trending": round(float(self.trending[j]), 6),
+            "valid": bool(self.valid[j]),
+            "fundamental_given": bool(self.fundamental_given[j]),
+        }
+        for name, values in self.components.items():
+            value = float(values[j])
+            out[name] = round(value, 6) if np.isfinite(value) else None
+        return out
+
+
+def _check_weights(technical_weight: float, fundamental_weight: float) -> None:
+    if technical_weight < 0 or fundamental_weight < 0:
+        raise ValueError(
+            f"scoring weights must be >= 0, got technical_weight={technical_weight}, "
+            f"fundamental_weight={fundamental_weight}"
+        )
+    if abs(technical_weight + fundamental_weight - 1.0) > _WEIGHT_TOLERANCE:
+        raise ValueError(
+            "technical_weight + fundamental_weight must be 1, got "
+            f"{technical_weight} + {fundamental_weight}"
+        )
+
+
+def _squash(z: np.ndarray) -> np.ndarray:
+    """Map a z-score to (0, 1): monotone, 0 -> 0.5."""
+    return 0.5 + 0.5 * np.tanh(z / Z_SCALE)
+
+
+def _masked_std(block: np.ndarray) -> np.ndarray:
+    """Sample std (ddof=1) per column over finite entries; 0 with fewer than 2."""
+    finite = np.isfinite(block)
+    count = finite.sum(axis=0)
+    values = np.where(finite, block, 0.0)
+    mean = values.sum(axis=0) / np.maximum(count, 1)
+    sq = np.where(finite, (block - mean) ** 2, 0.0).sum(axis=0)
+    var = sq / np.maximum(count - 1, 1)
+    return np.where(count >= 2, np.sqrt(var), 0.0)
+
+
+def _forward_fill(prices: np.ndarray) -> np.ndarray:
+    """Carry the last close over NaN gaps; leading NaN (before existence) stay NaN."""
+    rows = np.arange(prices.shape[0])[:, None]
+    idx = np.where(np.isfinite(prices), rows, 0)
+    np.maximum.accumulate(idx, axis=0, out=idx)
+    return np.take_along_axis(prices, idx, axis=0)
+
+
+def _neutral_components(n: int) -> dict[str, np.ndarray]:
+    comps = {name: np.full(n, NEUTRAL) for name in INDICATOR_COMPONENTS}
+    comps[OVERRIDE_SCORE] = np.full(n, np.nan)
+    comps[OVERRIDE_TRENDING] = np.full(n, np.nan)
+    return comps
+
+
+def _indicators(
+    prices: np.ndarray, history: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Indicator components and trending confidence for every column.
+
+    `prices` is forward-filled, at least `MIN_HISTORY` rows; values in columns with too
+    little history are meaningless and are replaced by the caller.
+    """
+    n_rows, n_assets = prices.shape
+    cols = np.arange(n_assets)
+    logp = np.log(prices)
+    last = logp[-1]
+    returns = np.diff(logp, axis=0)
+
+    sigma_floor = SIGMA_FLOOR_ANNUAL / np.sqrt(TRADING_DAYS_PER_YEAR)
+    sigma = np.maximum(_masked_std(returns[-SIGMA_WINDOW:]), sigma_floor)
+
+    comps: dict[str, np.ndarray] = {}
+    direction = np.zeros(n_assets)
+    for name, horizon in zip(MOMENTUM_COMPONENTS, MOMENTUM_HORIZONS, strict=True):
+        # Short history: the longest return available (history - 1 days).
+        span = np.clip(np.minimum(horizon, history - 1), 1, n_rows - 1)
+        ret = last - logp[n_rows - 1 - span, cols]
+        comps[name] = _squash(ret / (sigma * np.sqrt(span)))
+        direction += ret > 0
+    direction /= len(MOMENTUM_HORIZONS)
+
+    # Simple moving averages with a per-column window, from reversed cumulative sums.
+    rev_cumsum = np.cumsum(np.nan_to_num(prices[::-1], nan=0.0), axis=0)
+
+    def sma(window: np.ndarray) -> np.ndarray:
+        return rev_cumsum[window - 1, cols] / window
+
+    short = np.clip(np.minimum(SMA_SHORT, history), 2, n_rows)
+    # Random-walk std of log(close / SMA_S) is about sigma * sqrt(S / 3).
+    comps["trend_sma"] = _squash((last - np.log(sma(short))) / (sigma * np.sqrt(short / 3.0)))
+
+    long_ = np.clip(np.minimum(SMA_LONG, history), 2, n_rows)
+    cross_short = np.clip(np.minimum(SMA_SHORT, long_ * SMA_SHORT // SMA_LONG), 1, long_ - 1)
+    # Random-walk std of log(SMA_S / SMA_L) is about sigma * (L - S) / sqrt(3 L).
+    cross_scale = sigma * (long_ - cross_short) / np.sqrt(3.0 * long_)
+    comps["trend_cross"] = _squash(np.log(sma(cross_short) / sma(long_)) / cross_scale)
+
+    recent = returns[-RSI_WINDOW:]
+    gains = np.where(recent > 0, recent, 0.0).sum(axis=0)
+    losses = np.where(recent < 0, -recent, 0.0).sum(axis=0)
+    moves = gains + losses
+    rsi = np.where(moves > 0, 100.0 * gains / np.where(moves > 0, moves, 1.0), 50.0)
+    rsi_value = np.where(
+        rsi <= RSI_OVERBOUGHT,
+        rsi,
+        RSI_OVERBOUGHT + RSI_OVERBOUGHT_SLOPE * (rsi - RSI_OVERBOUGHT),
+    )
+    comps["rsi_14"] = rsi_value / 100.0
+
+    vol = _masked_std(returns[-VOL_WINDOW:]) * np.sqrt(TRADING_DAYS_PER_YEAR)
+    comps["vol_20"] = 1.0 - np.clip(vol / VOL_CEILING, 0.0, 1.0)
+
+    strength = np.mean(
+        [
+            np.maximum(0.0, 2.0 * comps[name] - 1.0)
+            for name in (*MOMENTUM_COMPONENTS, *TREND_COMPONENTS)
+        ],
+        axis=0,
+    )
+    trending = TRENDING_DIRECTION_WEIGHT * direction + (1 - TRENDING_DIRECTION_WEIGHT) * strength
+    return comps, trending
+
+
+def score_assets(
+    closes_window: np.ndarray,
+    *,
+    fundamentals: np.ndarray,
+    technical_weight: float,
+    fundamental_weight: float,
+) -> ScoreBoard:
+    """Score every asset on the last row's day from the closes up to and including it.
+
+    Args:
+        closes_window: 2-D closes, rows = trading days ascending (last row = today),
+            columns = assets. NaN (or a non-positive close) before an asset exists or on
+            a day without a price. Only the last `window_needed()` rows are read.
+        fundamentals: 1-D, one value per column in [0, 1] (clipped); NaN = none, and
+            that asset is scored technical-only.
+        technical_weight: Weight of the technical score (``technical_weight`` [0.6]).
+        fundamental_weight: Weight of the fundamental (``fundamental_weight`` [0.4]).
+
+    Returns:
+        The day's `ScoreBoard`, NaN-free except the override components.
+
+    Raises:
+        ValueError: On a shape mismatch, negative weights or weights not summing to 1.
+    """
+    _check_weights(technical_weight, fundamental_weight)
+    closes = np.asarray(closes_window, dtype=float)
+    if closes.ndim != 2:
+        raise ValueError(f"closes_window must be 2-D (days x assets), got {closes.ndim}-D")
+    fund = np.asarray(fundamentals, dtype=float)
+    n_assets = closes.shape[1]
+    if fund.shape != (n_assets,):
+        raise ValueError(
+            f"fundamentals must have shape ({n_assets},) to match the closes, got {fund.shape}"
+        )
+
+    raw = closes[-window_needed() :].copy()
+    with np.errstate(invalid="ignore"):
+        raw[~(np.isfinite(raw) & (raw > 0))] = np.nan
+    n_rows = raw.shape[0]
+    finite = np.isfinite(raw)
+    first = np.argmax(finite, axis=0) if n_rows else np.zeros(n_assets, dtype=int)
+    history = np.where(finite.any(axis=0), n_rows - first, 0)
+    priced_today = finite[-1] if n_rows else np.zeros(n_assets, dtype=bool)
+    valid = (history >= MIN_HISTORY) & priced_today
+
+    comps = _neutral_components(n_assets)
+    trending = np.zeros(n_assets)
+    if valid.any():
+        # Columns that cannot be scored get a constant stand-in path (no NaN, no warning).
+        filled = np.where(valid, _forward_fill(raw), 1.0)
+        computed, computed_trending = _indicators(filled, np.where(valid, history, n_rows))
+        for name in INDICATOR_COMPONENTS:
+            comps[name] = np.clip(np.where(valid, computed[name], NEUTRAL), 0.0, 1.0)
+        trending = np.clip(np.where(valid, computed_trending, 0.0), 0.0, 1.0)
+
+    technical = np.zeros(n_assets)
+    for name in INDICATOR_COMPONENTS:
+        technical += TECHNICAL_WEIGHTS[name] * comps[name]
+    technical = np.clip(technical, 0.0, 1.0)
+
+    given = np.isfinite(fund)
+    fundamental = np.where(given, np.clip(np.nan_to_num(fund, nan=NEUTRAL), 0.0, 1.0), NEUTRAL)
+    blended = np.where(
+        given, technical_weight * technical + fundamental_weight * fundamental, technical
+    )
+    score = np.where(valid, np.clip(blended, 0.0, 1.0), 0.0)
+
+    return ScoreBoard(
+        technical=_readonly(technical),
+        fundamental=_readonly(fundamental),
+        score=_readonly(score),
+        trending=_readonly(trending),
+        valid=_readonly(valid),
+        fundamental_given=_readonly(given),
+        components=MappingProxyType({k: _readonly(v) for k, v in comps.items()}),
+    )
+
+
+def score_as_of(
+    closes: np.ndarray,
+    t: int,
+    *,
+    fundamentals: np.ndarray,
+    technical_weight: float,
+    fundamental_weight: float,
+) -> ScoreBoard:
+    """Score day `t` of a full history, reading no row after `t`.
+
+    Args:
+        closes: 2-D closes of the whole run (warm-up included), rows ascending.
+        t: Row index of the day to score (0 <= t < rows).
+        fundamentals: As in `score_assets`.
+        technical_weight: As in `score_assets`.
+        fundamental_weight: As in `score_assets`.
+
+    Returns:
+        `score_assets` over rows ``max(0, t - window_needed() + 1) .. t``.
+
+    Raises:
+        IndexError: If `t` is outside the rows of `closes`.
+    """
+    closes = np.asarray(closes, dtype=float)
+    if closes.ndim != 2:
+        raise ValueError(f"closes must be 2-D (days x assets), got {closes.ndim}-D")
+    if not 0 <= t < closes.shape[0]:
+        raise IndexError(f"day index {t} outside 0..{closes.shape[0] - 1}")
+    start = max(0, t - window_needed() + 1)
+    return score_assets(
+        closes[start : t + 1],
+        fundamentals=fundamentals,
+        technical_weight=technical_weight,
+        fundamental_weight=fundamental_weight,
+    )
+
+
+def _active(override: SignalOverride, day: dt.date) -> bool:
+    return override.from_ <= day and (override.to is None or day <= override.to)
+
+
+def _override_values(
+    overrides: Sequence[SignalOverride], day: dt.date, columns: Mapping[str, int], n: int
+) -> np.ndarray:
+    values = np.full(n, np.nan)
+    for override in overrides:  # loops over scripted overrides, not assets
+        if not _active(override, day):
+            continue
+        if override.asset not in columns:
+            raise ValueError(f"signal override names {override.asset!r}, which is not scored")
+        if not 0.0 <= override.value <= 1.0:
+            raise ValueError(
+                f"signal override for {override.asset!r} must be in [0, 1], got {override.value}"
+            )
+        values[columns[override.asset]] = override.value  # later entries win
+    return values
+
+
+def apply_overrides(
+    board: ScoreBoard, day: dt.date, tickers: Sequence[str], signals: Signals
+) -> ScoreBoard:
+    """Replace score / trending confidence where a scripted override is active on `day`.
+
+    An override is active when ``from_ <= day`` and (``to`` is None or ``day <= to``).
+    When several are active for one asset, the later one in the scenario wins. The
+    override replaces the value whether or not the asset is `valid`; technical,
+    fundamental and the indicators are kept, and the override value is recorded in
+    ``components["override_score"]`` / ``components["override_trending"]``.
+
+    Args:
+        board: The day's computed board.
+        day: The simulated date.
+        tickers: Ticker of each column of `board`.
+        signals: The scenario's scripted overrides.
+
+    Returns:
+        A new board; `board` is not changed.
+
+    Raises:
+        ValueError: If `tickers` does not match the board, an active override names a
+            ticker not in `tickers`, or its value is outside [0, 1].
+    """
+    n = board.n_assets
+    if len(tickers) != n:
+        raise ValueError(f"{len(tickers)} tickers for a board of {n} assets")
+    columns = {ticker: j for j, ticker in enumerate(tickers)}
+    score_over = _override_values(signals.scores, day, columns, n)
+    trending_over = _override_values(signals.trending, day, columns, n)
+    score = np.where(np.isfinite(score_over), score_over, board.score)
+    trending = np.where(np.isfinite(trending_over), trending_over, board.trending)
+    comps = dict(board.components)
+    comps[OVERRIDE_SCORE] = score_over
+    comps[OVERRIDE_TRENDING] = trending_over
+    return attrs.evolve(
+        board,
+        score=_readonly(score),
+        trending=_readonly(trending),
+        components=MappingProxyType({k: _readonly(np.array(v)) for k, v in comps.items()}),
+    )

@@ -1,0 +1,239 @@
+"""Bulwark's one entry point: wires scenario, configuration, protections, model and recorder.
+
+    python run.py SCENARIO.yaml [--seed N] [--preset P] [--set name=value ...] [--db PATH]
+                                [--quiet] [--json]
+    python run.py validate FILE...
+    python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
+
+Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing
+written); 3 the run crashed (the run is marked failed, completed steps kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from domain.config import ConfigError, coerce_param, resolve
+from domain.protections.base import Protection
+from domain.protections.core_asset import CoreAssetProtection
+from domain.protections.grace_period import GracePeriodProtection
+from domain.protections.holding_period import HoldingPeriodProtection
+from domain.protections.whipsaw import WhipsawProtection
+from domain.resolution import PRIORITIES
+from domain.scenario import Scenario
+from sim.model import BulwarkModel
+from sim.recorder import Recorder, open_db
+from sim.report import render_summary
+from sim.custom import load_custom_protection
+from sim.scenario import ScenarioError, load_scenario, validate_files
+from sim.summary import summarise
+
+EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
+
+BUILTIN: dict[str, tuple[type[Protection], str | None]] = {
+    "core_asset": (CoreAssetProtection, "enable_core_asset_management"),
+    "grace_period": (GracePeriodProtection, None),
+    "holding_period": (HoldingPeriodProtection, None),
+    "whipsaw": (WhipsawProtection, "whipsaw_protection"),
+}
+
+
+class InvalidInput(Exception):
+    """Bad command-line input (exit code 2)."""
+
+
+def make_protections(scenario: Scenario, config: Any) -> list[Protection]:
+    """The protections of a run: each built-in one unless switched off, then custom ones.
+
+    A built-in protection is off when the scenario says `protections.<name>.enabled: false`
+    or its configuration switch (`enable_core_asset_management`, `whipsaw_protection`) is
+    false.
+    """
+    out: list[Protection] = []
+    for name, (cls, switch) in BUILTIN.items():
+        if not scenario.protections.is_enabled(name):
+            continue
+        if switch is not None and not getattr(config, switch):
+            continue
+        out.append(cls(config, priority=PRIORITIES[name]))
+    for spec in scenario.protections.custom:
+        if not spec.enabled:
+            continue
+        cls = load_custom_protection(spec, scenario)
+        protection = cls(config, priority=spec.priority, options=spec.options)
+        protection.name = spec.name
+        out.append(protection)
+    return out
+
+
+def resolve_run_config(
+    scenario: Scenario, *, preset: str | None = None, sets: Sequence[str] = ()
+) -> Any:
+    """Defaults, then the preset (the command line's, else the scenario's), then the
+    scenario's `config`, then every `--set name=value`."""
+    overrides = dict(scenario.config)
+    for item in sets:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"--set {item!r}: expected name=value")
+        try:
+            overrides[name.strip()] = coerce_param(name.strip(), value.strip(), from_cli=True)
+        except ConfigError as err:
+            raise InvalidInput(f"--set {item}: {err.issues[0].message}") from err
+    try:
+        return resolve(preset or scenario.preset, overrides).config
+    except ConfigError as err:
+        raise InvalidInput("; ".join(i.message for i in err.issues)) from err
+
+
+def build_model(
+    scenario: Scenario,
+    config: Any,
+    *,
+    seed: int | None = None,
+    recorder: Recorder | None = None,
+) -> BulwarkModel:
+    """A ready-to-run model of `scenario` (the one place protections and model meet)."""
+    return BulwarkModel(
+        scenario,
+        config,
+        make_protections(scenario, config),
+        seed=scenario.seed if seed is None else seed,
+        recorder=recorder,
+    )
+
+
+def next_run_id(db: Any, scenario: Scenario, seed: int) -> str:
+    """`<scenario>-s<seed>-<n>`: the n-th run of that scenario and seed in this database."""
+    prefix = f"{scenario.name}-s{seed}-"
+    count = next(
+        db.query("SELECT COUNT(*) AS n FROM runs WHERE run_id LIKE ?", [prefix + "%"])
+    )["n"]
+    return f"{prefix}{count + 1:03d}"
+
+
+def run_scenario(
+    scenario: Scenario,
+    config: Any,
+    *,
+    seed: int | None = None,
+    db_path: str | Path,
+) -> tuple[str, int, BulwarkModel | None]:
+    """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model)."""
+    seed = scenario.seed if seed is None else seed
+    db = open_db(db_path)
+    run_id = next_run_id(db, scenario, seed)
+    recorder = Recorder(db, run_id)
+    recorder.start_run(
+        scenario=scenario.name,
+        scenario_path=scenario.path,
+        scenario_sha256=scenario.sha256,
+        seed=seed,
+        initial_cash=scenario.cash,
+        config=config.to_dict(),
+    )
+    model = None
+    try:
+        model = build_model(scenario, config, seed=seed, recorder=recorder)
+        model.run()
+    except KeyboardInterrupt:
+        recorder.finish("interrupted", "interrupted by the user")
+        raise
+    except Exception:
+        recorder.finish("failed", traceback.format_exc(limit=20))
+        return run_id, EXIT_CRASH, model
+    recorder.finish("completed")
+    return run_id, EXIT_OK, model
+
+
+# --- command line -----------------------------------------------------------------------
+
+
+def _scenario_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run.py", description="Run a Bulwark scenario.")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--preset", help="base configuration preset (overrides the scenario's)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="set one parameter (repeatable)")
+    p.add_argument("--db", help="event database (default runs/<scenario>.db)")
+    p.add_argument("--quiet", action="store_true", help="print only failures")
+    p.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    return p
+
+
+def cmd_run(argv: Sequence[str], console: Console) -> int:
+    args = _scenario_parser().parse_args(argv)
+    try:
+        scenario = load_scenario(args.scenario)
+        config = resolve_run_config(scenario, preset=args.preset, sets=args.set)
+        make_protections(scenario, config)  # custom protections import before anything is written
+    except ScenarioError as err:
+        console.print(str(err), markup=False, highlight=False)
+        return EXIT_INVALID
+    except InvalidInput as err:
+        console.print(f"{args.scenario}: {err}", markup=False, highlight=False)
+        return EXIT_INVALID
+    db_path = args.db or str(Path("runs") / f"{scenario.name}.db")
+    run_id, code, _model = run_scenario(scenario, config, seed=args.seed, db_path=db_path)
+    summary = summarise(open_db(db_path), run_id)
+    summary["db"] = db_path
+    if code == EXIT_CRASH:
+        error = next(open_db(db_path).query("SELECT error FROM runs WHERE run_id = ?", [run_id]))
+        console.print(f"run {run_id} crashed:\n{error['error']}", markup=False)
+    if args.json:
+        sys.stdout.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    elif not args.quiet:
+        render_summary(summary, console)
+    return code
+
+
+def cmd_validate(argv: Sequence[str], console: Console) -> int:
+    p = argparse.ArgumentParser(prog="run.py validate", description="Check scenario files.")
+    p.add_argument("files", nargs="+")
+    args = p.parse_args(argv)
+    worst = EXIT_OK
+    for path, error in validate_files(args.files):
+        if error is None:
+            console.print(f"{path}: ok", markup=False, highlight=False)
+        else:
+            console.print(str(error), markup=False, highlight=False)
+            worst = EXIT_INVALID
+    return worst
+
+
+def cmd_params(argv: Sequence[str], console: Console) -> int:
+    from sim.params_view import params_command
+
+    p = argparse.ArgumentParser(prog="run.py params", description="Show the parameters.")
+    p.add_argument("--tier", choices=("basic", "intermediate", "advanced", "expert"))
+    p.add_argument("--preset")
+    p.add_argument("--group")
+    p.add_argument("--export", metavar="FILE", help="write the resolved configuration")
+    args = p.parse_args(argv)
+    return params_command(
+        tier=args.tier, preset=args.preset, group=args.group, export=args.export, console=console
+    )
+
+
+COMMANDS = {"validate": cmd_validate, "params": cmd_params}
+
+
+def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    console = console or Console()
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:], console)
+    return cmd_run(argv, console)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The message bus: the only way agents talk to each other.
+
+Publishing stamps a message with the global order (`id`), the simulated step, date and
+negotiation round, sender and recipient, and delivers it: into the recipient's inbox
+(or every subscriber's inbox but the sender's, for a broadcast `*`), and to every
+observer. Everything published is kept in order until the recorder drains it at the end
+of the step, so a step's messages are written in one batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from domain.messages import Message
+
+BROADCAST = "*"
+
+
+@attrs.frozen
+class Envelope:
+    """A message as it travelled: its place in the global order and its route."""
+
+    id: int
+    step: int
+    date: dt.date
+    round: int
+    sender: str
+    recipient: str
+    in_reply_to: int | None
+    message: Message
+
+    @property
+    def kind(self) -> str:
+        return self.message.KIND
+
+    def row(self, run_id: str, dumps: Callable[[Any], str]) -> dict[str, Any]:
+        """The `messages` table row for this envelope."""
+        return {
+            "id": self.id,
+            "run_id": run_id,
+            "step": self.step,
+            "date": self.date.isoformat(),
+            "round": self.round,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "kind": self.kind,
+            "asset": self.message.asset_ref,
+            "proposal_id": self.message.proposal_ref,
+            "in_reply_to": self.in_reply_to,
+            "payload": dumps(self.message.payload()),
+        }
+
+
+class UnknownRecipient(LookupError):
+    """A message was addressed to an agent that is not on the bus."""
+
+
+class MessageBus:
+    """In-process, synchronous, ordered message bus."""
+
+    def __init__(self) -> None:
+        self._next_id = 1
+        self._inboxes: dict[str, list[Envelope]] = {}
+        self._observers: list[Callable[[Envelope], None]] = []
+        self._log: list[Envelope] = []
+        self.step = 0
+        self.date: dt.date | None = None
+        self.round = 0
+
+    def subscribe(self, name: str) -> None:
+        """Give agent `name` an inbox (registration order is delivery order)."""
+        self._inboxes.setdefault(name, [])
+
+    def observe(self, callback: Callable[[Envelope], None]) -> None:
+        """Call `callback` with every envelope as it is published."""
+        self._observers.append(callback)
+
+    def begin_step(self, step: int, date: dt.date) -> None:
+        self.step, self.date, self.round = step, date, 0
+
+    def clear_inboxes(self) -> None:
+        """Forget undelivered messages (a new day starts with empty inboxes)."""
+        for inbox in self._inboxes.values():
+            inbox.clear()
+
+    def publish(
+        self,
+        sender: str,
+        message: Message,
+        *,
+        to: str = BROADCAST,
+        in_reply_to: int | None = None,
+    ) -> Envelope:
+        """Stamp, log and deliver `message`. Returns the envelope."""
+        if self.date is None:
+            raise RuntimeError("publish before begin_step")
+        if to != BROADCAST and to not in self._inboxes:
+            raise UnknownRecipient(f"{sender} sent {message.KIND} to unknown agent {to!r}")
+        env = Envelope(
+            id=self._next_id,
+            step=self.step,
+            date=self.date,
+            round=self.round,
+            sender=sender,
+            recipient=to,
+            in_reply_to=in_reply_to,
+            message=message,
+        )
+        self._next_id += 1
+        self._log.append(env)
+        if to == BROADCAST:
+            for name, inbox in self._inboxes.items():
+                if name != sender:
+                    inbox.append(env)
+        else:
+            self._inboxes[to].append(env)
+        for callback in self._observers:
+            callback(env)
+        return env
+
+    def take(self, name: str, kind: str | None = None) -> list[Envelope]:
+        """Remove and return `name`'s inbox messages (of `kind`, when given), in order."""
+        inbox = self._inboxes[name]
+        if kind is None:
+            taken, inbox[:] = list(inbox), []
+            return taken
+        taken = [e for e in inbox if e.kind == kind]
+        inbox[:] = [e for e in inbox if e.kind != kind]
+        return taken
+
+    def drain(self) -> list[Envelope]:
+        """Every envelope published since the last drain, in order (for the recorder)."""
+        out, self._log = self._log, []
+        return out
+
+    @property
+    def published(self) -> int:
+        """How many messages have been published so far."""
+        return self._next_id - 1

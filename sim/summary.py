@@ -1,0 +1,79 @@
+"""What a run did, read back from the event database (pure queries, no presentation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+
+def latest_run_id(db: sqlite_utils.Database) -> str | None:
+    row = next(db.query("SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1"), None)
+    return row["run_id"] if row else None
+
+
+def summarise(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
+    """Headline figures of one run: equity, return, drawdown, trades, decisions, notices."""
+    run = next(db.query("SELECT * FROM runs WHERE run_id = ?", [run_id]))
+    eq = list(
+        db.query("SELECT step, date, equity, drawdown, costs FROM equity WHERE run_id = ? "
+                 "ORDER BY step", [run_id])
+    )
+    cash = run["initial_cash"]
+    final_equity = eq[-1]["equity"] if eq else None
+    fills = next(
+        db.query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(json_extract(payload,'$.notional')),0) AS notional,"
+            " COALESCE(SUM(json_extract(payload,'$.commission')),0) AS commission"
+            " FROM messages WHERE run_id = ? AND kind = 'fill'",
+            [run_id],
+        )
+    )
+    outcomes = {
+        r["k"]: r["n"]
+        for r in db.query(
+            "SELECT json_extract(payload,'$.outcome') AS k, COUNT(*) AS n FROM messages"
+            " WHERE run_id = ? AND kind = 'decision' GROUP BY k ORDER BY k",
+            [run_id],
+        )
+    }
+    deciders = {
+        r["k"]: r["n"]
+        for r in db.query(
+            "SELECT json_extract(payload,'$.decided_by') AS k, COUNT(*) AS n FROM messages"
+            " WHERE run_id = ? AND kind = 'decision' GROUP BY k ORDER BY k",
+            [run_id],
+        )
+    }
+    notices = {
+        r["k"]: r["n"]
+        for r in db.query(
+            "SELECT json_extract(payload,'$.event') AS k, COUNT(*) AS n FROM messages"
+            " WHERE run_id = ? AND kind = 'notice' GROUP BY k ORDER BY k",
+            [run_id],
+        )
+    }
+    messages = next(
+        db.query("SELECT COUNT(*) AS n FROM messages WHERE run_id = ?", [run_id])
+    )["n"]
+    return {
+        "run_id": run_id,
+        "scenario": run["scenario"],
+        "status": run["status"],
+        "seed": run["seed"],
+        "steps": run["steps_completed"],
+        "first_date": eq[0]["date"] if eq else None,
+        "last_date": eq[-1]["date"] if eq else None,
+        "initial_cash": cash,
+        "final_equity": final_equity,
+        "total_return": (final_equity / cash - 1.0) if eq and cash else None,
+        "max_drawdown": max((r["drawdown"] for r in eq), default=0.0),
+        "trades": fills["n"],
+        "traded_notional": fills["notional"],
+        "commission": fills["commission"],
+        "costs": sum(r["costs"] for r in eq),
+        "messages": messages,
+        "decisions_by_outcome": outcomes,
+        "decisions_by_system": deciders,
+        "notices_by_event": notices,
+    }

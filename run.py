@@ -29,10 +29,10 @@ from domain.protections.holding_period import HoldingPeriodProtection
 from domain.protections.whipsaw import WhipsawProtection
 from domain.resolution import PRIORITIES
 from domain.scenario import Scenario
+from sim.custom import load_custom_protection
 from sim.model import BulwarkModel
 from sim.recorder import Recorder, open_db
 from sim.report import render_summary
-from sim.custom import load_custom_protection
 from sim.scenario import ScenarioError, load_scenario, validate_files
 from sim.summary import summarise
 
@@ -114,9 +114,9 @@ def build_model(
 def next_run_id(db: Any, scenario: Scenario, seed: int) -> str:
     """`<scenario>-s<seed>-<n>`: the n-th run of that scenario and seed in this database."""
     prefix = f"{scenario.name}-s{seed}-"
-    count = next(
-        db.query("SELECT COUNT(*) AS n FROM runs WHERE run_id LIKE ?", [prefix + "%"])
-    )["n"]
+    count = next(db.query("SELECT COUNT(*) AS n FROM runs WHERE run_id LIKE ?", [prefix + "%"]))[
+        "n"
+    ]
     return f"{prefix}{count + 1:03d}"
 
 
@@ -162,8 +162,13 @@ def _scenario_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
     p.add_argument("--preset", help="base configuration preset (overrides the scenario's)")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="set one parameter (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set one parameter (repeatable)",
+    )
     p.add_argument("--db", help="event database (default runs/<scenario>.db)")
     p.add_argument("--quiet", action="store_true", help="print only failures")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")

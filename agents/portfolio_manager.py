@@ -58,7 +58,9 @@ class PortfolioManagerAgent(BulwarkAgent):
                 details["days"] = iv.days
             core_on = self.model.has_agent("core_asset")
             to = "core_asset" if core_on and iv.action in ("extend_core", "revoke_core") else "*"
-            self.publish(InterventionApplied(action=iv.action, asset=iv.asset, details=details), to=to)
+            self.publish(
+                InterventionApplied(action=iv.action, asset=iv.asset, details=details), to=to
+            )
             if iv.action == "mark_core" and core_on:
                 score = self._score_of(iv.asset)
                 self.publish(
@@ -78,7 +80,9 @@ class PortfolioManagerAgent(BulwarkAgent):
             technical_weight=cfg.technical_weight,
             fundamental_weight=cfg.fundamental_weight,
         )
-        self.board = apply_overrides(board, model.date, model.market.tickers, model.scenario.signals)
+        self.board = apply_overrides(
+            board, model.date, model.market.tickers, model.scenario.signals
+        )
         held = sorted(a for a, q in model.broker.quantities.items() if q > 0)
         scores = {a: round(float(self.board.score[self._column[a]]), 6) for a in held}
         model.scores_today = scores

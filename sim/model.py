@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import mesa
-from mesa.agent import AgentSet
 import numpy as np
+from mesa.agent import AgentSet
 
 from agents.broker import BrokerAgent
 from agents.orchestrator import OrchestratorAgent
@@ -74,6 +74,10 @@ class BulwarkModel(mesa.Model):
         self.scores_today: dict[str, float] = {}
         self.peak_equity = float(scenario.cash)
         self.running = True
+        self._prices_key: int | None = None
+        self._prices: dict[str, float] = {}
+        self._positions_key: int | None = None
+        self._positions: dict[str, PositionView] = {}
         self._interventions: dict[dt.date, list[Intervention]] = {}
         for iv in scenario.interventions:
             self._interventions.setdefault(iv.date, []).append(iv)
@@ -198,20 +202,32 @@ class BulwarkModel(mesa.Model):
 
     @property
     def prices_today(self) -> dict[str, float]:
-        row = self.market.closes[self.t]
-        return {t: float(row[j]) for j, t in enumerate(self.market.tickers) if not np.isnan(row[j])}
+        """Today's closes of every asset that has one (computed once a day)."""
+        if self._prices_key != self.t:
+            row = self.market.closes[self.t]
+            ok = ~np.isnan(row)
+            self._prices = dict(
+                zip(np.asarray(self.market.tickers)[ok].tolist(), row[ok].tolist(), strict=True)
+            )
+            self._prices_key = self.t
+        return self._prices
 
     def current_weights(self) -> dict[str, float]:
         """Weights of the book at today's close, before today's trades."""
-        equity = self.broker.equity()
-        prices = self.prices_today
-        return {
-            a: q * prices[a] / equity for a, q in sorted(self.broker.quantities.items()) if q > 0
-        }
+        return {a: p.weight for a, p in self.positions_view().items()}
 
     def positions_view(self) -> dict[str, PositionView]:
-        weights = self.current_weights()
-        return {a: PositionView(a, w, self.broker.entered.get(a)) for a, w in weights.items()}
+        """The book before today's trades (computed once a day, the broker fills at the end)."""
+        if self._positions_key != self.steps_done:
+            equity = self.broker.equity()
+            prices = self.prices_today
+            self._positions = {
+                a: PositionView(a, q * prices[a] / equity, self.broker.entered.get(a))
+                for a, q in sorted(self.broker.quantities.items())
+                if q > 0
+            }
+            self._positions_key = self.steps_done
+        return self._positions
 
     def drawdown(self) -> float:
         equity = self.broker.equity()

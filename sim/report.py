@@ -25,7 +25,9 @@ def headline_table(summary: Mapping[str, Any]) -> Table:
     t.add_row("scenario", str(summary["scenario"]))
     t.add_row("status", str(summary["status"]))
     t.add_row("seed", str(summary["seed"]))
-    t.add_row("period", f"{summary['first_date']} -> {summary['last_date']} ({summary['steps']} steps)")
+    t.add_row(
+        "period", f"{summary['first_date']} -> {summary['last_date']} ({summary['steps']} steps)"
+    )
     t.add_row("initial cash", _money(summary["initial_cash"]))
     t.add_row("final equity", _money(summary["final_equity"]))
     t.add_row("total return", _pct(summary["total_return"]))

@@ -892,7 +892,7 @@ class _Walker:
         across = self.opt(cm, "across_buckets", unit, defaults.across_buckets)
         if BAD in (within, across):
             return BAD
-        if False:
+        if across > within:
             where = (
                 cm.get("across_buckets") if cm.has("across_buckets") else cm.get("within_bucket")
             )

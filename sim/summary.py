@@ -8,7 +8,9 @@ import sqlite_utils
 
 
 def latest_run_id(db: sqlite_utils.Database) -> str | None:
-    row = next(db.query("SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1"), None)
+    row = next(
+        db.query("SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1"), None
+    )
     return row["run_id"] if row else None
 
 
@@ -16,8 +18,10 @@ def summarise(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
     """Headline figures of one run: equity, return, drawdown, trades, decisions, notices."""
     run = next(db.query("SELECT * FROM runs WHERE run_id = ?", [run_id]))
     eq = list(
-        db.query("SELECT step, date, equity, drawdown, costs FROM equity WHERE run_id = ? "
-                 "ORDER BY step", [run_id])
+        db.query(
+            "SELECT step, date, equity, drawdown, costs FROM equity WHERE run_id = ? ORDER BY step",
+            [run_id],
+        )
     )
     cash = run["initial_cash"]
     final_equity = eq[-1]["equity"] if eq else None
@@ -53,9 +57,7 @@ def summarise(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
             [run_id],
         )
     }
-    messages = next(
-        db.query("SELECT COUNT(*) AS n FROM messages WHERE run_id = ?", [run_id])
-    )["n"]
+    messages = next(db.query("SELECT COUNT(*) AS n FROM messages WHERE run_id = ?", [run_id]))["n"]
     return {
         "run_id": run_id,
         "scenario": run["scenario"],

@@ -1,0 +1,174 @@
+import datetime as dt
+
+import pytest
+
+import run
+from domain.messages import NoticeIssued
+from sim.bus import MessageBus
+from sim.recorder import Recorder, dumps, open_db
+from sim.scenario import load_scenario
+
+SMALL = "tests/data/run/small.yaml"
+
+
+def _recorder():
+    db = open_db(":memory:")
+    rec = Recorder(db, "r1")
+    rec.start_run(
+        scenario="s",
+        scenario_path="s.yaml",
+        scenario_sha256="00",
+        seed=1,
+        initial_cash=1.0,
+        config={"a": 1},
+    )
+    return db, rec
+
+
+def _envelopes(n):
+    bus = MessageBus()
+    bus.subscribe("a")
+    bus.begin_step(0, dt.date(2024, 1, 2))
+    for k in range(n):
+        bus.publish("a", NoticeIssued(event=f"e{k}"))
+    return bus.drain()
+
+
+EQUITY = {
+    "step": 0,
+    "date": "2024-01-02",
+    "equity": 1.0,
+    "cash": 1.0,
+    "invested": 0.0,
+    "drawdown": 0.0,
+    "regime": "Goldilocks",
+    "n_positions": 0,
+    "turnover": 0.0,
+    "costs": 0.0,
+}
+
+
+def test_open_db_when_new_then_tables_and_indexes_exist():
+    db = open_db(":memory:")
+    assert {"runs", "messages", "snapshots", "equity"} <= set(db.table_names())
+    indexed = {tuple(i.columns) for i in db.table("messages").indexes}
+    assert ("run_id", "asset", "id") in indexed and ("run_id", "proposal_id") in indexed
+    assert ("run_id", "kind", "id") in indexed
+
+
+def test_write_step_when_written_then_messages_equity_and_run_counters():
+    db, rec = _recorder()
+    rec.write_step(_envelopes(3), [], EQUITY)
+    run_row = db.table("runs").get("r1")
+    assert (run_row["status"], run_row["steps_completed"], run_row["messages"]) == ("running", 1, 3)
+    assert [r["id"] for r in db.query("SELECT id FROM messages ORDER BY id")] == [1, 2, 3]
+
+
+def test_write_step_when_it_fails_midway_then_nothing_of_that_step_is_written():
+    db, rec = _recorder()
+    rec.write_step(_envelopes(2), [], EQUITY)
+    with pytest.raises(Exception):  # noqa: B017 - any failure inside the transaction
+        rec.write_step(_envelopes(2), [], {**EQUITY, "no_such_column": 1, "step": 1})
+    assert db.table("messages").count == 2  # the failed step's messages were rolled back
+    assert db.table("equity").count == 1
+    assert db.table("runs").get("r1")["steps_completed"] == 1
+
+
+def test_finish_when_status_then_recorded_and_unknown_status_refused():
+    db, rec = _recorder()
+    rec.finish("completed")
+    assert db.table("runs").get("r1")["status"] == "completed"
+    assert db.table("runs").get("r1")["finished_at"]
+    with pytest.raises(ValueError):
+        rec.finish("exploded")
+
+
+def test_dumps_when_same_mapping_in_other_order_then_same_bytes():
+    assert dumps({"b": 1, "a": [1.5, float("nan")]}) == dumps({"a": [1.5, float("nan")], "b": 1})
+    assert dumps({"a": float("nan")}) == '{"a":null}'
+
+
+def _small_model(**overrides):
+    scenario = load_scenario(SMALL)
+    config = run.resolve_run_config(scenario, sets=[f"{k}={v}" for k, v in overrides.items()])
+    db = open_db(":memory:")
+    model = run.build_model(scenario, config, recorder=Recorder(db, "m"))
+    return model, db
+
+
+def test_model_when_run_then_datacollector_frame_has_one_row_per_step():
+    model, _ = _small_model()
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert list(frame.columns) == ["date", "equity", "cash", "drawdown", "regime", "positions"]
+    assert len(frame) == 40
+    assert frame["regime"].iloc[0] == "Goldilocks" and frame["regime"].iloc[-1] == "Deflation"
+    assert (frame["drawdown"] >= 0).all() and (frame["cash"] >= 0).all()
+
+
+def test_model_when_run_then_value_identity_holds_every_step():
+    model, db = _small_model()
+    model.run()
+    for row in db.query("SELECT step, equity, cash, invested FROM equity ORDER BY step"):
+        assert row["cash"] + row["invested"] == pytest.approx(row["equity"], rel=1e-9)
+        snap = next(
+            db.query(
+                "SELECT COALESCE(SUM(value),0) AS v FROM snapshots WHERE step=?", [row["step"]]
+            )
+        )["v"]
+        assert snap == pytest.approx(row["invested"], rel=1e-9)
+
+
+def test_model_when_run_then_stage_order_of_first_step_messages():
+    model, db = _small_model()
+    model.step()
+    kinds = [r["kind"] for r in db.query("SELECT kind FROM messages ORDER BY id")]
+    assert kinds[0] == "regime_update" and kinds[1] == "score_update"
+    first = {
+        k: kinds.index(k) for k in ("proposal", "review_request", "verdict", "decision", "fill")
+    }
+    assert first["proposal"] < first["review_request"] < first["verdict"] < first["decision"]
+    assert first["decision"] < first["fill"]
+
+
+def test_model_when_every_proposal_then_exactly_one_decision_linked_by_id():
+    model, db = _small_model()
+    model.run()
+    rows = list(
+        db.query(
+            "SELECT p.proposal_id, COUNT(d.id) AS n FROM messages p LEFT JOIN messages d"
+            " ON d.proposal_id = p.proposal_id AND d.kind = 'decision'"
+            " WHERE p.kind = 'proposal' GROUP BY p.proposal_id"
+        )
+    )
+    assert rows and all(r["n"] == 1 for r in rows)
+    fills_without_decision = next(
+        db.query(
+            "SELECT COUNT(*) AS n FROM messages f WHERE f.kind='fill' AND NOT EXISTS ("
+            " SELECT 1 FROM messages d WHERE d.kind='decision' AND d.proposal_id=f.proposal_id"
+            " AND json_extract(d.payload,'$.outcome') IN ('approved','amended'))"
+        )
+    )["n"]
+    assert fills_without_decision == 0
+
+
+def test_model_when_protection_switched_off_then_no_agent_and_no_verdicts():
+    scenario = load_scenario(SMALL)
+    import attrs
+
+    from domain.scenario import Protections
+
+    off = attrs.evolve(scenario, protections=Protections(enabled={"whipsaw": False}))
+    config = run.resolve_run_config(off)
+    db = open_db(":memory:")
+    model = run.build_model(off, config, recorder=Recorder(db, "m"))
+    model.run()
+    assert not model.has_agent("whipsaw") and model.has_agent("grace_period")
+    systems = {
+        r["s"]
+        for r in db.query(
+            "SELECT DISTINCT json_extract(payload,'$.system') AS s FROM messages"
+            " WHERE kind='verdict'"
+        )
+    }
+    assert "whipsaw" not in systems and "holding_period" in systems

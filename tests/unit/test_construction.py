@@ -1,0 +1,133 @@
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from domain.config import resolve
+from domain.construction import (
+    PlanInputs,
+    cap_and_normalise,
+    diff_trades,
+    plan_targets,
+    raw_weights,
+    rebalance_due,
+    select,
+)
+
+
+def cfg(**overrides):
+    return resolve(None, overrides).config
+
+
+def test_cap_and_normalise_when_behaviour_example_then_exact_weights():
+    scores = np.array([0.95, 0.9, 0.8, 0.7, 0.66])
+    out = cap_and_normalise(scores, cap=0.2, target=0.95)
+    assert out == pytest.approx([0.2, 0.2, 0.2, 0.180147, 0.169853], abs=1e-6)
+    assert out.sum() == pytest.approx(0.95)
+
+
+def test_cap_and_normalise_when_everything_capped_then_total_below_target():
+    out = cap_and_normalise(np.ones(3), cap=0.2, target=0.95)
+    assert out == pytest.approx([0.2, 0.2, 0.2])
+
+
+def test_cap_and_normalise_when_no_cap_binds_then_proportional():
+    out = cap_and_normalise(np.array([1.0, 3.0]), cap=0.9, target=0.8)
+    assert out == pytest.approx([0.2, 0.6])
+
+
+def test_raw_weights_when_adaptive_then_target_over_n_times_one_plus_share():
+    scores = np.array([0.8, 0.6])
+    out = raw_weights(scores, cfg(position_size_scaling="adaptive"), 0.95)
+    assert out == pytest.approx([0.95 / 2 * (1 + 0.8 / 1.4), 0.95 / 2 * (1 + 0.6 / 1.4)])
+
+
+def test_raw_weights_when_fixed_then_categories_of_base_size():
+    scores = np.array([0.92, 0.85, 0.75, 0.65, 0.5])
+    out = raw_weights(scores, cfg(position_size_scaling="fixed", base_position_size=0.1), 0.95)
+    assert out == pytest.approx([0.15, 0.12, 0.10, 0.08, 0.0])
+
+
+def _inputs(scores, weights=None, **kw):
+    tickers = tuple(f"A{j}" for j in range(len(scores)))
+    n = len(scores)
+    return PlanInputs(
+        tickers=tickers,
+        score=np.array(scores, dtype=float),
+        trending=np.ones(n),
+        valid=np.ones(n, dtype=bool),
+        weights=weights or {},
+        config=kw.pop("config", cfg()),
+        **kw,
+    )
+
+
+def test_select_when_candidates_exceed_max_new_then_best_ones_only():
+    inp = _inputs([0.9, 0.8, 0.7, 0.66, 0.99], config=cfg(max_new_positions=2))
+    assert [inp.tickers[j] for j in select(inp)] == ["A4", "A0"]
+
+
+def test_select_when_holding_below_keep_threshold_then_dropped_and_above_kept():
+    inp = _inputs([0.61, 0.59], weights={"A0": 0.1, "A1": 0.1})
+    assert [inp.tickers[j] for j in select(inp)] == ["A0"]
+
+
+def test_select_when_review_due_then_new_position_threshold_applies():
+    inp = _inputs([0.62], weights={"A0": 0.1}, review_due=frozenset({"A0"}))
+    assert select(inp) == []
+
+
+def test_select_when_excluded_then_not_opened():
+    inp = _inputs([0.9, 0.8], excluded=frozenset({"A0"}))
+    assert [inp.tickers[j] for j in select(inp)] == ["A1"]
+
+
+def test_plan_targets_when_locked_then_sizing_works_around_it():
+    config = cfg(position_size_scaling="equal_weight", max_single_position_size=0.5)
+    inp = _inputs([0.9, 0.8, 0.7], locked={"A2": 0.35}, config=config)
+    targets = plan_targets(inp)
+    assert targets["A2"] == 0.35
+    assert targets["A0"] == pytest.approx(0.3) and targets["A1"] == pytest.approx(0.3)
+
+
+def test_plan_targets_when_position_below_minimum_then_dropped():
+    config = cfg(position_size_scaling="score_weighted", min_position_size=0.05)
+    inp = _inputs([0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.9], config=config)
+    targets = plan_targets(inp)
+    assert all(w >= 0.05 for w in targets.values())
+
+
+def test_diff_trades_when_changes_then_each_action_and_small_changes_skipped():
+    trades = diff_trades(
+        {"A": 0.1, "B": 0.1, "C": 0.1, "D": 0.1},
+        {"B": 0.2, "C": 0.05, "D": 0.102, "E": 0.1},
+        min_trade_weight=0.005,
+    )
+    assert [(t.asset, t.action) for t in trades] == [
+        ("A", "close"),
+        ("B", "increase"),
+        ("C", "reduce"),
+        ("E", "open"),
+    ]
+
+
+def test_diff_trades_when_baseline_matches_then_not_proposed_again():
+    trades = diff_trades(
+        {"A": 0.1}, {"A": 0.2, "B": 0.3}, min_trade_weight=0.005, baseline={"A": 0.2, "B": 0.1}
+    )
+    assert [(t.asset, t.action, t.to_weight) for t in trades] == [("B", "open", 0.3)]
+
+
+@pytest.mark.parametrize(
+    ("freq", "day", "previous", "due"),
+    [
+        ("daily", dt.date(2024, 1, 3), dt.date(2024, 1, 2), True),
+        ("weekly", dt.date(2024, 1, 3), dt.date(2024, 1, 2), False),
+        ("weekly", dt.date(2024, 1, 8), dt.date(2024, 1, 5), True),
+        ("monthly", dt.date(2024, 1, 31), dt.date(2024, 1, 30), False),
+        ("monthly", dt.date(2024, 2, 1), dt.date(2024, 1, 31), True),
+        ("monthly", dt.date(2024, 1, 31), None, True),
+    ],
+)
+def test_rebalance_due_when_frequency_then_first_day_of_period(freq, day, previous, due):
+    assert rebalance_due(freq, day, previous) is due

@@ -129,6 +129,25 @@ class PortfolioManagerAgent(BulwarkAgent):
             reply_to=requests[-1].id,
         )
 
+    def _reason(self, trade, score: float, trending: float, review_due: frozenset[str]) -> str:
+        """Why the plan wants this trade, in the terms of the rule that drove it."""
+        cfg = self.model.config
+        if trade.action == "open":
+            return (
+                f"new position: score {score:.3f} >= min_score_new_position "
+                f"{cfg.min_score_new_position}, trending {trending:.2f}"
+            )
+        if trade.action == "close":
+            if trade.asset in review_due and score < cfg.min_score_new_position:
+                return (
+                    f"maximum holding review: score {score:.3f} below min_score_new_position "
+                    f"{cfg.min_score_new_position}"
+                )
+            if score < cfg.min_score_threshold:
+                return f"score {score:.3f} below min_score_threshold {cfg.min_score_threshold}"
+            return f"not selected: outranked under the position limits (score {score:.3f})"
+        return f"re-sized to target {trade.to_weight:.4f} (score {score:.3f})"
+
     def _plan(
         self,
         *,
@@ -174,9 +193,7 @@ class PortfolioManagerAgent(BulwarkAgent):
             j = self._column[trade.asset]
             components = board.for_asset(j)
             components["bucket"] = model.market.bucket_of.get(trade.asset, "Unknown")
-            reason = trade.reason
-            if trade.action == "close":
-                reason = f"score {components['score']:.3f} below threshold or not selected"
+            reason = self._reason(trade, components["score"], components["trending"], review_due)
             self.publish(
                 ProposeTrade(
                     proposal_id=f"{model.steps_done}:{round_}:pm:{n}",

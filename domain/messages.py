@@ -12,11 +12,14 @@ nothing here knows the bus. `payload()` gives the JSON column: every field excep
 
 from __future__ import annotations
 
+import typing
+from collections import abc
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 import attrs
+import cattrs
 
 # Verdict stances
 APPROVE = "approve"
@@ -216,3 +219,55 @@ class InterventionApplied(Message):
     action: str
     asset: str | None = None
     details: Mapping[str, Any] = attrs.field(factory=dict, converter=_ro)
+
+
+# --- reading recorded messages back --------------------------------------------------
+
+MESSAGE_TYPES: Mapping[str, type[Message]] = MappingProxyType(
+    {
+        cls.KIND: cls
+        for cls in (
+            RegimeUpdated,
+            ScoresPublished,
+            ProposeTrade,
+            RequestReview,
+            ProposalReviewed,
+            TradeDecided,
+            RequestReplan,
+            TradeFilled,
+            NoticeIssued,
+            RequestCoreDesignation,
+            InterventionApplied,
+        )
+    }
+)
+
+
+def _converter() -> cattrs.Converter:
+    conv = cattrs.Converter()
+    conv.register_structure_hook_func(
+        lambda t: typing.get_origin(t) is abc.Mapping, lambda value, _: _ro(value)
+    )
+    return conv
+
+
+_CONVERTER = _converter()
+
+
+def message_from_record(
+    kind: str, asset: str | None, proposal_id: str | None, payload: Mapping[str, Any]
+) -> Message:
+    """Structure a recorded message (kind, asset, proposal_id, payload JSON) back into its
+    frozen class. Unknown payload keys are ignored; a missing field raises.
+
+    Raises:
+        KeyError: `kind` is not a message kind.
+    """
+    cls = MESSAGE_TYPES[kind]
+    data = dict(payload)
+    names = {f.name for f in attrs.fields(cls)}
+    if "asset" in names:
+        data["asset"] = asset
+    if "proposal_id" in names:
+        data["proposal_id"] = proposal_id
+    return _CONVERTER.structure({k: v for k, v in data.items() if k in names}, cls)

@@ -57,7 +57,7 @@ class OrchestratorAgent(BulwarkAgent):
                 self.model.regime, proposal.asset, self.model.date, self.ledger, config
             )
             result = resolve(proposal, verdicts.get(proposal.proposal_id, []), override)
-            if result.lifted:
+            if result.used:
                 self.ledger.record(proposal.asset, self.model.date)
                 self.publish(
                     notice(

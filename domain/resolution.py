@@ -156,10 +156,12 @@ def override_context(
 
 @attrs.frozen
 class Resolution:
-    """The decision on one proposal and the systems a regime override lifted for it."""
+    """The decision on one proposal, the systems a regime override lifted for it, and
+    whether lifting them changed the decision (only then is the override spent)."""
 
     decision: TradeDecided
     lifted: tuple[str, ...] = ()
+    used: bool = False
 
 
 def _priority(verdict: ProposalReviewed) -> int:
@@ -200,10 +202,32 @@ def resolve(
         verdicts: every protection's verdict on it (any order).
         override: the regime override for the proposal's asset today, if any.
 
+    A lift that does not change the outcome or final weight (a higher-priority system
+    decides either way, or another block stands) still shows in the decision, but is not
+    a use of the override: `Resolution.used` is then False and the cooldown is not spent.
+
     Returns:
-        The one decision and the lifted systems.
+        The one decision, the lifted systems, and whether the lift changed the decision.
     """
+    verdicts = list(verdicts)
     lifting = (override or NO_OVERRIDE).lifting
+    result = _resolve(proposal, verdicts, override, lifting)
+    if not result.lifted:
+        return result
+    without = _resolve(proposal, verdicts, None, frozenset()).decision
+    used = (result.decision.outcome, result.decision.final_weight) != (
+        without.outcome,
+        without.final_weight,
+    )
+    return attrs.evolve(result, used=used)
+
+
+def _resolve(
+    proposal: ProposeTrade,
+    verdicts: Iterable[ProposalReviewed],
+    override: OverrideContext | None,
+    lifting: frozenset[str],
+) -> Resolution:
     kept: list[ProposalReviewed] = []
     lifted: dict[str, int] = {}
     for v in sorted(verdicts, key=lambda v: (_priority(v), v.system, v.stance)):

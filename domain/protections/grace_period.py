@@ -95,9 +95,9 @@ class GracePeriodProtection(Protection):
     # --- state ---------------------------------------------------------------------
 
     def start(self, day: dt.date, holdings: Mapping[str, StartingHolding]) -> list[Message]:
-        """Remember which starting holdings are flagged core (unless a notice said otherwise)."""
-        for asset in sorted(holdings):
-            self._core.setdefault(asset, holdings[asset].core)
+        """Nothing to learn: a starting holding flagged core is core only once the core_asset
+        protection designates it (its core_designated notice), so with core management
+        switched off nothing is exempt from grace."""
         return []
 
     def observe(self, message: Message, day: dt.date) -> None:

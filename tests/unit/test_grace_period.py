@@ -109,14 +109,25 @@ def test_housekeep_when_score_recovers_in_grace_then_grace_ends():
     assert grace.status("AAA", day(1)) == {}
 
 
-def test_housekeep_when_starting_holding_is_core_then_exempt_from_grace():
+def test_housekeep_when_starting_holding_designated_core_then_exempt_from_grace():
     grace = make()
     grace.start(day(0), {"AAA": StartingHolding("AAA", 0.1, day(-30), core=True)})
+    grace.observe(NoticeIssued(event="core_designated", asset="AAA"), day(0))
 
     out = grace.housekeep(day_ctx(day(0), holdings={"AAA": 0.1}, scores={"AAA": LOW}))
 
     assert out == []
     assert not grace.in_grace("AAA")
+
+
+def test_housekeep_when_starting_core_flag_but_no_designation_then_grace_applies():
+    grace = make()
+    grace.start(day(0), {"AAA": StartingHolding("AAA", 0.1, day(-30), core=True)})
+
+    out = grace.housekeep(day_ctx(day(0), holdings={"AAA": 0.1}, scores={"AAA": LOW}))
+
+    assert [n.event for n in out] == ["grace_started"]
+    assert grace.in_grace("AAA")
 
 
 def test_housekeep_when_core_designated_during_grace_then_leaves_grace():

@@ -1,0 +1,462 @@
+"""Rich renderables of what `sim.inspect` reads: pure functions from plain data to tables.
+
+Shared by the `inspect` command and the step-through (`sim.stepper`): flag labels of a
+holding, a one-line gist of any message, and the styles of stances and outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from sim.report import summary_renderable
+
+STANCE_STYLES: Mapping[str, str] = {
+    "block": "bold red",
+    "amend": "bold yellow",
+    "grant": "bold cyan",
+    "approve": "green",
+    "abstain": "dim",
+}
+OUTCOME_STYLES: Mapping[str, str] = {
+    "blocked": "bold red",
+    "amended": "bold yellow",
+    "approved": "green",
+}
+
+
+# --- formatting ---------------------------------------------------------------------------
+
+
+def money(x: float | None) -> str:
+    """`1,234.56`, or `-` for None."""
+    return "-" if x is None else f"{x:,.2f}"
+
+
+def pct(x: float | None, signed: bool = False) -> str:
+    """A fraction as a percentage (`+1.23%` when signed), or `-` for None."""
+    if x is None:
+        return "-"
+    return f"{x:+.2%}" if signed else f"{x:.2%}"
+
+
+def weight(x: float | None) -> str:
+    """A portfolio weight with four decimals, or `-`."""
+    return "-" if x is None else f"{x:.4f}"
+
+
+def score(x: float | None) -> str:
+    """A score with three decimals, or `-`."""
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in sorted(v.items())) + "}"
+    return str(v)
+
+
+def key_values(details: Mapping[str, Any] | None) -> str:
+    """`k=v, ...` in key order, floats to four significant digits."""
+    return ", ".join(f"{k}={_value(v)}" for k, v in sorted((details or {}).items()))
+
+
+def flag_labels(flags: Mapping[str, Any] | None) -> list[str]:
+    """The labels of a holding's protection flags (the `snapshots.flags` JSON):
+    `CORE until D`, `GRACE day n`, `HOLD n days`, `WHIPSAW n cycles`."""
+    flags = flags or {}
+    out = []
+    if flags.get("core"):
+        until = flags.get("core_until")
+        out.append(f"CORE until {until}" if until else "CORE")
+    if flags.get("grace_day") is not None:
+        out.append(f"GRACE day {flags['grace_day']}")
+    if flags.get("days_held") is not None:
+        n = flags["days_held"]
+        out.append(f"HOLD {n} day" + ("" if n == 1 else "s"))
+    if flags.get("whipsaw_cycles"):
+        out.append(f"WHIPSAW {flags['whipsaw_cycles']} cycles")
+    return out
+
+
+def stance_text(stance: str, amended: float | None = None) -> Text:
+    """A verdict's stance, coloured (with the amended weight)."""
+    label = stance if amended is None or stance != "amend" else f"amend -> {weight(amended)}"
+    return Text(label, style=STANCE_STYLES.get(stance, ""))
+
+
+def outcome_text(decision: Mapping[str, Any] | None) -> Text:
+    """`BLOCKED by whipsaw -> 0.0000`, coloured; `undecided` when there is no decision."""
+    if decision is None:
+        return Text("undecided", style="dim")
+    p = decision["payload"]
+    return Text(
+        f"{p['outcome'].upper()} by {p['decided_by']} -> {weight(p['final_weight'])}",
+        style=OUTCOME_STYLES.get(p["outcome"], ""),
+    )
+
+
+def gist(m: Mapping[str, Any]) -> str:
+    """One line saying what a recorded message (as `sim.inspect.messages` returns it) says."""
+    p = m["payload"]
+    kind = m["kind"]
+    if kind == "regime_update":
+        line = f"{p['regime']} ({p.get('severity')}, confidence {p.get('confidence')})"
+        return line + (f", changed from {p.get('previous')}" if p.get("changed") else "")
+    if kind == "score_update":
+        return "scores: " + ", ".join(f"{a} {score(s)}" for a, s in sorted(p["scores"].items()))
+    if kind == "proposal":
+        return (
+            f"{p['action']} {weight(p['from_weight'])} -> {weight(p['to_weight'])}"
+            f" (score {score(p.get('score'))}, origin {p.get('origin')}): {p.get('reason')}"
+        )
+    if kind == "review_request":
+        return f"review of {m['proposal_id']}"
+    if kind == "verdict":
+        amended = (
+            f" -> {weight(p['amended_weight'])}" if p.get("amended_weight") is not None else ""
+        )
+        return f"{p['system']} (priority {p['priority']}) {p['stance']}{amended}: {p['reason']}"
+    if kind == "decision":
+        reason = p.get("reason") or f"{p['outcome']} by {p['decided_by']}"
+        return f"{reason} (final weight {weight(p['final_weight'])})"
+    if kind == "replan_request":
+        return f"re-plan round {p.get('round')}: " + key_values(
+            {k: v for k, v in p.items() if k != "round"}
+        )
+    if kind == "fill":
+        scale = f", scaled x{p['scale']:.4f}" if p.get("scale", 1.0) < 1.0 else ""
+        return (
+            f"{p['side']} {p['quantity']:,.4f} @ {p['price']:,.4f} = {money(p['notional'])}"
+            f" (commission {money(p['commission'])}), weight after {weight(p['weight_after'])}"
+            + scale
+        )
+    if kind == "notice":
+        return f"{p.get('event')}: {key_values(p.get('details'))}"
+    if kind == "intervention":
+        return f"{p.get('action')}: {key_values(p.get('details'))}"
+    if kind == "core_request":
+        return f"core request (score {score(p.get('score'))}): {p.get('reason')}"
+    return json.dumps(p, sort_keys=True)
+
+
+# --- tables of the inspect command --------------------------------------------------------
+
+
+def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
+    """Every run of a database."""
+    t = Table(title="Runs", title_justify="left")
+    for name in ("run", "scenario", "seed", "status", "steps", "messages", "started", "finished"):
+        t.add_column(name, justify="right" if name in ("seed", "steps", "messages") else "left")
+    for r in runs:
+        t.add_row(
+            r["run_id"],
+            str(r["scenario"]),
+            str(r["seed"]),
+            Text(str(r["status"]), style="green" if r["status"] == "completed" else "yellow"),
+            str(r["steps_completed"]),
+            str(r["messages"]),
+            str(r["started_at"]),
+            str(r["finished_at"] or "-"),
+        )
+    return t
+
+
+def summary_view(summary: Mapping[str, Any]) -> Group:
+    """A run's summary (the same view `run.py` prints after a run)."""
+    return summary_renderable(summary)
+
+
+def timeline_table(run_id: str, asset: str, msgs: Sequence[Mapping[str, Any]]) -> Table:
+    """Every message about one asset, in order."""
+    t = Table(
+        title=f"Timeline of {asset} in {run_id} ({len(msgs)} messages)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        expand=True,
+    )
+    for name in ("id", "step", "date", "rnd", "kind", "from", "proposal"):
+        t.add_column(
+            name, justify="right" if name in ("id", "step", "rnd") else "left", no_wrap=True
+        )
+    t.add_column("what", ratio=1)
+    for m in msgs:
+        what = Text(gist(m))
+        if m["kind"] == "decision":
+            what.stylize(OUTCOME_STYLES.get(m["payload"]["outcome"], ""))
+        elif m["kind"] == "verdict":
+            what.stylize(STANCE_STYLES.get(m["payload"]["stance"], ""))
+        t.add_row(
+            str(m["id"]),
+            str(m["step"]),
+            m["date"],
+            str(m["round"]),
+            m["kind"],
+            m["sender"],
+            m["proposal_id"] or "",
+            what,
+        )
+    return t
+
+
+def chain_renderable(chain: Mapping[str, Any]) -> Table:
+    """One proposal, every verdict with its priority, the decision and the fills."""
+    prop = chain["proposal"]
+    p = prop["payload"]
+    t = Table(
+        title=(
+            f"proposal {prop['proposal_id']} (round {prop['round']}, by {prop['sender']}):"
+            f" {p['action']} {weight(p['from_weight'])} -> {weight(p['to_weight'])},"
+            f" score {score(p.get('score'))}"
+        ),
+        caption=f"reason: {p.get('reason')}",
+        title_justify="left",
+        caption_justify="left",
+    )
+    t.add_column("priority", justify="right")
+    t.add_column("system")
+    t.add_column("stance")
+    t.add_column("reason")
+    for v in chain["verdicts"]:
+        vp = v["payload"]
+        t.add_row(
+            str(vp["priority"]),
+            vp["system"],
+            stance_text(vp["stance"], vp.get("amended_weight")),
+            vp["reason"],
+        )
+    decision = chain["decision"]
+    t.add_row(
+        "",
+        Text("decision", style="bold"),
+        outcome_text(decision),
+        decision["payload"]["reason"] if decision else "",
+        end_section=True,
+    )
+    for f in chain["fills"]:
+        t.add_row("", "fill", f["payload"]["side"], gist(f))
+    if decision is not None and not chain["fills"]:
+        t.add_row("", "fill", Text("none", style="dim"), "")
+    return t
+
+
+def _holding_line(h: Mapping[str, Any] | None) -> str:
+    if h is None:
+        return "not held"
+    flags = ", ".join(flag_labels(h["flags"]))
+    return f"weight {weight(h['weight'])}, value {money(h['value'])}, score {score(h['score'])}" + (
+        f" [{flags}]" if flags else ""
+    )
+
+
+def why_view(data: Mapping[str, Any]) -> Group:
+    """The chain behind one asset's decision on one day, root cause first."""
+    parts: list[RenderableType] = []
+    head = Text(
+        f"Why {data['asset']} on {data['date']} (step {data['step']}, run {data['run_id']})",
+        style="bold",
+    )
+    parts.append(head)
+    if data["root_cause"]:
+        parts.append(Panel(Text(data["root_cause"]), title="root cause", title_align="left"))
+    ctx = Table(show_header=False, box=None, pad_edge=False)
+    ctx.add_column(style="bold")
+    ctx.add_column()
+    regime = data["regime"]
+    if regime:
+        changed = f", changed from {regime.get('previous')}" if regime.get("changed") else ""
+        ctx.add_row(
+            "regime",
+            f"{regime['regime']} (severity {regime.get('severity')}, confidence"
+            f" {regime.get('confidence')}, stability {regime.get('stability')}{changed})",
+        )
+        if regime.get("favored_buckets"):
+            ctx.add_row("favored", ", ".join(regime["favored_buckets"]))
+    eq = data["equity"]
+    ctx.add_row("portfolio", f"equity {money(eq['equity'])}, drawdown {pct(eq['drawdown'])}")
+    ctx.add_row("score", score(data["score"]))
+    if data["components"]:
+        ctx.add_row("components", key_values(data["components"]))
+    ctx.add_row("before", _holding_line(data["before"]))
+    ctx.add_row("after", _holding_line(data["after"]))
+    parts.append(ctx)
+    for chain in data["chains"]:
+        parts.append(chain_renderable(chain))
+    if not data["chains"]:
+        near = data["nearby"]
+        parts.append(
+            Text(
+                f"no proposal about {data['asset']} on {data['date']}; nearest decisions:"
+                f" before {near.get('before') or 'none'}, after {near.get('after') or 'none'}",
+                style="yellow",
+            )
+        )
+    if data["notices"] or data["related"]:
+        t = Table(title="notices and requests that day", title_justify="left")
+        t.add_column("id", justify="right")
+        t.add_column("kind")
+        t.add_column("from")
+        t.add_column("what")
+        for m in sorted([*data["notices"], *data["related"]], key=lambda m: m["id"]):
+            t.add_row(str(m["id"]), m["kind"], m["sender"], gist(m))
+        parts.append(t)
+    return Group(*parts)
+
+
+def blocked_table(run_id: str, system: str | None, rows: Sequence[Mapping[str, Any]]) -> Table:
+    """Every blocked decision."""
+    title = f"Blocked decisions in {run_id}" + (f" decided by {system}" if system else "")
+    t = Table(title=f"{title} ({len(rows)})", title_justify="left")
+    for name in ("step", "date", "asset", "action", "from -> to", "decided by", "also", "reason"):
+        t.add_column(name, justify="right" if name == "step" else "left")
+    for r in rows:
+        t.add_row(
+            str(r["step"]),
+            r["date"],
+            r["asset"],
+            r["action"],
+            f"{weight(r['from_weight'])} -> {weight(r['to_weight'])}",
+            Text(r["decided_by"], style="bold red"),
+            ", ".join(r["also_blocked_by"]),
+            r["reason"],
+        )
+    return t
+
+
+def protections_view(data: Mapping[str, Any]) -> Group:
+    """When an asset was held, core, in grace, whipsaw-limited; its protection events."""
+    t = Table(
+        title=f"Protection periods of {data['asset']} in {data['run_id']}", title_justify="left"
+    )
+    for name in ("state", "from", "to", "steps", "detail"):
+        t.add_column(name, justify="right" if name == "steps" else "left")
+    styles = {"core": "cyan", "grace": "yellow", "whipsaw": "magenta", "whipsaw-blocked": "red"}
+    for p in data["periods"]:
+        t.add_row(
+            Text(p["state"], style=styles.get(p["state"], "")),
+            f"{p['first_date']} (step {p['first_step']})",
+            f"{p['last_date']} (step {p['last_step']})",
+            str(p["steps"]),
+            p["detail"],
+        )
+    e = Table(title="Protection events", title_justify="left")
+    for name in ("id", "step", "date", "kind", "from", "what"):
+        e.add_column(name, justify="right" if name in ("id", "step") else "left")
+    for m in data["events"]:
+        e.add_row(str(m["id"]), str(m["step"]), m["date"], m["kind"], m["sender"], gist(m))
+    return Group(t, e)
+
+
+def _side_by_side(data: Mapping[str, Any], div: Mapping[str, Any]) -> Table:
+    """The two messages at the divergence, field by field, differing fields highlighted."""
+    a, b = div["a"], div["b"]
+    t = Table(title="First diverging message", title_justify="left")
+    t.add_column("field", style="bold")
+    t.add_column(f"A: {data['run_a']}")
+    t.add_column(f"B: {data['run_b']}")
+
+    def cell(m: Mapping[str, Any] | None, get: Any) -> str:
+        return "(no message)" if m is None else _value(get(m))
+
+    names = ["id", "step", "date", "round", "sender", "recipient", "kind", "asset", "proposal_id"]
+    for name in names:
+        va, vb = cell(a, lambda m, n=name: m[n]), cell(b, lambda m, n=name: m[n])
+        t.add_row(name, va, vb, style="bold yellow" if name in div["fields"] else None)
+    keys = sorted(set(a["payload"] if a else {}) | set(b["payload"] if b else {}))
+    for key in keys:
+        va = cell(a, lambda m, k=key: m["payload"].get(k))
+        vb = cell(b, lambda m, k=key: m["payload"].get(k))
+        t.add_row(
+            f"payload.{key}", va, vb, style="bold yellow" if key in div["payload_keys"] else None
+        )
+    return t
+
+
+def compare_view(data: Mapping[str, Any]) -> Group:
+    """The first diverging message of two runs and the deltas of their metrics."""
+    parts: list[RenderableType] = []
+    div = data["divergence"]
+    if div is None:
+        parts.append(
+            Text(
+                f"{data['run_a']} and {data['run_b']}: no divergence; all {data['compared']}"
+                " messages are identical",
+                style="green",
+            )
+        )
+    else:
+        a, b = div["a"], div["b"]
+        where = a or b
+        fields = ", ".join(div["fields"]) or "one run has no message here"
+        keys = f" (payload keys: {', '.join(div['payload_keys'])})" if div["payload_keys"] else ""
+        parts.append(
+            Text(
+                f"{data['run_a']} and {data['run_b']} diverge at message #{div['index']}"
+                f" (step {where['step']}, {where['date']}): {fields}{keys};"
+                f" {div['index']} messages identical before it",
+                style="bold yellow",
+            )
+        )
+        parts.append(_side_by_side(data, div))
+    t = Table(title="Metrics (B - A)", title_justify="left")
+    for name in ("metric", "A", "B", "delta"):
+        t.add_column(name, justify="left" if name == "metric" else "right")
+    for name, m in data["metrics"].items():
+        t.add_row(
+            name, _metric(name, m["a"]), _metric(name, m["b"]), _metric(name, m["delta"], True)
+        )
+    parts.append(t)
+    if data["config"]:
+        c = Table(title="Parameters that differ", title_justify="left")
+        for name in ("parameter", "A", "B"):
+            c.add_column(name)
+        for name, v in data["config"].items():
+            c.add_row(name, _value(v["a"]), _value(v["b"]))
+        parts.append(c)
+    return Group(*parts)
+
+
+def _metric(name: str, x: Any, signed: bool = False) -> str:
+    if x is None:
+        return "-"
+    if name in ("total_return", "max_drawdown"):
+        return pct(x, signed)
+    if name == "trades":
+        return f"{x:+d}" if signed else str(x)
+    return f"{x:+,.2f}" if signed else money(x)
+
+
+def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, limit: int = 0) -> Table:
+    """The rows of a query (the first `limit` when limit > 0)."""
+    shown = rows[:limit] if limit > 0 else rows
+    caption = f"{len(rows)} row(s)" + (
+        f", first {len(shown)} shown" if len(shown) < len(rows) else ""
+    )
+    t = Table(caption=caption, caption_justify="left")
+    for name in columns:
+        t.add_column(name)
+    for row in shown:
+        t.add_row(*("NULL" if v is None else str(v) for v in row))
+    return t
+
+
+def export_view(run_id: str, written: Sequence[Mapping[str, Any]]) -> Table:
+    """The files an export wrote."""
+    t = Table(title=f"Exported {run_id}", title_justify="left")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    t.add_column("file")
+    for w in written:
+        t.add_row(w["table"], str(w["rows"]), w["path"])
+    return t

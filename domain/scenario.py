@@ -292,6 +292,7 @@ class Scenario:
     interventions: tuple[Intervention, ...] = attrs.field(default=(), converter=_tuple)
     protections: Protections = attrs.field(factory=Protections)
     expect: tuple[Expectation, ...] = attrs.field(default=(), converter=_tuple)
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     path: str | None = None
     sha256: str | None = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -61,3 +61,27 @@ def summary_renderable(summary: Mapping[str, Any]) -> Group:
 
 def render_summary(summary: Mapping[str, Any], console: Console) -> None:
     console.print(summary_renderable(summary))
+
+
+def checks_table(checks: Sequence[Any], *, failures_only: bool = False) -> Table:
+    """Invariants and expectations: what was checked, whether it held, the evidence."""
+    t = Table(title="Checks", title_justify="left")
+    t.add_column("kind")
+    t.add_column("check")
+    t.add_column("result")
+    t.add_column("evidence")
+    for c in checks:
+        if failures_only and c.passed:
+            continue
+        result = "[green]held[/]" if c.passed else "[bold red]FAILED[/]"
+        t.add_row(c.kind, c.label, result, "\n".join(c.evidence))
+    return t
+
+
+def render_checks(checks: Sequence[Any], console: Console, *, failures_only: bool) -> None:
+    failed = [c for c in checks if not c.passed]
+    if failures_only and not failed:
+        return
+    console.print(checks_table(checks, failures_only=failures_only))
+    if failed:
+        console.print(f"[bold red]{len(failed)} check(s) failed[/]")

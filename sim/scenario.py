@@ -95,6 +95,7 @@ TOP_KEYS: tuple[str, ...] = (
     "interventions",
     "protections",
     "expect",
+    "requires",
 )
 EXPECT_KINDS: tuple[str, ...] = ("never", "notice", "decision", "final", "metric", "sql")
 #: Systems that can decide a proposal (besides custom protections).
@@ -201,6 +202,20 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     if walker.problems or scenario is None:
         raise ScenarioError(walker.problems)
     return attrs.evolve(scenario, path=file, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def unmet_requirements(path: str | os.PathLike[str]) -> list[str]:
+    """The files a scenario's `requires:` names that do not exist (resolved against the
+    scenario's directory). Read before the full load, so a scenario on data that is absent
+    can be skipped with a reason instead of failing validation."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []
+    if not isinstance(raw, dict) or not isinstance(raw.get("requires"), list):
+        return []
+    base = Path(path).resolve().parent
+    return [str(item) for item in raw["requires"] if not (base / str(item)).exists()]
 
 
 def validate_files(
@@ -622,6 +637,7 @@ class _Walker:
         values["interventions"] = self.interventions(top)
         values["protections"] = self.protections(top)
         values["expect"] = self.expectations(top)
+        values["requires"] = self.requires(top)
         if self.problems:
             return None
         buckets = dict(values.pop("buckets"))
@@ -630,6 +646,17 @@ class _Walker:
             buckets.setdefault(UNKNOWN_BUCKET, [])
             buckets[UNKNOWN_BUCKET] = [*buckets[UNKNOWN_BUCKET], *extra]
         return Scenario(buckets=buckets, **values)
+
+    def requires(self, top: _Map) -> Any:
+        """Files the scenario needs (relative to its directory); a runner skips the scenario
+        with a reason when one is absent (see `unmet_requirements`)."""
+        node = top.get("requires")
+        if node is None or is_null(node):
+            return ()
+        items = self.sequence(node, "requires", "a list of file paths")
+        if items is None:
+            return BAD
+        return tuple(self.convert(item, f"requires[{i}]", as_text) for i, item in enumerate(items))
 
     def calendar(self, top: _Map) -> Any:
         node = top.get("calendar")

@@ -4,6 +4,7 @@
                                 [--quiet] [--json]
     python run.py validate FILE...
     python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
+    python run.py inspect DB SUBCOMMAND ...   runs, summary, timeline, why, blocked, ...
 
 Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing
 written); 3 the run crashed (the run is marked failed, completed steps kept).
@@ -30,6 +31,7 @@ from domain.protections.whipsaw import WhipsawProtection
 from domain.resolution import PRIORITIES
 from domain.scenario import Scenario
 from sim.custom import load_custom_protection
+from sim.inspect import inspect_command
 from sim.model import BulwarkModel
 from sim.recorder import Recorder, open_db
 from sim.report import render_summary
@@ -126,8 +128,14 @@ def run_scenario(
     *,
     seed: int | None = None,
     db_path: str | Path,
+    step: Console | None = None,
+    follow: str | None = None,
 ) -> tuple[str, int, BulwarkModel | None]:
-    """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model)."""
+    """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model).
+
+    With `step` (a console), the run is stepped through in the terminal; quitting early
+    marks the run `interrupted`, complete up to the last finished step.
+    """
     seed = scenario.seed if seed is None else seed
     db = open_db(db_path)
     run_id = next_run_id(db, scenario, seed)
@@ -143,7 +151,14 @@ def run_scenario(
     model = None
     try:
         model = build_model(scenario, config, seed=seed, recorder=recorder)
-        model.run()
+        if step is None:
+            model.run()
+        else:
+            from sim.stepper import step_through
+
+            if not step_through(model, step, follow=follow).finished:
+                recorder.finish("interrupted", "quit from the step-through")
+                return run_id, EXIT_OK, model
     except KeyboardInterrupt:
         recorder.finish("interrupted", "interrupted by the user")
         raise
@@ -172,6 +187,8 @@ def _scenario_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="event database (default runs/<scenario>.db)")
     p.add_argument("--quiet", action="store_true", help="print only failures")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    p.add_argument("--step", action="store_true", help="step through the run in the terminal")
+    p.add_argument("--follow", metavar="TICKER", help="with --step: follow one asset")
     return p
 
 
@@ -188,7 +205,14 @@ def cmd_run(argv: Sequence[str], console: Console) -> int:
         console.print(f"{args.scenario}: {err}", markup=False, highlight=False)
         return EXIT_INVALID
     db_path = args.db or str(Path("runs") / f"{scenario.name}.db")
-    run_id, code, _model = run_scenario(scenario, config, seed=args.seed, db_path=db_path)
+    run_id, code, _model = run_scenario(
+        scenario,
+        config,
+        seed=args.seed,
+        db_path=db_path,
+        step=console if args.step else None,
+        follow=args.follow,
+    )
     summary = summarise(open_db(db_path), run_id)
     summary["db"] = db_path
     if code == EXIT_CRASH:
@@ -229,7 +253,7 @@ def cmd_params(argv: Sequence[str], console: Console) -> int:
     )
 
 
-COMMANDS = {"validate": cmd_validate, "params": cmd_params}
+COMMANDS = {"validate": cmd_validate, "params": cmd_params, "inspect": inspect_command}
 
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:

@@ -243,12 +243,6 @@ def proposal_chains(msgs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 # --- one step ---------------------------------------------------------------------------
 
 
-def last_step(conn: sqlite3.Connection, run_id: str) -> int | None:
-    """The last recorded step of the run, or None before the first."""
-    row = query(conn, "SELECT MAX(step) AS s FROM equity WHERE run_id = ?", [run_id])
-    return row[0]["s"]
-
-
 def holdings(conn: sqlite3.Connection, run_id: str, step: int) -> list[dict[str, Any]]:
     """The holdings after `step` (snapshots), by asset, flags parsed."""
     return [
@@ -614,7 +608,7 @@ def protection_history(conn: sqlite3.Connection, run_id: str, asset: str) -> dic
             if isinstance(reset, int)
             else None
         )
-        p["detail"] = f"{len(values)} open(s) blocked" + (
+        p["detail"] = f"opens blocked on {len(values)} day(s)" + (
             f"; opens allowed again from {allowed}" if allowed else ""
         )
         periods.append(p)
@@ -905,7 +899,7 @@ def inspect_command(argv: Sequence[str], console: Console) -> int:
     try:
         args = build_parser().parse_args(list(argv))
     except InspectError as err:
-        console.print(str(err), markup=False, highlight=False)
+        console.print(str(err), markup=False, highlight=False, soft_wrap=True)
         return EXIT_INVALID
     except SystemExit as done:  # --help
         return int(done.code or 0)
@@ -915,7 +909,7 @@ def inspect_command(argv: Sequence[str], console: Console) -> int:
         conns.append(conn)
         _dispatch(args, conn, conns, console)
     except InspectError as err:
-        console.print(str(err), markup=False, highlight=False)
+        console.print(str(err), markup=False, highlight=False, soft_wrap=True)
         return EXIT_INVALID
     finally:
         for c in conns:

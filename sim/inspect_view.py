@@ -158,7 +158,11 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
     """Every run of a database."""
     t = Table(title="Runs", title_justify="left")
     for name in ("run", "scenario", "seed", "status", "steps", "messages", "started", "finished"):
-        t.add_column(name, justify="right" if name in ("seed", "steps", "messages") else "left")
+        t.add_column(
+            name,
+            justify="right" if name in ("seed", "steps", "messages") else "left",
+            no_wrap=name in ("run", "status"),
+        )
     for r in runs:
         t.add_row(
             r["run_id"],
@@ -167,10 +171,17 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
             Text(str(r["status"]), style="green" if r["status"] == "completed" else "yellow"),
             str(r["steps_completed"]),
             str(r["messages"]),
-            str(r["started_at"]),
-            str(r["finished_at"] or "-"),
+            _when(r["started_at"]),
+            _when(r["finished_at"]),
         )
     return t
+
+
+def _when(stamp: str | None) -> str:
+    """An ISO wall-clock timestamp as `YYYY-MM-DD HH:MM:SS` (UTC), or `-`."""
+    if not stamp:
+        return "-"
+    return stamp.replace("T", " ").removesuffix("+00:00")
 
 
 def summary_view(summary: Mapping[str, Any]) -> Group:
@@ -186,27 +197,20 @@ def timeline_table(run_id: str, asset: str, msgs: Sequence[Mapping[str, Any]]) -
         box=box.SIMPLE_HEAD,
         expand=True,
     )
-    for name in ("id", "step", "date", "rnd", "kind", "from", "proposal"):
-        t.add_column(
-            name, justify="right" if name in ("id", "step", "rnd") else "left", no_wrap=True
-        )
-    t.add_column("what", ratio=1)
+    for name in ("id", "step", "date", "rnd", "kind", "from"):
+        numeric = name in ("id", "step", "rnd")
+        t.add_column(name, justify="right" if numeric else "left", no_wrap=True)
+    t.add_column("[proposal] what", ratio=1)
     for m in msgs:
         what = Text(gist(m))
         if m["kind"] == "decision":
             what.stylize(OUTCOME_STYLES.get(m["payload"]["outcome"], ""))
         elif m["kind"] == "verdict":
             what.stylize(STANCE_STYLES.get(m["payload"]["stance"], ""))
-        t.add_row(
-            str(m["id"]),
-            str(m["step"]),
-            m["date"],
-            str(m["round"]),
-            m["kind"],
-            m["sender"],
-            m["proposal_id"] or "",
-            what,
-        )
+        if m["proposal_id"] and m["kind"] != "review_request":
+            what = Text.assemble((f"[{m['proposal_id']}] ", "dim"), what)
+        row = (str(m["id"]), str(m["step"]), m["date"], str(m["round"]), m["kind"], m["sender"])
+        t.add_row(*row, what)
     return t
 
 
@@ -315,12 +319,18 @@ def why_view(data: Mapping[str, Any]) -> Group:
 
 
 def blocked_table(run_id: str, system: str | None, rows: Sequence[Mapping[str, Any]]) -> Table:
-    """Every blocked decision."""
+    """Every blocked decision: what was proposed, who blocked it and why."""
     title = f"Blocked decisions in {run_id}" + (f" decided by {system}" if system else "")
-    t = Table(title=f"{title} ({len(rows)})", title_justify="left")
-    for name in ("step", "date", "asset", "action", "from -> to", "decided by", "also", "reason"):
-        t.add_column(name, justify="right" if name == "step" else "left")
+    t = Table(title=f"{title} ({len(rows)})", title_justify="left", expand=True)
+    also = any(r["also_blocked_by"] for r in rows)
+    for name in ("step", "date", "asset", "action", "from -> to", "decided by"):
+        t.add_column(name, justify="right" if name == "step" else "left", no_wrap=True)
+    if also:
+        t.add_column("also blocked by", no_wrap=True)
+    t.add_column("reason", ratio=1)
     for r in rows:
+        prefix = f"blocked by {r['decided_by']}: "
+        reason = r["reason"] or ""
         t.add_row(
             str(r["step"]),
             r["date"],
@@ -328,8 +338,8 @@ def blocked_table(run_id: str, system: str | None, rows: Sequence[Mapping[str, A
             r["action"],
             f"{weight(r['from_weight'])} -> {weight(r['to_weight'])}",
             Text(r["decided_by"], style="bold red"),
-            ", ".join(r["also_blocked_by"]),
-            r["reason"],
+            *([", ".join(r["also_blocked_by"])] if also else []),
+            reason[len(prefix) :] if reason.startswith(prefix) else reason,
         )
     return t
 
@@ -437,18 +447,18 @@ def _metric(name: str, x: Any, signed: bool = False) -> str:
     return f"{x:+,.2f}" if signed else money(x)
 
 
-def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, limit: int = 0) -> Table:
-    """The rows of a query (the first `limit` when limit > 0)."""
+def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, limit: int = 0) -> Group:
+    """The rows of a query (the first `limit` when limit > 0), then the row count."""
     shown = rows[:limit] if limit > 0 else rows
-    caption = f"{len(rows)} row(s)" + (
+    count = f"{len(rows)} row(s)" + (
         f", first {len(shown)} shown" if len(shown) < len(rows) else ""
     )
-    t = Table(caption=caption, caption_justify="left")
+    t = Table()
     for name in columns:
         t.add_column(name)
     for row in shown:
         t.add_row(*("NULL" if v is None else str(v) for v in row))
-    return t
+    return Group(t, Text(count, style="dim"))
 
 
 def export_view(run_id: str, written: Sequence[Mapping[str, Any]]) -> Table:

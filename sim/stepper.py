@@ -147,38 +147,31 @@ def header_panel(
     data: Mapping[str, Any], *, total: int, model_step: int, follow: str | None
 ) -> Panel:
     """Run, step, date, regime and severity, equity, drawdown, events of interest."""
-    grid = Table.grid(padding=(0, 2))
-    for _ in range(4):
-        grid.add_column(no_wrap=True)
     regime = data["regime"] or {}
     eq = data["equity"]
-    where = f"step {data['step']} of 0..{total - 1}"
+    where = Text(f"step {data['step']} of 0..{total - 1}", style="bold")
     if data["step"] < model_step:
-        where += f" (recorded; the model is at step {model_step})"
-    grid.add_row(
-        Text(where, style="bold"),
-        Text(data["date"], style="bold"),
-        f"run {data['run_id']}",
-        f"following {follow}" if follow else "",
-    )
+        where.append(f" (recorded; the model is at step {model_step})", style="yellow")
+    where.append(f" · {data['date']}", style="bold")
+    where.append(f" · run {data['run_id']}")
+    if follow:
+        where.append(f" · following {follow}", style="bold cyan")
     changed = f", changed from {regime.get('previous')}" if regime.get("changed") else ""
-    grid.add_row(
-        Text(
-            f"regime {regime.get('regime')} ({regime.get('severity')}{changed})",
-            style="bold magenta" if regime.get("changed") else "",
-        ),
-        f"equity {money(eq['equity'])}",
-        f"drawdown {pct(eq['drawdown'])}",
-        f"cash {money(eq['cash'])} · positions {eq['n_positions']}",
+    line2 = Text(
+        f"regime {regime.get('regime')} ({regime.get('severity')}{changed})",
+        style="bold magenta" if regime.get("changed") else "",
+    )
+    line2.append(
+        f" · equity {money(eq['equity'])} · drawdown {pct(eq['drawdown'])}"
+        f" · cash {money(eq['cash'])} · positions {eq['n_positions']}",
+        style="",
     )
     events = events_of_interest(data, follow)
-    grid.add_row(
-        Text("events: " + ("; ".join(events) if events else "none"), overflow="ellipsis"),
-        "",
-        "",
-        "",
-    )
-    return Panel(grid, title="Bulwark step-through", title_align="left", box=box.ROUNDED)
+    line3 = Text("events: " + ("; ".join(events) if events else "none"))
+    lines = [where, line2, line3]
+    for line in lines:
+        line.no_wrap, line.overflow = True, "ellipsis"
+    return Panel(Group(*lines), title="Bulwark step-through", title_align="left")
 
 
 def holdings_table(data: Mapping[str, Any], follow: str | None = None) -> Table:
@@ -213,38 +206,41 @@ def verdicts_text(chain: Mapping[str, Any]) -> Text:
     return out
 
 
+def proposal_text(chain: Mapping[str, Any]) -> Text:
+    """One proposal in a few wrapped lines: the trade, every verdict by priority, the
+    decision with its reason, and the fills."""
+    prop = chain["proposal"]
+    p = prop["payload"]
+    out = Text(
+        f"{p['action']} {weight(p['from_weight'])} -> {weight(p['to_weight'])}"
+        f" (score {score(p.get('score'))}, round {prop['round']}, by {prop['sender']})",
+        style="bold",
+    )
+    out.append("\n")
+    out.append_text(verdicts_text(chain))
+    out.append("\n")
+    out.append_text(outcome_text(chain["decision"]))
+    if chain["decision"] is not None:
+        out.append(f": {chain['decision']['payload']['reason']}")
+    for f in chain["fills"]:
+        fp = f["payload"]
+        out.append(f"\nfill: {fp['side']} {money(fp['notional'])}", style="dim")
+    return out
+
+
 def proposals_table(data: Mapping[str, Any], follow: str | None = None) -> Table:
-    """The step's proposals: every protection's verdict, the decision with its reason, the
-    fill."""
+    """The step's proposals, each with every protection's verdict, the decision with its
+    reason, and the fills."""
     chains = data["chains"]
     t = Table(title=f"Proposals ({len(chains)})", title_justify="left", box=box.SIMPLE, expand=True)
-    t.add_column("rnd", justify="right", no_wrap=True)
     t.add_column("asset", no_wrap=True)
-    t.add_column("action", no_wrap=True)
-    t.add_column("from -> to")
-    t.add_column("score", justify="right")
-    t.add_column("verdicts (by priority)", ratio=2)
-    t.add_column("decision and reason", ratio=3)
-    t.add_column("fill")
+    t.add_column("trade · verdicts (by priority) · decision", ratio=1)
     for chain in chains:
-        p = chain["proposal"]["payload"]
-        decision = chain["decision"]
-        outcome = outcome_text(decision)
-        if decision is not None:
-            outcome.append(f"\n{decision['payload']['reason']}", style="")
-        fills = [
-            f"{f['payload']['side']} {money(f['payload']['notional'])}" for f in chain["fills"]
-        ]
         t.add_row(
-            str(chain["proposal"]["round"]),
             chain["proposal"]["asset"],
-            p["action"],
-            f"{weight(p['from_weight'])} -> {weight(p['to_weight'])}",
-            score(p.get("score")),
-            verdicts_text(chain),
-            outcome,
-            "\n".join(fills) or "-",
+            proposal_text(chain),
             style=FOLLOW_STYLE if chain["proposal"]["asset"] == follow else None,
+            end_section=True,
         )
     return t
 
@@ -271,7 +267,8 @@ def notices_table(data: Mapping[str, Any], follow: str | None = None) -> Table:
 
 
 def follow_panel(data: Mapping[str, Any], asset: str) -> Panel:
-    """The followed asset: its holding and every message about it this step."""
+    """The followed asset: its holding and its messages this step (proposals, block, amend
+    and grant verdicts, decisions, fills, notices, requests)."""
     held = next((h for h in data["holdings"] if h["asset"] == asset), None)
     lines = Table.grid(padding=(0, 1))
     lines.add_column(no_wrap=True)
@@ -288,8 +285,10 @@ def follow_panel(data: Mapping[str, Any], asset: str) -> Panel:
             + (f" [{flags}]" if flags else ""),
         )
     for m in data["messages"]:
-        if m["asset"] != asset:
+        if m["asset"] != asset or m["kind"] == "review_request":
             continue
+        if m["kind"] == "verdict" and m["payload"]["stance"] in ("approve", "abstain"):
+            continue  # the proposals table lists every verdict
         what = Text(gist(m))
         if m["kind"] == "decision":
             what.stylize(OUTCOME_STYLES.get(m["payload"]["outcome"], ""))
@@ -305,16 +304,6 @@ def step_body(data: Mapping[str, Any], follow: str | None = None) -> Group:
     parts += [holdings_table(data, follow), proposals_table(data, follow)]
     parts.append(notices_table(data, follow))
     return Group(*parts)
-
-
-def step_view(
-    data: Mapping[str, Any], *, total: int, model_step: int, follow: str | None = None
-) -> Group:
-    """The whole step (header and body), as the plain-text mode prints it."""
-    return Group(
-        header_panel(data, total=total, model_step=model_step, follow=follow),
-        step_body(data, follow),
-    )
 
 
 def step_lines(data: Mapping[str, Any], *, total: int, follow: str | None = None) -> list[str]:
@@ -524,10 +513,6 @@ class Stepper:
             self.status = str(command.arg)
         return True
 
-    def view(self) -> Group:
-        """The shown step as printed in plain mode."""
-        return step_view(self.data(), total=self.total, model_step=self.last, follow=self.follow)
-
     def lines(self) -> list[str]:
         """The shown step as plain text lines."""
         return step_lines(self.data(), total=self.total, follow=self.follow)
@@ -573,7 +558,7 @@ def key_reader(stream: IO[str] | None = None) -> Iterator[Callable[[], str]]:
 
     saved = termios.tcgetattr(fd)
     try:
-        tty.setcbreak(fd)
+        tty.setcbreak(fd, termios.TCSANOW)  # keep keys typed ahead
         yield read
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)

@@ -21,22 +21,18 @@ if str(REPO) not in sys.path:
 from rich.console import Console  # noqa: E402
 
 import run  # noqa: E402
+from sim.model import BulwarkModel  # noqa: E402
 from sim.recorder import Recorder, open_db  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.stepper import step_through  # noqa: E402
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser()
-    p.add_argument("scenario")
-    p.add_argument("--db", required=True)
-    p.add_argument("--follow")
-    args = p.parse_args(argv)
-    scenario = load_scenario(args.scenario)
+def start_model(scenario_path: str, db_path: str) -> tuple[BulwarkModel, Recorder]:
+    """A model of the scenario recording into `db_path`, built as `run.run_scenario` does."""
+    scenario = load_scenario(scenario_path)
     config = run.resolve_run_config(scenario)
-    db = open_db(args.db)
-    run_id = run.next_run_id(db, scenario, scenario.seed)
-    recorder = Recorder(db, run_id)
+    db = open_db(db_path)
+    recorder = Recorder(db, run.next_run_id(db, scenario, scenario.seed))
     recorder.start_run(
         scenario=scenario.name,
         scenario_path=scenario.path,
@@ -45,7 +41,16 @@ def main(argv: list[str] | None = None) -> int:
         initial_cash=scenario.cash,
         config=config.to_dict(),
     )
-    model = run.build_model(scenario, config, recorder=recorder)
+    return run.build_model(scenario, config, recorder=recorder), recorder
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("scenario")
+    p.add_argument("--db", required=True)
+    p.add_argument("--follow")
+    args = p.parse_args(argv)
+    model, recorder = start_model(args.scenario, args.db)
     result = step_through(model, Console(), interactive=None, follow=args.follow)
     if result.finished:
         recorder.finish("completed")

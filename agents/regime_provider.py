@@ -12,16 +12,7 @@ class RegimeProviderAgent(BulwarkAgent):
     name = "regime_provider"
 
     def publish_regime(self) -> RegimeUpdated:
-        state = self.model.regime_today
-        update = RegimeUpdated(
-            regime=state.regime,
-            previous=state.previous,
-            changed=state.changed,
-            severity=state.severity,
-            confidence=state.confidence,
-            stability=state.stability,
-            favored_buckets=state.favored_buckets,
-        )
+        update = self.model.regime_today.message()
         self.publish(update)
         self.model.regime = update
         return update

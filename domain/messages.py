@@ -190,6 +190,11 @@ class TradeFilled(Message):
     requested_quantity: float
     scale: float = 1.0
 
+    @property
+    def closes_position(self) -> bool:
+        """A sell that left nothing of the asset (weights below 1e-12 count as nothing)."""
+        return self.side == "sell" and self.weight_after <= 1e-12
+
 
 @attrs.frozen
 class NoticeIssued(Message):

@@ -111,11 +111,7 @@ class GracePeriodProtection(Protection):
                 self._core[message.asset] = message.asset in tuple(
                     message.details.get("core_assets", ())
                 )
-        elif (
-            isinstance(message, TradeFilled)
-            and message.side == "sell"
-            and message.weight_after <= EPS
-        ):
+        elif isinstance(message, TradeFilled) and message.closes_position:
             self._records.pop(message.asset, None)
 
     def housekeep(self, ctx: DayContext) -> list[Message]:

@@ -63,7 +63,7 @@ class HoldingPeriodProtection(Protection):
             return
         if message.side == "buy" and message.asset not in self._entries:
             self._entries[message.asset] = day
-        elif message.side == "sell" and message.weight_after <= EPS:
+        elif message.closes_position:
             self._entries.pop(message.asset, None)
             self._last_review.pop(message.asset, None)
 

@@ -65,7 +65,7 @@ class WhipsawProtection(Protection):
         asset = message.asset
         if message.side == "buy" and asset not in self._open_since:
             self._open_since[asset] = day
-        elif message.side == "sell" and message.weight_after <= EPS and asset in self._open_since:
+        elif message.closes_position and asset in self._open_since:
             opened = self._open_since.pop(asset)
             self._cycles.setdefault(asset, []).append(Cycle(opened, day))
 

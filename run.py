@@ -2,8 +2,10 @@
 
     python run.py SCENARIO.yaml [--seed N] [--preset P] [--set name=value ...] [--db PATH]
                                 [--quiet] [--json]
+    python run.py DIR [--jobs N]          every scenario below DIR, one row each
     python run.py validate FILE...
     python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
+    python run.py metrics                 the metrics an expectation can name
     python run.py inspect DB SUBCOMMAND ...   runs, summary, timeline, why, blocked, ...
 
 Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing
@@ -15,12 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import traceback
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import attrs
 from rich.console import Console
+from rich.table import Table
 
 from domain.config import ConfigError, coerce_param, resolve
 from domain.protections.base import Protection
@@ -30,12 +36,14 @@ from domain.protections.holding_period import HoldingPeriodProtection
 from domain.protections.whipsaw import WhipsawProtection
 from domain.resolution import PRIORITIES
 from domain.scenario import Scenario
+from sim.checks import CheckResult, check_run
 from sim.custom import load_custom_protection
 from sim.inspect import inspect_command
+from sim.metrics import METRIC_HELP, METRICS
 from sim.model import BulwarkModel
 from sim.recorder import Recorder, open_db
-from sim.report import render_summary
-from sim.scenario import ScenarioError, load_scenario, validate_files
+from sim.report import render_checks, render_summary
+from sim.scenario import ScenarioError, load_scenario, unmet_requirements, validate_files
 from sim.summary import summarise
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
@@ -192,12 +200,39 @@ def _scenario_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_metric_names(scenario: Scenario) -> None:
+    """Every `metric` expectation names a registered metric (else InvalidInput)."""
+    for exp in scenario.expect:
+        name = getattr(exp, "name", None)
+        if type(exp).__name__ == "ExpectMetric" and name not in METRICS:
+            raise InvalidInput(
+                f"line {exp.line}: expect metric {name!r} is not a metric"
+                f" (see `python run.py metrics`: {', '.join(sorted(METRICS))})"
+            )
+
+
+def prepare(
+    path: str, *, preset: str | None = None, sets: Sequence[str] = ()
+) -> tuple[Scenario, Any]:
+    """Load and check everything before anything is written. Raises ScenarioError or
+    InvalidInput."""
+    scenario = load_scenario(path)
+    config = resolve_run_config(scenario, preset=preset, sets=sets)
+    check_metric_names(scenario)
+    make_protections(scenario, config)  # custom protections import before anything is written
+    return scenario, config
+
+
 def cmd_run(argv: Sequence[str], console: Console) -> int:
+    if argv and Path(argv[0]).is_dir():
+        return cmd_run_dir(argv, console)
     args = _scenario_parser().parse_args(argv)
+    unmet = unmet_requirements(args.scenario)
+    if unmet:
+        console.print(f"{args.scenario}: skipped: needs {', '.join(unmet)} (absent)", markup=False)
+        return EXIT_OK
     try:
-        scenario = load_scenario(args.scenario)
-        config = resolve_run_config(scenario, preset=args.preset, sets=args.set)
-        make_protections(scenario, config)  # custom protections import before anything is written
+        scenario, config = prepare(args.scenario, preset=args.preset, sets=args.set)
     except ScenarioError as err:
         console.print(str(err), markup=False, highlight=False)
         return EXIT_INVALID
@@ -215,14 +250,117 @@ def cmd_run(argv: Sequence[str], console: Console) -> int:
     )
     summary = summarise(open_db(db_path), run_id)
     summary["db"] = db_path
+    checks: list[CheckResult] = []
+    if summary["status"] == "interrupted":
+        console.print(f"run {run_id} interrupted after {summary['steps']} steps", markup=False)
+        return code
     if code == EXIT_CRASH:
         error = next(open_db(db_path).query("SELECT error FROM runs WHERE run_id = ?", [run_id]))
         console.print(f"run {run_id} crashed:\n{error['error']}", markup=False)
+    else:
+        checks = check_run(db_path, run_id, scenario.expect)
+        if any(not c.passed for c in checks):
+            code = EXIT_FAILED_CHECKS
+    summary["checks"] = [attrs.asdict(c) for c in checks]
+    summary["exit_code"] = code
     if args.json:
         sys.stdout.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    elif not args.quiet:
-        render_summary(summary, console)
+    else:
+        if not args.quiet:
+            render_summary(summary, console)
+        render_checks(checks, console, failures_only=args.quiet)
     return code
+
+
+@attrs.frozen
+class DirRow:
+    """One scenario's line in a directory run."""
+
+    path: str
+    scenario: str
+    steps: int
+    result: str  # passed | failed | invalid | crashed | skipped
+    failed: tuple[str, ...]
+    seconds: float
+
+
+def run_one(path: str) -> DirRow:
+    """Run one scenario file into `runs/<name>.db` and check it (a process-pool job)."""
+    started = time.perf_counter()
+    unmet = unmet_requirements(path)
+    if unmet:
+        return DirRow(path, Path(path).stem, 0, "skipped", (f"needs {', '.join(unmet)}",), 0.0)
+    try:
+        scenario, config = prepare(path)
+    except (ScenarioError, InvalidInput) as err:
+        return DirRow(path, Path(path).stem, 0, "invalid", (str(err),), 0.0)
+    db_path = str(Path("runs") / f"{scenario.name}.db")
+    run_id, code, _ = run_scenario(scenario, config, db_path=db_path)
+    steps = summarise(open_db(db_path), run_id)["steps"]
+    if code == EXIT_CRASH:
+        failed: tuple[str, ...] = ("run crashed (see runs.error)",)
+        result = "crashed"
+    else:
+        failed = tuple(
+            f"{c.label}: {'; '.join(c.evidence[:3])}"
+            for c in check_run(db_path, run_id, scenario.expect)
+            if not c.passed
+        )
+        result = "failed" if failed else "passed"
+    return DirRow(
+        path, scenario.name, steps, result, failed, round(time.perf_counter() - started, 2)
+    )
+
+
+def dir_table(rows: Sequence[DirRow]) -> Table:
+    """One row per scenario: scenario, steps, result, failed checks, seconds."""
+    style = {"passed": "green", "failed": "red", "crashed": "red", "invalid": "red"}
+    t = Table(title="Scenarios", title_justify="left")
+    for col in ("scenario", "steps", "result", "failed checks", "seconds"):
+        t.add_column(col, justify="right" if col in ("steps", "seconds") else "left")
+    for r in rows:
+        t.add_row(
+            r.scenario,
+            str(r.steps),
+            f"[{style.get(r.result, 'yellow')}]{r.result}[/]",
+            "\n".join(r.failed),
+            f"{r.seconds:.2f}",
+        )
+    return t
+
+
+def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
+    p = argparse.ArgumentParser(prog="run.py DIR", description="Run every scenario below DIR.")
+    p.add_argument("directory")
+    p.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
+    args = p.parse_args(argv)
+    paths = sorted(str(f) for f in Path(args.directory).rglob("*.yaml"))
+    if not paths:
+        console.print(f"{args.directory}: no scenario files (*.yaml) below it", markup=False)
+        return EXIT_INVALID
+    if args.jobs > 1:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            rows = list(pool.map(run_one, paths))
+    else:
+        rows = [run_one(path) for path in paths]
+    console.print(dir_table(rows))
+    bad = [r for r in rows if r.result in ("failed", "crashed", "invalid")]
+    console.print(
+        f"{len(rows)} scenarios: {sum(r.result == 'passed' for r in rows)} passed,"
+        f" {len(bad)} failed, {sum(r.result == 'skipped' for r in rows)} skipped",
+        markup=False,
+    )
+    return EXIT_FAILED_CHECKS if bad else EXIT_OK
+
+
+def cmd_metrics(argv: Sequence[str], console: Console) -> int:
+    t = Table(title="Metrics (for `expect: - metric: {name: ..., min/max: ...}`)")
+    t.add_column("name")
+    t.add_column("meaning")
+    for name in sorted(METRICS):
+        t.add_row(name, METRIC_HELP.get(name, ""))
+    console.print(t)
+    return EXIT_OK
 
 
 def cmd_validate(argv: Sequence[str], console: Console) -> int:
@@ -253,7 +391,12 @@ def cmd_params(argv: Sequence[str], console: Console) -> int:
     )
 
 
-COMMANDS = {"validate": cmd_validate, "params": cmd_params, "inspect": inspect_command}
+COMMANDS = {
+    "validate": cmd_validate,
+    "params": cmd_params,
+    "metrics": cmd_metrics,
+    "inspect": inspect_command,
+}
 
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:

@@ -1,4 +1,11 @@
-"""The portfolio manager: scores assets, plans the book, proposes trades, re-plans."""
+"""The portfolio manager: scores assets, plans the book, proposes trades, re-plans.
+
+The agent stays thin: it gathers the planner's inputs (scores, the book's weights and
+entry dates, the regime, the drawdown, a window of closes), calls
+`domain.construction.plan_targets`, and publishes one proposal per trade with the plan's
+reason and numbers. A smart bucket override asks the core_asset agent for a designation
+the next morning, once the position is on the book (docs/construction.md).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.base import BulwarkAgent
-from domain.construction import PlanInputs, diff_trades, plan_targets, rebalance_due
+from domain.construction import (
+    Plan,
+    PlanInputs,
+    Trade,
+    diff_trades,
+    plan_targets,
+    rebalance_due,
+    window_rows,
+)
 from domain.messages import (
     OPEN,
     InterventionApplied,
@@ -45,6 +60,11 @@ class PortfolioManagerAgent(BulwarkAgent):
         self._opened_this_step = 0
         self._previous_day = None
         self._decided: dict[str, float] = {}
+        self._review_due: set[str] = set()
+        self._core: frozenset[str] = frozenset()
+        self._override_requests: dict[str, RequestCoreDesignation] = {}
+        self._requested: set[str] = set()
+        self.last_plan: Plan | None = None
 
     # --- stage: interventions -------------------------------------------------------
     def apply_interventions(self) -> None:
@@ -67,6 +87,24 @@ class PortfolioManagerAgent(BulwarkAgent):
                     RequestCoreDesignation(asset=iv.asset, score=score, reason=iv.reason),
                     to="core_asset",
                 )
+        self._request_core_for_overrides()
+
+    def _request_core_for_overrides(self) -> None:
+        """Ask for core designation of yesterday's smart overrides that are now held.
+
+        The core_asset agent takes requests in its housekeeping, which comes before the
+        day's plan; so an override planned on day t is requested on day t+1, before
+        housekeeping, and only if its position is on the book (an override whose open was
+        blocked is not designated).
+        """
+        pending, self._override_requests = self._override_requests, {}
+        if not self.model.has_agent("core_asset"):
+            return
+        quantities = self.model.broker.quantities
+        for asset in sorted(pending):
+            if quantities.get(asset, 0.0) > 0:
+                self._requested.add(asset)
+                self.publish(pending[asset], to="core_asset")
 
     # --- stage: scoring -------------------------------------------------------------
     def publish_scores(self) -> None:
@@ -100,6 +138,9 @@ class PortfolioManagerAgent(BulwarkAgent):
             self._planned = False
             self._opened_this_step = 0
             self._decided = {}
+            self._review_due = set()
+        self._read_notices()
+        if round_ == 0:
             day, previous = self.model.date, self._previous_day
             self._previous_day = day
             locked = {
@@ -129,24 +170,36 @@ class PortfolioManagerAgent(BulwarkAgent):
             reply_to=requests[-1].id,
         )
 
-    def _reason(self, trade, score: float, trending: float, review_due: frozenset[str]) -> str:
+    def _read_notices(self) -> None:
+        """Holding reviews due today, and the core assets as the core_asset agent last
+        listed them (every core_* notice carries the list)."""
+        for env in self.inbox("notice"):
+            notice = env.message
+            if notice.event == "holding_review":
+                self._review_due.add(notice.asset)
+            elif notice.event.startswith("core_") and "core_assets" in notice.details:
+                self._core = frozenset(notice.details["core_assets"])
+
+    @staticmethod
+    def _reason(trade: Trade, plan: Plan, score: float) -> str:
         """Why the plan wants this trade, in the terms of the rule that drove it."""
-        cfg = self.model.config
-        if trade.action == "open":
-            return (
-                f"new position: score {score:.3f} >= min_score_new_position "
-                f"{cfg.min_score_new_position}, trending {trending:.2f}"
-            )
-        if trade.action == "close":
-            if trade.asset in review_due and score < cfg.min_score_new_position:
-                return (
-                    f"maximum holding review: score {score:.3f} below min_score_new_position "
-                    f"{cfg.min_score_new_position}"
-                )
-            if score < cfg.min_score_threshold:
-                return f"score {score:.3f} below min_score_threshold {cfg.min_score_threshold}"
-            return f"not selected: outranked under the position limits (score {score:.3f})"
-        return f"re-sized to target {trade.to_weight:.4f} (score {score:.3f})"
+        choice = plan.choices.get(trade.asset)
+        if trade.action in ("open", "close") and choice is not None:
+            if trade.action == "close" and choice.selected:  # only a zero drawdown factor
+                return f"{choice.detail}; target 0 after drawdown reduction"
+            return choice.detail
+        notes = []
+        if choice is not None and choice.reason not in ("kept", "new"):
+            notes.append(choice.detail)
+        scale = plan.bucket_scaling.get(choice.bucket) if choice is not None else None
+        if scale is not None:
+            notes.append(f"{choice.bucket} scaled x{scale:.4f} to max_bucket_allocation")
+        if plan.residual.added.get(trade.asset):
+            notes.append(f"residual +{plan.residual.added[trade.asset]:.4f}")
+        if plan.drawdown_factor != 1.0:
+            notes.append(f"drawdown reduction x{plan.drawdown_factor}")
+        extra = f"; {'; '.join(notes)}" if notes else ""
+        return f"re-sized to target {trade.to_weight:.4f} (score {score:.3f}){extra}"
 
     def _plan(
         self,
@@ -158,42 +211,51 @@ class PortfolioManagerAgent(BulwarkAgent):
     ) -> None:
         model = self.model
         cfg = model.config
-        weights = model.current_weights()
-        review_due = frozenset(
-            e.message.asset for e in self.inbox("notice") if e.message.event == "holding_review"
-        )
+        book = model.positions_view()
+        weights = {a: p.weight for a, p in book.items()}
+        # In a re-plan round the plan starts from the book as decided so far: an open
+        # approved in an earlier round is a position to keep (or re-size), not a candidate.
+        planned = {a: w for a, w in {**weights, **self._decided}.items() if w > 0}
         board = self.board
-        max_total = cfg.max_total_positions
-        new_budget = cfg.max_new_positions
-        if model.regime.changed:
-            new_budget = int(new_budget * cfg.regime_change_aggression)
-            max_total = int(max_total * 1.2)
+        market = model.market
         inputs = PlanInputs(
-            tickers=model.market.tickers,
+            tickers=market.tickers,
             score=board.score,
             trending=board.trending,
-            valid=board.valid & ~np.isnan(model.market.closes[model.t]),
-            weights=weights,
+            valid=board.valid & ~np.isnan(market.closes[model.t]),
+            weights=planned,
             config=cfg,
             locked=locked,
             excluded=excluded,
-            new_budget=max(new_budget - self._opened_this_step, 0),
-            review_due=review_due,
-            max_total=max_total,
+            review_due=frozenset(self._review_due),
+            buckets=tuple(market.bucket_of[t] for t in market.tickers),
+            days_held={
+                a: (model.date - p.entered).days for a, p in book.items() if p.entered is not None
+            },
+            favored_buckets=frozenset(model.regime.favored_buckets),
+            regime_changed=model.regime.changed,
+            opened=self._opened_this_step,
+            closes=market.window(model.t, window_rows(cfg)),
+            drawdown=model.drawdown(),
         )
-        targets = plan_targets(inputs)
+        plan = plan_targets(inputs)
+        self.last_plan = plan
+        self._note_overrides(plan, round_)
         trades = diff_trades(
             weights,
-            targets,
+            plan.targets,
             min_trade_weight=cfg.min_trade_weight,
             skip=tuple(locked),
             baseline=self._decided if round_ > 0 else None,
+            cap=cfg.max_single_position_size,
+            bucket_of=market.bucket_of if cfg.enable_bucket_diversification else None,
+            bucket_limit=cfg.max_bucket_allocation,
         )
         for n, trade in enumerate(trades):
             j = self._column[trade.asset]
             components = board.for_asset(j)
-            components["bucket"] = model.market.bucket_of.get(trade.asset, "Unknown")
-            reason = self._reason(trade, components["score"], components["trending"], review_due)
+            components["bucket"] = market.bucket_of.get(trade.asset, "Unknown")
+            components.update(plan.components(trade.asset))
             self.publish(
                 ProposeTrade(
                     proposal_id=f"{model.steps_done}:{round_}:pm:{n}",
@@ -202,9 +264,34 @@ class PortfolioManagerAgent(BulwarkAgent):
                     from_weight=trade.from_weight,
                     to_weight=trade.to_weight,
                     score=components["score"],
-                    reason=reason,
+                    reason=self._reason(trade, plan, components["score"]),
                     origin=self.name,
                     components=components,
                 ),
                 in_reply_to=reply_to,
+            )
+
+    def _note_overrides(self, plan: Plan, round_: int) -> None:
+        """Remember today's smart overrides that should become core requests tomorrow.
+
+        An override asks for core designation when its score reaches
+        `core_asset_override_threshold`, it is not core already, and it was not already
+        requested since it became an override (a run of consecutive rebalances with the
+        override counts once).
+        """
+        cfg = self.model.config
+        if round_ == 0:
+            self._requested &= set(plan.overrides)
+        for asset in plan.overrides:
+            choice = plan.choices[asset]
+            if (
+                choice.score < cfg.core_asset_override_threshold
+                or asset in self._core
+                or asset in self._requested
+            ):
+                continue
+            self._override_requests[asset] = RequestCoreDesignation(
+                asset=asset,
+                score=choice.score,
+                reason=f"bucket override on {self.model.date.isoformat()}: {choice.detail}",
             )

@@ -180,7 +180,7 @@ REGISTRY: tuple[Param, ...] = (
     _p("min_buckets_represented", "int", 2, 1, 100, _I, "buckets",
        "Minimum number of buckets the portfolio must hold."),
     _p("allow_bucket_overflow", "bool", False, None, None, _A, "buckets",
-       "When false, holdings are exempt from bucket slot limits."),
+       "When true, holdings are exempt from bucket slot limits (kept above the limit)."),
     _p("correlation_limit", "float", 0.8, 0.0, 1.0, _A, "buckets",
        "Within a bucket, drop a candidate whose |correlation| with a better one exceeds this."),
     _p("correlation_window", "int", 60, 5, 1000, _A, "buckets",

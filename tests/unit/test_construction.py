@@ -8,7 +8,9 @@ from domain.construction import (
     PlanInputs,
     cap_and_normalise,
     diff_trades,
+    dynamic_limits,
     plan_targets,
+    rank_scores,
     raw_weights,
     rebalance_due,
     select,
@@ -62,39 +64,58 @@ def _inputs(scores, weights=None, **kw):
     )
 
 
+def _chosen(inp):
+    sel = select(inp, dynamic_limits(inp), rank_scores(inp))
+    return [inp.tickers[j] for j in sel.chosen]
+
+
 def test_select_when_candidates_exceed_max_new_then_best_ones_only():
     inp = _inputs([0.9, 0.8, 0.7, 0.66, 0.99], config=cfg(max_new_positions=2))
-    assert [inp.tickers[j] for j in select(inp)] == ["A4", "A0"]
+    assert _chosen(inp) == ["A4", "A0"]
 
 
 def test_select_when_holding_below_keep_threshold_then_dropped_and_above_kept():
     inp = _inputs([0.61, 0.59], weights={"A0": 0.1, "A1": 0.1})
-    assert [inp.tickers[j] for j in select(inp)] == ["A0"]
+    assert _chosen(inp) == ["A0"]
 
 
 def test_select_when_review_due_then_new_position_threshold_applies():
     inp = _inputs([0.62], weights={"A0": 0.1}, review_due=frozenset({"A0"}))
-    assert select(inp) == []
+    assert _chosen(inp) == []
 
 
 def test_select_when_excluded_then_not_opened():
     inp = _inputs([0.9, 0.8], excluded=frozenset({"A0"}))
-    assert [inp.tickers[j] for j in select(inp)] == ["A1"]
+    assert _chosen(inp) == ["A1"]
 
 
 def test_plan_targets_when_locked_then_sizing_works_around_it():
-    config = cfg(position_size_scaling="equal_weight", max_single_position_size=0.5)
+    # One bucket ("Unknown") would be capped at max_bucket_allocation: switched off here.
+    config = cfg(
+        position_size_scaling="equal_weight",
+        max_single_position_size=0.5,
+        enable_bucket_diversification=False,
+    )
     inp = _inputs([0.9, 0.8, 0.7], locked={"A2": 0.35}, config=config)
-    targets = plan_targets(inp)
+    targets = plan_targets(inp).targets
     assert targets["A2"] == 0.35
     assert targets["A0"] == pytest.approx(0.3) and targets["A1"] == pytest.approx(0.3)
 
 
 def test_plan_targets_when_position_below_minimum_then_dropped():
-    config = cfg(position_size_scaling="score_weighted", min_position_size=0.05)
+    # Ten score-weighted positions: 0.95 x 0.9 / 9.45 = 0.0905 < 0.1 for the last; without
+    # it 0.95 x 0.91 / 8.55 = 0.1011, so the other nine stay.
+    config = cfg(
+        position_size_scaling="score_weighted",
+        min_position_size=0.1,
+        max_new_positions=10,
+        enable_bucket_diversification=False,
+    )
     inp = _inputs([0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.9], config=config)
-    targets = plan_targets(inp)
-    assert all(w >= 0.05 for w in targets.values())
+    plan = plan_targets(inp)
+    assert sorted(plan.targets) == [f"A{j}" for j in range(9)]
+    assert all(w >= 0.1 for w in plan.targets.values())
+    assert plan.choices["A9"].reason == "below_min_position_size"
 
 
 def test_diff_trades_when_changes_then_each_action_and_small_changes_skipped():
@@ -109,6 +130,21 @@ def test_diff_trades_when_changes_then_each_action_and_small_changes_skipped():
         ("C", "reduce"),
         ("E", "open"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("before", "cap", "trimmed"),
+    [(0.2024, 0.2, True), (0.2024, None, False), (0.2002, 0.2, False), (0.20021, 0.2, True)],
+)
+def test_diff_trades_when_holding_drifted_above_cap_then_trimmed_however_small(
+    before, cap, trimmed
+):
+    # 0.2024 -> 0.2 is below min_trade_weight 0.005, but the cap is a hard limit; within
+    # 0.1 % of the cap (0.2002) it is left alone (a fill's commission moves it that much).
+    trades = diff_trades({"F": before}, {"F": 0.2}, min_trade_weight=0.005, cap=cap)
+    assert [(t.asset, t.action, t.to_weight) for t in trades] == (
+        [("F", "reduce", 0.2)] if trimmed else []
+    )
 
 
 def test_diff_trades_when_baseline_matches_then_not_proposed_again():
@@ -131,3 +167,40 @@ def test_diff_trades_when_baseline_matches_then_not_proposed_again():
 )
 def test_rebalance_due_when_frequency_then_first_day_of_period(freq, day, previous, due):
     assert rebalance_due(freq, day, previous) is due
+
+
+def test_diff_trades_when_skipped_changes_would_overshoot_bucket_then_all_proposed():
+    bucket_of = {"A": "R", "B": "R", "C": "R"}
+    current = {"A": 0.130, "B": 0.130, "C": 0.139}
+    targets = {"A": 0.127, "B": 0.127, "C": 0.146}  # sums to 0.4: the plan respects the limit
+    trades = diff_trades(
+        current, targets, min_trade_weight=0.005, bucket_of=bucket_of, bucket_limit=0.4
+    )
+    assert [(t.asset, t.action) for t in trades] == [
+        ("A", "reduce"),
+        ("B", "reduce"),
+        ("C", "increase"),
+    ]
+    loose = diff_trades(current, targets, min_trade_weight=0.005)
+    assert [t.asset for t in loose] == ["C"]  # without the bucket limit only C would trade
+
+
+def test_diff_trades_when_bucket_already_over_limit_then_small_reduce_proposed():
+    trades = diff_trades(
+        {"A": 0.21, "B": 0.2},
+        {"A": 0.207, "B": 0.193},
+        min_trade_weight=0.005,
+        bucket_of={"A": "R", "B": "R"},
+        bucket_limit=0.4,
+    )
+    assert [(t.asset, t.action) for t in trades] == [("A", "reduce"), ("B", "reduce")]
+
+
+def test_diff_trades_when_replan_target_back_at_current_then_undo_proposed():
+    trades = diff_trades({"A": 0.47}, {"A": 0.47}, min_trade_weight=0.005, baseline={"A": 0.31})
+    assert [(t.asset, t.action, t.to_weight) for t in trades] == [("A", "increase", 0.47)]
+
+
+def test_diff_trades_when_min_trade_zero_and_replan_unchanged_then_not_reproposed():
+    trades = diff_trades({"A": 0.1}, {"A": 0.2}, min_trade_weight=0.0, baseline={"A": 0.2})
+    assert trades == []

@@ -1,0 +1,138 @@
+"""Bucket diversification helpers: slots per bucket, within-bucket correlation, and the
+bucket allocation limit (seed 002's dynamic bucket allocation and limits enforcer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from domain.construction.inputs import EPS
+
+MIN_CORRELATION_OBS = 20
+"""Returns a correlation needs (or the whole `correlation_window` when that is shorter)."""
+
+
+def bucket_slots(
+    buckets: Iterable[str], max_total: int, favored: Iterable[str], max_per_bucket: int
+) -> dict[str, int]:
+    """Position slots of each bucket (seed 002, dynamic bucket allocation).
+
+    Args:
+        buckets: The buckets with candidates or holdings.
+        max_total: The day's `max_total_positions`.
+        favored: Buckets favoured by the regime (one extra slot each).
+        max_per_bucket: `max_positions_per_bucket`.
+
+    Returns:
+        bucket -> ``min(max(max_total // n + favoured, 1), max_per_bucket)``, n being
+        the number of buckets given.
+    """
+    present = sorted(set(buckets))
+    if not present:
+        return {}
+    base = max_total // len(present)
+    fav = set(favored)
+    return {b: min(max(base + (1 if b in fav else 0), 1), max_per_bucket) for b in present}
+
+
+def abs_correlations(returns: np.ndarray, min_obs: int) -> np.ndarray:
+    """|correlation| between the columns of a block of daily returns, in one np.corrcoef.
+
+    A column with a missing return in the block, or without variation, has correlation
+    0 with every other column; so has every column when the block has fewer than
+    `min_obs` rows. The diagonal is 1.
+
+    Args:
+        returns: (rows, m) daily returns.
+        min_obs: Rows needed for any correlation.
+
+    Returns:
+        (m, m) matrix of absolute correlations.
+    """
+    returns = np.asarray(returns, dtype=float)
+    m = returns.shape[1]
+    out = np.eye(m)
+    if m < 2 or returns.shape[0] < max(min_obs, 2):
+        return out
+    usable = np.isfinite(returns).all(axis=0)
+    usable[usable] = returns[:, usable].std(axis=0) > EPS
+    idx = np.flatnonzero(usable)
+    if idx.size >= 2:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.abs(np.corrcoef(returns[:, idx], rowvar=False))
+        corr = np.nan_to_num(corr, nan=0.0)
+        out[np.ix_(idx, idx)] = corr
+        np.fill_diagonal(out, 1.0)
+    return out
+
+
+def correlation_drops(
+    members: Sequence[int], droppable: Sequence[bool], corr: np.ndarray, limit: float
+) -> dict[int, tuple[int, float]]:
+    """Which members to drop for correlation, best-ranked first.
+
+    Args:
+        members: Positions in `corr` of the bucket's members, best-ranked first.
+        droppable: Per member: may it be dropped (new candidates yes, holdings no).
+        corr: Absolute correlations indexed by those positions.
+        limit: `correlation_limit`; a correlation strictly above it drops.
+
+    Returns:
+        Dropped member -> (the better-ranked kept member it correlates with most, |corr|).
+    """
+    kept: list[int] = []
+    drops: dict[int, tuple[int, float]] = {}
+    for member, can_drop in zip(members, droppable, strict=True):
+        if can_drop and kept:
+            row = corr[member, kept]
+            worst = int(np.argmax(row))
+            if row[worst] > limit:
+                drops[member] = (kept[worst], float(row[worst]))
+                continue
+        kept.append(member)
+    return drops
+
+
+def scale_buckets(
+    weights: np.ndarray,
+    member_buckets: Sequence[str],
+    exempt: np.ndarray,
+    locked_by_bucket: Mapping[str, float],
+    cap: float,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Scale each bucket down proportionally so it holds at most `cap` of equity.
+
+    Locked weights count against their bucket but are not scaled; exempt positions
+    (smart overrides) neither count nor are scaled.
+
+    Returns:
+        The new weights and, for every bucket that was scaled, its factor.
+    """
+    weights = np.asarray(weights, dtype=float).copy()
+    if weights.size == 0:
+        return weights, {}
+    names, inverse = np.unique(np.asarray(member_buckets, dtype=object), return_inverse=True)
+    free = np.bincount(inverse, weights=np.where(exempt, 0.0, weights), minlength=names.size)
+    allowed = np.array([max(cap - locked_by_bucket.get(b, 0.0), 0.0) for b in names])
+    over = free > allowed + EPS
+    factor = np.where(over, allowed / np.where(free > 0, free, 1.0), 1.0)
+    weights *= np.where(exempt, 1.0, factor[inverse])
+    return weights, {str(b): float(f) for b, f, o in zip(names, factor, over, strict=True) if o}
+
+
+def bucket_room(
+    weights: np.ndarray,
+    member_buckets: Sequence[str],
+    exempt: np.ndarray,
+    locked_by_bucket: Mapping[str, float],
+    cap: float,
+) -> dict[str, float]:
+    """What each bucket may still take before reaching `cap` (exempt weights not counted)."""
+    room: dict[str, float] = {}
+    for w, b, ex in zip(weights, member_buckets, exempt, strict=True):
+        if not ex:
+            room[b] = room.get(b, 0.0) + float(w)
+    for b in sorted(set(member_buckets)):
+        room[b] = max(cap - locked_by_bucket.get(b, 0.0) - room.get(b, 0.0), 0.0)
+    return room

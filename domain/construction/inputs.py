@@ -1,0 +1,262 @@
+"""What the planner reads for one rebalance, and what it derives before selecting.
+
+`PlanInputs` holds column-aligned numpy arrays (one column per ticker) and the book.
+From it come the **ranking scores** (age decay of holdings' scores), the **market
+volatility** and **bucket concentration** tests, and the day's **dynamic limits**.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+
+from domain.scenario import UNKNOWN_BUCKET
+
+EPS = 1e-12
+"""Weights at or below this are treated as zero."""
+DECAY_PERIOD_DAYS = 30
+"""The ranking score of a holding is multiplied by `score_decay_factor` per whole period."""
+MARKET_VOL_WINDOW = 20
+"""Daily returns of the equal-weighted market behind the high-volatility test."""
+TRADING_DAYS_PER_YEAR = 252
+REGIME_TOTAL_FACTOR = 1.2
+"""On a regime change, max_total_positions is multiplied by this (rounded down)."""
+HIGH_VOL_NEW_FACTOR = 0.5
+"""In a high-volatility market, max_new_positions is multiplied by this (rounded down, >= 1)."""
+CONCENTRATION_MIN_NEW = 2
+"""Under bucket concentration, max_new_positions is at least this."""
+
+
+def _float_array(value: Any) -> np.ndarray:
+    return np.asarray(value, dtype=float)
+
+
+def _bool_array(value: Any) -> np.ndarray:
+    return np.asarray(value, dtype=bool)
+
+
+def _optional_tuple(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def _optional_array(value: Any) -> np.ndarray | None:
+    return None if value is None else np.asarray(value, dtype=float)
+
+
+@attrs.frozen(eq=False)
+class PlanInputs:
+    """Everything the planner reads for one rebalance (arrays aligned with `tickers`).
+
+    Attributes:
+        tickers: Column order of every array.
+        score: Today's (undecayed) score per column, in [0, 1].
+        trending: Today's trending confidence per column.
+        valid: Whether each column can be traded today (scored and priced).
+        weights: The book before today's trades: asset -> weight of equity.
+        config: The configuration (attribute access by parameter name).
+        locked: Assets already decided this step (a re-plan round, or a protection's
+            own proposal): asset -> weight. They keep that weight and are not re-planned.
+        excluded: Assets that may not be opened this step (their open was blocked).
+        review_due: Holdings whose maximum-holding review is due today.
+        buckets: Bucket of each column; None puts every column in "Unknown".
+        days_held: Calendar days each holding has been held (for the age decay).
+        favored_buckets: Buckets favoured by today's regime (one extra slot each).
+        regime_changed: Whether the regime changed today (dynamic limits).
+        opened: Opens already approved earlier this step (re-plan rounds).
+        closes: Closes up to today (rows ascending, last row today, columns aligned
+            with `tickers`) for correlations, volatility scaling and the market test;
+            None switches those three off.
+        drawdown: The portfolio's drawdown today (1 - equity / peak).
+    """
+
+    tickers: tuple[str, ...] = attrs.field(converter=tuple)
+    score: np.ndarray = attrs.field(converter=_float_array)
+    trending: np.ndarray = attrs.field(converter=_float_array)
+    valid: np.ndarray = attrs.field(converter=_bool_array)
+    weights: Mapping[str, float]
+    config: Any
+    locked: Mapping[str, float] = attrs.field(factory=dict)
+    excluded: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    review_due: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    buckets: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_tuple)
+    days_held: Mapping[str, int] = attrs.field(factory=dict)
+    favored_buckets: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    regime_changed: bool = False
+    opened: int = 0
+    closes: np.ndarray | None = attrs.field(default=None, converter=_optional_array)
+    drawdown: float = 0.0
+
+    def __attrs_post_init__(self) -> None:
+        n = len(self.tickers)
+        for name in ("score", "trending", "valid"):
+            if getattr(self, name).shape != (n,):
+                raise ValueError(f"{name} must have shape ({n},), got {getattr(self, name).shape}")
+        if self.buckets is not None and len(self.buckets) != n:
+            raise ValueError(f"buckets must name {n} columns, got {len(self.buckets)}")
+        if self.closes is not None and (self.closes.ndim != 2 or self.closes.shape[1] != n):
+            raise ValueError(f"closes must be 2-D with {n} columns, got {self.closes.shape}")
+
+    @property
+    def n_assets(self) -> int:
+        """Number of columns."""
+        return len(self.tickers)
+
+    def bucket_array(self) -> np.ndarray:
+        """Bucket of each column as an object array ("Unknown" when none given)."""
+        if self.buckets is None:
+            return np.full(self.n_assets, UNKNOWN_BUCKET, dtype=object)
+        return np.array(self.buckets, dtype=object)
+
+    def bucket_of(self) -> dict[str, str]:
+        """Ticker -> bucket."""
+        return dict(zip(self.tickers, self.bucket_array().tolist(), strict=True))
+
+
+@attrs.frozen
+class Limits:
+    """The position limits of one rebalance, after the dynamic adjustments.
+
+    Attributes:
+        max_total: Most positions the plan may hold (locked ones included).
+        max_new: Most new positions this rebalance (before opens already approved).
+        new_budget: `max_new` minus opens already approved this step (>= 0).
+        regime_changed: The regime-change multipliers were applied.
+        high_volatility: The market was above `high_volatility_threshold`.
+        market_volatility: Annualised 20-day volatility of the equal-weighted market.
+        concentrated: The largest bucket held more than `portfolio_concentration_limit`.
+        concentration: The largest bucket's share of the invested book (0 when empty).
+        largest_bucket: That bucket (None when nothing is held).
+    """
+
+    max_total: int
+    max_new: int
+    new_budget: int
+    regime_changed: bool = False
+    high_volatility: bool = False
+    market_volatility: float = 0.0
+    concentrated: bool = False
+    concentration: float = 0.0
+    largest_bucket: str | None = None
+
+
+def log_returns(closes: np.ndarray) -> np.ndarray:
+    """Daily log returns of each column, gaps forward-filled (leading NaN stay NaN).
+
+    Args:
+        closes: 2-D closes, rows ascending; NaN or non-positive means missing.
+
+    Returns:
+        Array of shape (rows - 1, columns); NaN where the asset had no earlier close.
+    """
+    closes = np.asarray(closes, dtype=float)
+    if closes.shape[0] < 2:
+        return np.zeros((0, closes.shape[1]))
+    with np.errstate(invalid="ignore"):
+        prices = np.where(np.isfinite(closes) & (closes > 0), closes, np.nan)
+    rows = np.arange(prices.shape[0])[:, None]
+    last = np.where(np.isfinite(prices), rows, 0)
+    np.maximum.accumulate(last, axis=0, out=last)
+    filled = np.take_along_axis(prices, last, axis=0)
+    return np.diff(np.log(filled), axis=0)
+
+
+def rank_scores(inp: PlanInputs) -> np.ndarray:
+    """Ranking score per column: the score x `score_decay_factor` per 30 days held.
+
+    Only whole 30-day periods count (a holding held 59 days decays once). Assets not
+    held are not decayed. Threshold checks never use this, only ordering does.
+    """
+    periods = np.zeros(inp.n_assets)
+    column = {t: j for j, t in enumerate(inp.tickers)}
+    for asset, days in inp.days_held.items():
+        j = column.get(asset)
+        if j is not None and inp.weights.get(asset, 0.0) > EPS:
+            periods[j] = max(int(days), 0) // DECAY_PERIOD_DAYS
+    return inp.score * float(inp.config.score_decay_factor) ** periods
+
+
+def market_volatility(closes: np.ndarray | None) -> float:
+    """Annualised volatility of the equal-weighted market over the last 20 daily returns.
+
+    The market's daily return is the mean log return of the assets priced on both days;
+    its sample standard deviation (ddof 1) is annualised with sqrt(252). Fewer than two
+    market returns give 0.
+    """
+    if closes is None:
+        return 0.0
+    rets = log_returns(np.asarray(closes)[-(MARKET_VOL_WINDOW + 1) :])
+    finite = np.isfinite(rets)
+    counts = finite.sum(axis=1)
+    rows = counts > 0
+    if rows.sum() < 2:
+        return 0.0
+    market = np.where(finite, rets, 0.0).sum(axis=1)[rows] / counts[rows]
+    return float(np.std(market, ddof=1) * np.sqrt(TRADING_DAYS_PER_YEAR))
+
+
+def bucket_concentration(
+    weights: Mapping[str, float], bucket_of: Mapping[str, str]
+) -> tuple[float, str | None]:
+    """The largest bucket's share of the invested book, and that bucket.
+
+    Returns:
+        (share, bucket); (0.0, None) when nothing is held. Ties go to the bucket first
+        in alphabetical order.
+    """
+    totals: dict[str, float] = {}
+    for asset in sorted(weights):
+        w = weights[asset]
+        if w > EPS:
+            bucket = bucket_of.get(asset, UNKNOWN_BUCKET)
+            totals[bucket] = totals.get(bucket, 0.0) + w
+    invested = sum(totals.values())
+    if invested <= EPS:
+        return 0.0, None
+    largest = min(totals, key=lambda b: (-totals[b], b))
+    return totals[largest] / invested, largest
+
+
+def dynamic_limits(inp: PlanInputs) -> Limits:
+    """The day's position limits (behaviour.md section 3, docs/construction.md).
+
+    In order: on a regime change max_new x `regime_change_aggression` and max_total x
+    1.2 (both rounded down); when the market's volatility exceeds
+    `high_volatility_threshold`, max_new halves (rounded down, at least 1); when the
+    largest bucket holds more than `portfolio_concentration_limit` of the invested book,
+    max_new is at least 2 (and new slots go to other buckets first, see `select`).
+    """
+    cfg = inp.config
+    max_total = int(cfg.max_total_positions)
+    max_new = int(cfg.max_new_positions)
+    if inp.regime_changed:
+        max_new = int(max_new * cfg.regime_change_aggression)
+        max_total = int(max_total * REGIME_TOTAL_FACTOR)
+    vol = market_volatility(inp.closes)
+    high = vol > cfg.high_volatility_threshold
+    if high:
+        max_new = max(1, int(max_new * HIGH_VOL_NEW_FACTOR))
+    share, largest = bucket_concentration(inp.weights, inp.bucket_of())
+    concentrated = share > cfg.portfolio_concentration_limit
+    if concentrated:
+        max_new = max(CONCENTRATION_MIN_NEW, max_new)
+    return Limits(
+        max_total=max_total,
+        max_new=max_new,
+        new_budget=max(max_new - int(inp.opened), 0),
+        regime_changed=bool(inp.regime_changed),
+        high_volatility=bool(high),
+        market_volatility=vol,
+        concentrated=bool(concentrated),
+        concentration=share,
+        largest_bucket=largest,
+    )
+
+
+def window_rows(config: Any) -> int:
+    """Rows of closes the planner reads: the longest of its lookbacks, plus one."""
+    return (
+        max(int(config.correlation_window), int(config.volatility_lookback), MARKET_VOL_WINDOW) + 1
+    )

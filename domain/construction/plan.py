@@ -1,0 +1,103 @@
+"""The planner: one rebalance's `Plan`, from inputs to targets with every reason kept."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from domain.construction.inputs import EPS, Limits, PlanInputs, dynamic_limits, rank_scores
+from domain.construction.selection import Choice, select
+from domain.construction.sizing import ResidualReport, size_positions
+
+
+def _frozen(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class Plan:
+    """One rebalance's plan.
+
+    Attributes:
+        targets: asset -> target weight for every asset the plan holds (locked assets at
+            their locked weight). A holding not in it is to be closed.
+        choices: asset -> why it is in the plan or out of it, for every holding and every
+            new candidate.
+        overrides: Assets admitted beyond their bucket's limits by a smart override.
+        bucket_slots: bucket -> slots (empty with bucket diversification off).
+        bucket_scaling: bucket -> factor for every bucket scaled down to
+            `max_bucket_allocation`.
+        residual: What happened to the residual (cash bucket included).
+        limits: The position limits applied.
+        drawdown_factor: The drawdown multiplier applied (1.0 when none).
+        missing_buckets: Buckets short of `min_buckets_represented` (0 when met).
+    """
+
+    targets: Mapping[str, float] = attrs.field(converter=_frozen)
+    choices: Mapping[str, Choice] = attrs.field(converter=_frozen)
+    overrides: tuple[str, ...] = attrs.field(converter=tuple)
+    bucket_slots: Mapping[str, int] = attrs.field(converter=_frozen)
+    bucket_scaling: Mapping[str, float] = attrs.field(converter=_frozen)
+    residual: ResidualReport
+    limits: Limits
+    drawdown_factor: float = 1.0
+    missing_buckets: int = 0
+
+    def components(self, asset: str) -> dict[str, Any]:
+        """What the plan says about `asset`, for a proposal's payload.
+
+        Returns:
+            ``rank_score``, ``selection`` (the reason code), ``selection_detail``,
+            ``bucket_override``, ``bucket_scale``, ``residual_added``, ``cash_bucket``
+            (the plan's, same for every asset) and ``drawdown_factor``; the first three
+            are None for an asset the plan did not consider.
+        """
+        choice = self.choices.get(asset)
+        bucket = choice.bucket if choice is not None else None
+        return {
+            "rank_score": None if choice is None else choice.rank_score,
+            "selection": None if choice is None else choice.reason,
+            "selection_detail": None if choice is None else choice.detail,
+            "bucket_override": asset in self.overrides,
+            "bucket_scale": round(self.bucket_scaling.get(bucket, 1.0), 6) if bucket else 1.0,
+            "residual_added": round(self.residual.added.get(asset, 0.0), 6),
+            "cash_bucket": round(self.residual.cash_bucket, 6),
+            "drawdown_factor": self.drawdown_factor,
+        }
+
+
+def plan_targets(inp: PlanInputs) -> Plan:
+    """Plan one rebalance: limits, ranking, selection, sizing (docs/construction.md).
+
+    Args:
+        inp: The planner's inputs.
+
+    Returns:
+        The plan: targets and the reason for every asset considered.
+    """
+    limits = dynamic_limits(inp)
+    rank = rank_scores(inp)
+    selection = select(inp, limits, rank)
+    sizing = size_positions(inp, selection.chosen, frozenset(selection.overrides), rank)
+    choices = dict(selection.choices)
+    for j, (reason, detail) in sizing.dropped.items():
+        asset = inp.tickers[j]
+        choices[asset] = attrs.evolve(choices[asset], selected=False, reason=reason, detail=detail)
+    targets = {a: float(w) for a, w in sorted(inp.locked.items()) if w > EPS}
+    for j, w in sizing.weights.items():
+        if w > EPS:
+            targets[inp.tickers[j]] = w
+    return Plan(
+        targets=targets,
+        choices=dict(sorted(choices.items())),
+        overrides=tuple(inp.tickers[j] for j in selection.overrides if j in sizing.weights),
+        bucket_slots=dict(selection.slots),
+        bucket_scaling=dict(sizing.bucket_scaling),
+        residual=sizing.residual,
+        limits=limits,
+        drawdown_factor=sizing.drawdown_factor,
+        missing_buckets=selection.missing_buckets,
+    )

@@ -14,6 +14,18 @@ def latest_run_id(db: sqlite_utils.Database) -> str | None:
     return row["run_id"] if row else None
 
 
+def _counts(db: sqlite_utils.Database, run_id: str, kind: str, field: str) -> dict[str, int]:
+    """How many messages of `kind` there are per value of payload `field`."""
+    return {
+        r["k"]: r["n"]
+        for r in db.query(
+            f"SELECT json_extract(payload,'$.{field}') AS k, COUNT(*) AS n FROM messages"
+            " WHERE run_id = ? AND kind = ? GROUP BY k ORDER BY k",
+            [run_id, kind],
+        )
+    }
+
+
 def summarise(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
     """Headline figures of one run: equity, return, drawdown, trades, decisions, notices."""
     run = next(db.query("SELECT * FROM runs WHERE run_id = ?", [run_id]))
@@ -33,30 +45,9 @@ def summarise(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
             [run_id],
         )
     )
-    outcomes = {
-        r["k"]: r["n"]
-        for r in db.query(
-            "SELECT json_extract(payload,'$.outcome') AS k, COUNT(*) AS n FROM messages"
-            " WHERE run_id = ? AND kind = 'decision' GROUP BY k ORDER BY k",
-            [run_id],
-        )
-    }
-    deciders = {
-        r["k"]: r["n"]
-        for r in db.query(
-            "SELECT json_extract(payload,'$.decided_by') AS k, COUNT(*) AS n FROM messages"
-            " WHERE run_id = ? AND kind = 'decision' GROUP BY k ORDER BY k",
-            [run_id],
-        )
-    }
-    notices = {
-        r["k"]: r["n"]
-        for r in db.query(
-            "SELECT json_extract(payload,'$.event') AS k, COUNT(*) AS n FROM messages"
-            " WHERE run_id = ? AND kind = 'notice' GROUP BY k ORDER BY k",
-            [run_id],
-        )
-    }
+    outcomes = _counts(db, run_id, "decision", "outcome")
+    deciders = _counts(db, run_id, "decision", "decided_by")
+    notices = _counts(db, run_id, "notice", "event")
     messages = next(db.query("SELECT COUNT(*) AS n FROM messages WHERE run_id = ?", [run_id]))["n"]
     return {
         "run_id": run_id,

@@ -30,7 +30,7 @@ from domain.messages import (
     RequestCoreDesignation,
     ScoresPublished,
 )
-from domain.scoring import apply_overrides, score_assets, window_needed
+from domain.scoring import apply_overrides, score_as_of
 
 if TYPE_CHECKING:
     from sim.model import BulwarkModel
@@ -64,7 +64,6 @@ class PortfolioManagerAgent(BulwarkAgent):
         self._core: frozenset[str] = frozenset()
         self._override_requests: dict[str, RequestCoreDesignation] = {}
         self._requested: set[str] = set()
-        self.last_plan: Plan | None = None
 
     # --- stage: interventions -------------------------------------------------------
     def apply_interventions(self) -> None:
@@ -111,9 +110,9 @@ class PortfolioManagerAgent(BulwarkAgent):
         """Score every asset from prices up to today; publish the holdings' scores."""
         model = self.model
         cfg = model.config
-        window = model.market.window(model.t, window_needed())
-        board = score_assets(
-            window,
+        board = score_as_of(
+            model.market.closes,
+            model.t,
             fundamentals=self._fundamentals,
             technical_weight=cfg.technical_weight,
             fundamental_weight=cfg.fundamental_weight,
@@ -239,7 +238,6 @@ class PortfolioManagerAgent(BulwarkAgent):
             drawdown=model.drawdown(),
         )
         plan = plan_targets(inputs)
-        self.last_plan = plan
         self._note_overrides(plan, round_)
         trades = diff_trades(
             weights,

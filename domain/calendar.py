@@ -36,8 +36,3 @@ def weekdays_before(start: dt.date, count: int) -> list[dt.date]:
     first = np.busday_offset(np.datetime64(start, "D"), 0, roll="forward")
     out = np.busday_offset(first, np.arange(-count, 0), roll="forward")
     return [d.astype(object) for d in out]
-
-
-def days_between(earlier: dt.date, later: dt.date) -> int:
-    """Calendar days from `earlier` to `later` (durations in the rule book are calendar days)."""
-    return (later - earlier).days

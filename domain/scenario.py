@@ -206,9 +206,6 @@ class Window:
     start: dt.date | None = None
     end: dt.date | None = None
 
-    def contains(self, day: dt.date) -> bool:
-        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
-
 
 @attrs.frozen
 class ExpectNever:

@@ -136,8 +136,3 @@ class MessageBus:
         """Every envelope published since the last drain, in order (for the recorder)."""
         out, self._log = self._log, []
         return out
-
-    @property
-    def published(self) -> int:
-        """How many messages have been published so far."""
-        return self._next_id - 1

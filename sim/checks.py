@@ -108,18 +108,44 @@ def check_expectation(con: sqlite3.Connection, run_id: str, exp: Expectation) ->
     raise TypeError(f"unknown expectation {exp!r}")
 
 
-def _never(con: sqlite3.Connection, run_id: str, exp: ExpectNever) -> CheckResult:
-    window, params = _window_sql(exp.between)
-    sql = (
-        "SELECT * FROM messages WHERE run_id = ? AND kind = 'decision'"
-        " AND json_extract(payload,'$.action') = ?"
-        " AND json_extract(payload,'$.outcome') IN ('approved','amended')"
-    )
-    args: list[Any] = [run_id, exp.action]
-    if exp.asset not in (None, "*"):
+def _find(
+    con: sqlite3.Connection,
+    run_id: str,
+    kind: str,
+    *,
+    asset: str | None = None,
+    payload: Sequence[tuple[str, Any]] = (),
+    window: Window | None = None,
+) -> list[sqlite3.Row]:
+    """Messages of `kind` in run order, filtered by asset ("*" or None: any), payload
+    fields (a tuple value means "one of") and date window. Every value is bound."""
+    sql = "SELECT * FROM messages WHERE run_id = ? AND kind = ?"
+    args: list[Any] = [run_id, kind]
+    for field, value in payload:
+        if value is None:
+            continue
+        values = value if isinstance(value, tuple) else (value,)
+        sql += f" AND json_extract(payload,'$.{field}') IN ({','.join('?' * len(values))})"
+        args.extend(values)
+    if asset not in (None, "*"):
         sql += " AND asset = ?"
-        args.append(exp.asset)
-    rows = con.execute(sql + window + " ORDER BY id", args + params).fetchall()
+        args.append(asset)
+    if window is not None:
+        window_sql, params = _window_sql(window)
+        sql += window_sql
+        args.extend(params)
+    return con.execute(sql + " ORDER BY id", args).fetchall()
+
+
+def _never(con: sqlite3.Connection, run_id: str, exp: ExpectNever) -> CheckResult:
+    rows = _find(
+        con,
+        run_id,
+        "decision",
+        asset=exp.asset,
+        payload=(("action", exp.action), ("outcome", ("approved", "amended"))),
+        window=exp.between,
+    )
     label = f"never {exp.action} {exp.asset or '*'} {_span(exp.between)}{_where(exp.line)}"
     return CheckResult(label, not rows, _message_evidence(rows))
 
@@ -128,65 +154,40 @@ def _span(window: Window) -> str:
     return f"[{window.start or '...'} .. {window.end or '...'}]"
 
 
+def _counted(label: str, rows: Sequence[sqlite3.Row], low: Any, high: Any) -> CheckResult:
+    ok = _count_ok(len(rows), low, high)
+    evidence = () if ok else (f"found {len(rows)}", *_message_evidence(rows))
+    return CheckResult(label, ok, evidence)
+
+
 def _notice(con: sqlite3.Connection, run_id: str, exp: ExpectNotice) -> CheckResult:
-    window, params = _window_sql(exp.between)
-    sql = (
-        "SELECT * FROM messages WHERE run_id = ? AND kind = 'notice'"
-        " AND json_extract(payload,'$.event') = ?"
+    rows = _find(
+        con, run_id, "notice", asset=exp.asset, payload=(("event", exp.event),), window=exp.between
     )
-    args: list[Any] = [run_id, exp.event]
-    if exp.asset not in (None, "*"):
-        sql += " AND asset = ?"
-        args.append(exp.asset)
-    rows = con.execute(sql + window + " ORDER BY id", args + params).fetchall()
-    ok = _count_ok(len(rows), exp.min, exp.max)
     label = (
         f"notice {exp.event} {exp.asset or '*'} {_span(exp.between)}"
         f" {_bounds(exp.min, exp.max)} times{_where(exp.line)}"
     )
-    evidence = (f"found {len(rows)}", *_message_evidence(rows)) if not ok else ()
-    return CheckResult(label, ok, evidence)
+    return _counted(label, rows, exp.min, exp.max)
 
 
 def _decision(con: sqlite3.Connection, run_id: str, exp: ExpectDecision) -> CheckResult:
-    window, params = _window_sql(exp.between)
-    sql = "SELECT * FROM messages WHERE run_id = ? AND kind = 'decision'"
-    args: list[Any] = [run_id]
-    for field, value in (
-        ("action", exp.action),
-        ("outcome", exp.outcome),
-        ("decided_by", exp.decided_by),
-    ):
-        if value is not None:
-            sql += f" AND json_extract(payload,'$.{field}') = ?"
-            args.append(value)
-    if exp.asset not in (None, "*"):
-        sql += " AND asset = ?"
-        args.append(exp.asset)
-    rows = con.execute(sql + window + " ORDER BY id", args + params).fetchall()
-    ok = _count_ok(len(rows), exp.min, exp.max)
-    what = " ".join(
-        f"{k}={v}"
-        for k, v in (
-            ("asset", exp.asset),
-            ("action", exp.action),
-            ("outcome", exp.outcome),
-            ("decided_by", exp.decided_by),
-        )
-        if v is not None
+    fields = (("action", exp.action), ("outcome", exp.outcome), ("decided_by", exp.decided_by))
+    rows = _find(con, run_id, "decision", asset=exp.asset, payload=fields, window=exp.between)
+    what = " ".join(f"{k}={v}" for k, v in (("asset", exp.asset), *fields) if v is not None)
+    result = _counted(
+        f"decision {what} {_bounds(exp.min, exp.max)} times{_where(exp.line)}",
+        rows,
+        exp.min,
+        exp.max,
     )
-    label = f"decision {what} {_bounds(exp.min, exp.max)} times{_where(exp.line)}"
-    evidence: tuple[str, ...] = ()
-    if not ok:
-        evidence = (f"found {len(rows)}", *_message_evidence(rows))
-        if not rows and exp.asset not in (None, "*"):
-            near = con.execute(
-                "SELECT * FROM messages WHERE run_id = ? AND kind = 'decision' AND asset = ?"
-                " ORDER BY id",
-                [run_id, exp.asset],
-            ).fetchall()
-            evidence += ("decisions on that asset:", *_message_evidence(near))
-    return CheckResult(label, ok, evidence)
+    if not result.passed and not rows and exp.asset not in (None, "*"):
+        near = _find(con, run_id, "decision", asset=exp.asset)
+        result = attrs.evolve(
+            result,
+            evidence=(*result.evidence, "decisions on that asset:", *_message_evidence(near)),
+        )
+    return result
 
 
 def _final(con: sqlite3.Connection, run_id: str, exp: ExpectFinal) -> CheckResult:

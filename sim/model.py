@@ -61,7 +61,6 @@ class BulwarkModel(mesa.Model):
         super().__init__(rng=seed)
         self.scenario = scenario
         self.config = config
-        self.seed_value = seed
         self.recorder = recorder
         self.bus = MessageBus()
         self.market, timeline = market_builder(scenario, self.rng)
@@ -211,10 +210,6 @@ class BulwarkModel(mesa.Model):
             )
             self._prices_key = self.t
         return self._prices
-
-    def current_weights(self) -> dict[str, float]:
-        """Weights of the book at today's close, before today's trades."""
-        return {a: p.weight for a, p in self.positions_view().items()}
 
     def positions_view(self) -> dict[str, PositionView]:
         """The book before today's trades (computed once a day, the broker fills at the end)."""

@@ -7,13 +7,6 @@ from typing import Any
 import sqlite_utils
 
 
-def latest_run_id(db: sqlite_utils.Database) -> str | None:
-    row = next(
-        db.query("SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1"), None
-    )
-    return row["run_id"] if row else None
-
-
 def _counts(db: sqlite_utils.Database, run_id: str, kind: str, field: str) -> dict[str, int]:
     """How many messages of `kind` there are per value of payload `field`."""
     return {

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from agents.base import BulwarkAgent
 from agents.protection import notice
-from domain.execution import Order, equity_of, execute
+from domain.execution import Order, equity_of, execute, side_of
 from domain.messages import AMENDED, APPROVED, TradeDecided, TradeFilled
 
 if TYPE_CHECKING:
@@ -52,7 +52,14 @@ class BrokerAgent(BulwarkAgent):
             if env.message.outcome not in (APPROVED, AMENDED):
                 continue
             decision: TradeDecided = env.message
-            orders.append(Order(decision.proposal_id, decision.asset, decision.final_weight))
+            orders.append(
+                Order(
+                    decision.proposal_id,
+                    decision.asset,
+                    decision.final_weight,
+                    side_of(decision.action),
+                )
+            )
             by_proposal[decision.proposal_id] = env.id
         self.turnover = 0.0
         self.costs = 0.0

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.base import BulwarkAgent
+from agents.protection import notice
 from domain.construction import (
+    LIMIT_RTOL,
     Plan,
     PlanInputs,
     Trade,
@@ -23,9 +25,13 @@ from domain.construction import (
     rebalance_due,
     window_rows,
 )
+from domain.execution import CostRates, side_of
 from domain.messages import (
+    AMENDED,
+    APPROVED,
     OPEN,
     InterventionApplied,
+    NoticeIssued,
     ProposeTrade,
     RequestCoreDesignation,
     ScoresPublished,
@@ -60,6 +66,9 @@ class PortfolioManagerAgent(BulwarkAgent):
         self._opened_this_step = 0
         self._previous_day = None
         self._decided: dict[str, float] = {}
+        # asset -> (end-of-day target, side) of each decision of today that trades
+        # (None: blocked); a later decision of the same asset replaces an earlier one.
+        self._trading: dict[str, tuple[float, str] | None] = {}
         self._review_due: set[str] = set()
         self._core: frozenset[str] = frozenset()
         self._override_requests: dict[str, RequestCoreDesignation] = {}
@@ -137,16 +146,15 @@ class PortfolioManagerAgent(BulwarkAgent):
             self._planned = False
             self._opened_this_step = 0
             self._decided = {}
+            self._trading = {}
             self._review_due = set()
         self._read_notices()
         if round_ == 0:
             day, previous = self.model.date, self._previous_day
             self._previous_day = day
-            locked = {
-                e.message.asset: e.message.to_weight
-                for e in self.inbox("proposal")
-                if e.sender != self.name
-            }
+            others = [e.message for e in self.inbox("proposal") if e.sender != self.name]
+            locked = {p.asset: p.to_weight for p in others}
+            self._trading = {p.asset: (p.to_weight, side_of(p.action)) for p in others}
             due = rebalance_due(self.model.config.rebalance_frequency, day, previous)
             if not (due or self.model.regime.changed):
                 return
@@ -156,6 +164,11 @@ class PortfolioManagerAgent(BulwarkAgent):
         for env in self.inbox("decision"):
             decision = env.message
             self._decided[decision.asset] = decision.final_weight
+            self._trading[decision.asset] = (
+                (decision.final_weight, side_of(decision.action))
+                if decision.outcome in (APPROVED, AMENDED)
+                else None
+            )
             if decision.action == OPEN and decision.final_weight > 0:
                 self._opened_this_step += 1
         requests = self.inbox("replan_request")
@@ -180,14 +193,21 @@ class PortfolioManagerAgent(BulwarkAgent):
                 self._core = frozenset(notice.details["core_assets"])
 
     @staticmethod
-    def _reason(trade: Trade, plan: Plan, score: float) -> str:
+    def _reason(trade: Trade, plan: Plan, score: float, cap: float) -> str:
         """Why the plan wants this trade, in the terms of the rule that drove it."""
         choice = plan.choices.get(trade.asset)
         if trade.action in ("open", "close") and choice is not None:
             if trade.action == "close" and choice.selected:  # only a zero drawdown factor
                 return f"{choice.detail}; target 0 after drawdown reduction"
+            if trade.action == "open" and trade.to_weight <= 0:
+                return f"open decided earlier today withdrawn: {choice.detail}"
             return choice.detail
         notes = []
+        if trade.action == "reduce" and trade.from_weight > cap * (1 + LIMIT_RTOL):
+            notes.append(
+                f"would end the day at {trade.from_weight:.4f}, above max_single_position_size"
+                f" {cap}: trimmed"
+            )
         if choice is not None and choice.reason not in ("kept", "new"):
             notes.append(choice.detail)
         scale = plan.bucket_scaling.get(choice.bucket) if choice is not None else None
@@ -248,7 +268,11 @@ class PortfolioManagerAgent(BulwarkAgent):
             cap=cfg.max_single_position_size,
             bucket_of=market.bucket_of if cfg.enable_bucket_diversification else None,
             bucket_limit=cfg.max_bucket_allocation,
+            rates=CostRates.of(cfg.slippage_bps, cfg.commission),
+            fixed={a: t for a, t in sorted(self._trading.items()) if t is not None},
         )
+        if round_ == 0:
+            self.publish(self._rebalance_notice(plan, len(trades)))
         for n, trade in enumerate(trades):
             j = self._column[trade.asset]
             components = board.for_asset(j)
@@ -262,12 +286,28 @@ class PortfolioManagerAgent(BulwarkAgent):
                     from_weight=trade.from_weight,
                     to_weight=trade.to_weight,
                     score=components["score"],
-                    reason=self._reason(trade, plan, components["score"]),
+                    reason=self._reason(
+                        trade, plan, components["score"], cfg.max_single_position_size
+                    ),
                     origin=self.name,
                     components=components,
                 ),
                 in_reply_to=reply_to,
             )
+
+    def _rebalance_notice(self, plan: Plan, n_trades: int) -> NoticeIssued:
+        """The record that today is a rebalance day, and the limits the plan used."""
+        cfg, regime = self.model.config, self.model.regime
+        why = "regime changed" if regime.changed else f"{cfg.rebalance_frequency} rebalance day"
+        return notice(
+            "rebalance",
+            None,
+            reason=why,
+            max_total=plan.limits.max_total,
+            max_new=plan.limits.max_new,
+            positions=len(plan.targets),
+            trades=n_trades,
+        )
 
     def _note_overrides(self, plan: Plan, round_: int) -> None:
         """Remember today's smart overrides that should become core requests tomorrow.

@@ -1,9 +1,13 @@
 """Broker arithmetic: turn decided target weights into fills at today's close.
 
-Rules (behaviour.md section 1):
+Rules (behaviour.md section 1, docs/architecture.md "Fills"):
 - Fills at the day's close, buys at close x (1 + slippage), sells at close x (1 - slippage);
   commission is a fraction of traded notional.
-- Weights are fractions of equity at today's close before any trade.
+- A target weight is a fraction of the equity *after* the day's trades: the day's
+  commission and slippage leave equity, and the fills are sized so that every traded
+  position ends exactly at its target (`post_trade_factor` solves for that equity).
+- A fill never goes against its decision: an open or increase only buys, a reduce or close
+  only sells (when the day's costs would turn a tiny increase into a sale, nothing trades).
 - Sells are executed before buys. Cash never goes negative: when the buys cost more than
   the cash available after sells, every buy is scaled down by the same factor, and the
   factor is recorded on each fill (`scale`).
@@ -13,21 +17,104 @@ Rules (behaviour.md section 1):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
+from domain.messages import CLOSE, INCREASE, OPEN, REDUCE
+
 MIN_NOTIONAL = 1e-6
 _CASH_SAFETY = 1.0 - 1e-12
+BUY = "buy"
+SELL = "sell"
+_SOLVE_TOLERANCE = 1e-15
+_SOLVE_ITERATIONS = 200
+
+
+def side_of(action: str) -> str:
+    """The only side a decision may fill on: opens and increases buy, reduces and closes sell."""
+    return {OPEN: BUY, INCREASE: BUY, REDUCE: SELL, CLOSE: SELL}[action]
 
 
 @attrs.frozen
 class Order:
-    """A decided target for one asset: reach `target_weight` of today's equity."""
+    """A decided target for one asset: reach `target_weight` of the equity after the day.
+
+    Attributes:
+        side: "buy" (an open or increase: the order may only buy), "sell" (a reduce or
+            close: it may only sell), or None (either way).
+    """
 
     proposal_id: str
     asset: str
     target_weight: float
+    side: str | None = None
+
+
+@attrs.frozen
+class CostRates:
+    """Value a trade loses to costs, per unit of value traded at the close.
+
+    A buy of value v at the close pays v (1 + s)(1 + c): it loses v (s + c + s c). A sale
+    of value v receives v (1 - s)(1 - c): it loses v (s + c - s c).
+    """
+
+    buy: float
+    sell: float
+
+    @classmethod
+    def of(cls, slippage_bps: float, commission: float) -> CostRates:
+        """The rates for a slippage in basis points and a commission fraction."""
+        s, c = slippage_bps / 10_000.0, commission
+        return cls(buy=s + c + s * c, sell=s + c - s * c)
+
+
+NO_COSTS = CostRates(0.0, 0.0)
+
+
+def _change(target: float, side: str | None, weight: float, factor: float) -> float:
+    """Change of value (a fraction of today's equity) that brings `weight` to `target` of
+    the post-trade equity `factor` (x today's), within the order's side."""
+    if target <= 0.0:
+        return -weight
+    delta = target * factor - weight
+    if side == BUY:
+        return max(delta, 0.0)
+    if side == SELL:
+        return min(delta, 0.0)
+    return delta
+
+
+def post_trade_factor(
+    weights: Mapping[str, float],
+    targets: Iterable[tuple[str, float, str | None]],
+    rates: CostRates,
+) -> float:
+    """Equity after the day's trades as a fraction of the equity before them.
+
+    Args:
+        weights: asset -> weight of today's equity before trading.
+        targets: (asset, target weight of the post-trade equity, side) for every asset
+            traded today (one entry per asset).
+        rates: the cost rates.
+
+    Returns:
+        f with f = 1 - sum of each trade's cost, each trade sized so that its asset ends at
+        target x f: the fixed point, found by iteration (a contraction: costs are a small
+        fraction of the traded value).
+    """
+    orders = [(weights.get(a, 0.0), t, side) for a, t, side in targets]
+    factor = 1.0
+    for _ in range(_SOLVE_ITERATIONS):
+        cost = 0.0
+        for weight, target, side in orders:
+            delta = _change(target, side, weight, factor)
+            cost += delta * rates.buy if delta > 0 else -delta * rates.sell
+        new = 1.0 - cost
+        if abs(new - factor) <= _SOLVE_TOLERANCE:
+            return new
+        factor = new
+    return factor
 
 
 @attrs.frozen
@@ -85,14 +172,20 @@ def execute(
     for order in orders:
         targets[order.asset] = order
     slip = slippage_bps / 10_000.0
+    weights = {a: q * prices[a] / equity for a, q in quantities.items()} if equity > 0 else {}
+    factor = post_trade_factor(
+        weights,
+        [(a, o.target_weight, o.side) for a, o in sorted(targets.items())],
+        CostRates.of(slippage_bps, commission),
+    )
 
     sells: list[tuple[Order, float]] = []
     buys: list[tuple[Order, float]] = []
     for asset in sorted(targets):
         order = targets[asset]
         price = prices[asset]
-        target_qty = max(order.target_weight, 0.0) * equity / price
-        delta = target_qty - quantities.get(asset, 0.0)
+        change = _change(order.target_weight, order.side, weights.get(asset, 0.0), factor)
+        delta = change * equity / price
         if abs(delta) * price < MIN_NOTIONAL:
             continue
         (buys if delta > 0 else sells).append((order, delta))
@@ -114,7 +207,7 @@ def execute(
         else:
             new_qty[order.asset] = remaining
         fills.append(
-            Fill(order.proposal_id, order.asset, "sell", qty, price, notional, fee, -delta, 1.0)
+            Fill(order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0)
         )
 
     buy_cost = sum(delta * prices[o.asset] * (1.0 + slip) * (1.0 + commission) for o, delta in buys)
@@ -129,7 +222,7 @@ def execute(
         cash -= notional + fee
         new_qty[order.asset] = new_qty.get(order.asset, 0.0) + qty
         fills.append(
-            Fill(order.proposal_id, order.asset, "buy", qty, price, notional, fee, delta, scale)
+            Fill(order.proposal_id, order.asset, BUY, qty, price, notional, fee, delta, scale)
         )
     if -1e-9 < cash < 0.0:
         cash = 0.0

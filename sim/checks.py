@@ -24,10 +24,10 @@ from domain.scenario import (
     ExpectSql,
     Window,
 )
+from sim.limit_checks import LIMIT_RTOL, breach_rows, limit_breaches
 from sim.metrics import METRICS
 
 EVIDENCE_ROWS = 10
-WEIGHT_TOLERANCE = 1e-3  # fills at the close pay commission, so weights land a hair above target
 VALUE_IDENTITY_TOLERANCE = 1e-9
 
 
@@ -265,9 +265,7 @@ def _quote(text: str) -> str:
 
 def check_invariants(con: sqlite3.Connection, run_id: str) -> list[CheckResult]:
     """The built-in invariants (scenario-format.md), each with its evidence."""
-    config = json.loads(
-        con.execute("SELECT config FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
-    )
+    caps, buckets = limit_breaches(con, run_id)
     return [
         _inv(
             "cash never negative",
@@ -292,20 +290,20 @@ def check_invariants(con: sqlite3.Connection, run_id: str) -> list[CheckResult]:
             "invested weight at most 1",
             con.execute(
                 "SELECT step, date, invested / equity AS w FROM equity"
-                " WHERE run_id = ? AND invested > equity * (1 + 1e-9)",
-                [run_id],
+                " WHERE run_id = ? AND invested > equity * (1 + ?)",
+                [run_id, LIMIT_RTOL],
             ).fetchall(),
             "step {step} {date}: invested weight {w:.6f}",
         ),
         _inv(
             "no non-core position above the cap after a rebalance",
-            _over_cap(con, run_id, float(config["max_single_position_size"])),
-            "step {step} {date} {asset}: weight {weight:.4f} above {cap}",
+            breach_rows(caps, "asset"),
+            "step {step} {date} {asset}: weight {weight:.8f} above {limit}",
         ),
         _inv(
             "no bucket above its limit after a rebalance",
-            _over_bucket(con, run_id, config),
-            "step {step} {date} {bucket}: weight {weight:.4f} above {limit}",
+            breach_rows(buckets, "bucket"),
+            "step {step} {date} {bucket}: weight {weight:.8f} above {limit}",
         ),
         _inv(
             "no fill without an approved or amended decision",
@@ -343,63 +341,6 @@ def _inv(label: str, rows: Sequence[Any], template: str) -> CheckResult:
     if len(rows) > EVIDENCE_ROWS:
         evidence += (f"... and {len(rows) - EVIDENCE_ROWS} more",)
     return CheckResult(label, not rows, evidence, kind="invariant")
-
-
-def _rebalance_steps(con: sqlite3.Connection, run_id: str) -> str:
-    return (
-        "SELECT DISTINCT step FROM messages WHERE run_id = ? AND kind = 'proposal'"
-        " AND json_extract(payload,'$.origin') = 'portfolio_manager'"
-    )
-
-
-def _held_back(con: sqlite3.Connection, run_id: str) -> set[tuple[int, str]]:
-    """(step, asset) pairs where a decision that day kept the asset from its plan, or a
-    recorded override (core designation) allows it."""
-    rows = con.execute(
-        "SELECT step, asset FROM messages WHERE run_id = ? AND kind = 'decision'"
-        " AND json_extract(payload,'$.outcome') != 'approved'",
-        [run_id],
-    ).fetchall()
-    return {(r["step"], r["asset"]) for r in rows}
-
-
-def _over_cap(con: sqlite3.Connection, run_id: str, cap: float) -> list[dict[str, Any]]:
-    rows = con.execute(
-        "SELECT step, date, asset, weight, flags FROM snapshots WHERE run_id = ?"
-        f" AND step IN ({_rebalance_steps(con, run_id)}) AND weight > ?",
-        [run_id, run_id, cap * (1 + WEIGHT_TOLERANCE)],
-    ).fetchall()
-    held_back = _held_back(con, run_id)
-    return [
-        {**dict(r), "cap": cap}
-        for r in rows
-        if not json.loads(r["flags"]).get("core") and (r["step"], r["asset"]) not in held_back
-    ]
-
-
-def _over_bucket(
-    con: sqlite3.Connection, run_id: str, config: dict[str, Any]
-) -> list[dict[str, Any]]:
-    if not config.get("enable_bucket_diversification", False):
-        return []
-    limit = float(config["max_bucket_allocation"])
-    rows = con.execute(
-        "SELECT step, date, bucket, SUM(weight) AS weight,"
-        " MAX(json_extract(flags,'$.core')) AS has_core,"
-        " GROUP_CONCAT(asset) AS assets FROM snapshots WHERE run_id = ?"
-        f" AND step IN ({_rebalance_steps(con, run_id)}) AND bucket != 'Unknown'"
-        " GROUP BY step, bucket HAVING SUM(weight) > ?",
-        [run_id, run_id, limit * (1 + WEIGHT_TOLERANCE)],
-    ).fetchall()
-    held_back = _held_back(con, run_id)
-    out = []
-    for r in rows:
-        if r["has_core"]:
-            continue  # a core asset is a recorded override of the bucket limits
-        if any((r["step"], a) in held_back for a in r["assets"].split(",")):
-            continue
-        out.append({**dict(r), "limit": limit})
-    return out
 
 
 def _core_sells(con: sqlite3.Connection, run_id: str) -> list[dict[str, Any]]:

@@ -61,6 +61,8 @@ COMPARED_METRICS: tuple[str, ...] = (
 )
 
 INTERESTING_OUTCOMES: frozenset[str] = frozenset({"blocked", "amended"})
+ROUTINE_NOTICES: frozenset[str] = frozenset({"rebalance"})
+"""Notices that mark an ordinary day (the portfolio manager's rebalance record)."""
 
 EXIT_OK, EXIT_INVALID = 0, 2
 
@@ -307,7 +309,7 @@ def events_of_interest(data: Mapping[str, Any], asset: str | None = None) -> lis
             continue
         elif m["kind"] == "decision" and p.get("outcome") in INTERESTING_OUTCOMES:
             out.append(f"{m['asset']} {p.get('action')} {p['outcome']} by {p.get('decided_by')}")
-        elif m["kind"] == "notice":
+        elif m["kind"] == "notice" and p.get("event") not in ROUTINE_NOTICES:
             out.append(f"notice {p.get('event')}" + (f" {m['asset']}" if m["asset"] else ""))
     return out
 

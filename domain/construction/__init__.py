@@ -38,10 +38,11 @@ from domain.construction.sizing import (
     size_positions,
     volatility_factors,
 )
-from domain.construction.trades import Trade, diff_trades, rebalance_due
+from domain.construction.trades import LIMIT_RTOL, Trade, diff_trades, rebalance_due
 
 __all__ = [
     "EPS",
+    "LIMIT_RTOL",
     "Choice",
     "Limits",
     "Plan",

@@ -53,6 +53,7 @@ MAX_NEW = "max_new_positions"
 DISPLACED = "displaced_for_min_buckets"
 MIN_SIZE = "below_min_position_size"
 NO_SIZE = "no_fixed_size"
+NO_ROOM = "no_room"
 REJECTED_REASONS: tuple[str, ...] = (
     BELOW_KEEP,
     REVIEW_FAILED,
@@ -64,6 +65,7 @@ REJECTED_REASONS: tuple[str, ...] = (
     DISPLACED,
     MIN_SIZE,
     NO_SIZE,
+    NO_ROOM,
 )
 
 

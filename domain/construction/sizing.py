@@ -26,7 +26,7 @@ import numpy as np
 
 from domain.construction.buckets import bucket_room, scale_buckets
 from domain.construction.inputs import EPS, PlanInputs, log_returns
-from domain.construction.selection import MIN_SIZE, NO_SIZE
+from domain.construction.selection import MIN_SIZE, NO_ROOM, NO_SIZE
 from domain.scenario import UNKNOWN_BUCKET
 from domain.scoring import SIGMA_FLOOR_ANNUAL, TRADING_DAYS_PER_YEAR
 
@@ -340,6 +340,14 @@ def size_positions(
     w = np.zeros(0)
     scaling: dict[str, float] = {}
     exempt = np.zeros(0, dtype=bool)
+    if room <= EPS:
+        for j in active:
+            dropped[j] = (
+                NO_ROOM,
+                f"no room: locked positions take {sum(locked.values()):.4f} of"
+                f" target_total_allocation {cfg.target_total_allocation}",
+            )
+        active = []
     for _ in range(len(active) + 1):
         raw = raw_weights(inp.score[active], cfg, room)
         for j in [j for j, r in zip(active, raw, strict=True) if r <= 0]:

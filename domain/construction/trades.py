@@ -1,4 +1,14 @@
-"""From targets to trades, and which days are rebalance days."""
+"""From targets to trades, and which days are rebalance days.
+
+Weights here are **end-of-day** weights: a target is the weight an asset is to have
+after the day's trades (the broker sizes fills against the equity after the day's costs,
+`domain.execution`). An asset the day does not trade keeps its units, so the day's
+commission and slippage, which leave equity, lift its weight by the day's *drift*
+(equity before / equity after). `diff_trades` projects that drift from the day's planned
+trades and describes every trade from the weight the asset would end the day at without
+it (`from_weight` = today's weight x drift), so that a trade's action is the direction of
+its fill and a holding the costs alone would lift above a hard limit is traded too.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +18,35 @@ from typing import Any
 import attrs
 
 from domain.construction.inputs import EPS
+from domain.execution import NO_COSTS, CostRates, post_trade_factor, side_of
 from domain.messages import CLOSE, INCREASE, OPEN, REDUCE
 
-CAP_TOLERANCE = 0.001
-"""A holding is trimmed back to the cap once it is more than this fraction above it (so
-the weight a fill's commission adds to a capped position does not trigger daily trims)."""
+LIMIT_RTOL = 1e-12
+"""A weight within this relative distance of a hard limit (cap, bucket) is at the limit,
+not above it (float rounding of a position filled exactly at the limit)."""
+MAX_PASSES = 20
+"""Most re-computations of the trades as the projected drift grows (2 or 3 in practice)."""
 
 
 @attrs.frozen
 class Trade:
-    """One proposed change of target weight."""
+    """One proposed change of target weight (both weights end-of-day, see the module)."""
 
     asset: str
     action: str
     from_weight: float
     to_weight: float
     reason: str
+
+
+@attrs.frozen
+class _Rules:
+    """What decides whether a change is proposed (see `diff_trades`)."""
+
+    min_trade: float
+    cap: float | None
+    bucket_of: Mapping[str, str] | None
+    bucket_limit: float | None
 
 
 def diff_trades(
@@ -36,39 +59,81 @@ def diff_trades(
     cap: float | None = None,
     bucket_of: Mapping[str, str] | None = None,
     bucket_limit: float | None = None,
+    rates: CostRates = NO_COSTS,
+    fixed: Mapping[str, tuple[float, str]] | None = None,
 ) -> list[Trade]:
     """Trades that move `current` weights to `targets` (assets in neither are untouched).
 
-    Every holding absent from `targets` is closed. Changes smaller than
-    `min_trade_weight` are not proposed; opens and closes always are, and so is a reduce
-    of a holding more than `CAP_TOLERANCE` (0.1 %) above `cap` (`max_single_position_size`),
+    Every holding absent from `targets` is closed. A change smaller than
+    `min_trade_weight` is not proposed; opens and closes always are, and so is a reduce
+    of a holding that would end the day above `cap` (`max_single_position_size`),
     however small (the cap is a hard limit). Bucket limits are hard too: when the weights
-    the book would have after these trades (untraded assets keeping their current or
-    decided weight) put a bucket more than `CAP_TOLERANCE` above `bucket_limit`, every
-    changed target in that bucket is proposed, however small.
+    the book would end the day with (untraded assets lifted by the day's drift) put a
+    bucket above `bucket_limit`, every changed target in that bucket is proposed, however
+    small.
 
-    With `baseline` (the targets already decided this step, in a re-plan round), an asset
-    is proposed again only when its new target differs from its decided one; the trade
-    itself is still described from the current book, and a target back at the current
-    weight is proposed too (it undoes the earlier decision, which the broker would
-    otherwise execute).
+    With `baseline` (the weights already decided this step, in a re-plan round), an asset
+    is proposed again only when its new target differs from its decided one; a target
+    back at the current weight is proposed too (it undoes the earlier decision, which the
+    broker would otherwise execute), and so is an open decided earlier that the new plan
+    leaves out (an open from 0 to 0: the withdrawal; the last decision of the day counts).
+
+    Args:
+        current: Today's weights before trading.
+        targets: The plan's end-of-day targets.
+        min_trade_weight: The smallest change worth a trade.
+        skip: Assets not to trade (locked: decided already, or proposed by a protection).
+        baseline: Weights decided earlier this step (re-plan rounds).
+        cap: `max_single_position_size`, or None for no trim.
+        bucket_of: asset -> bucket, or None for no bucket rule.
+        bucket_limit: `max_bucket_allocation`.
+        rates: The day's cost rates (commission and slippage), for the drift.
+        fixed: asset -> (end-of-day target, side) of every other trade the day will make
+            (locked proposals, decisions of earlier rounds that stand).
+
+    Returns:
+        The trades, in asset order.
     """
-    skip_set = set(skip)
-    baseline = baseline or {}
-    assets = sorted((set(current) | set(targets) | set(baseline)) - skip_set)
-    reference = {**current, **baseline}
-    first = {a: _trade(a, current, targets, baseline, min_trade_weight, cap) for a in assets}
+    rules = _Rules(max(min_trade_weight, EPS), cap, bucket_of, bucket_limit)
+    skip_set, baseline, fixed = set(skip), dict(baseline or {}), dict(fixed or {})
+    drift, trades = 1.0, _diff(current, targets, skip_set, baseline, fixed, rules, 1.0)
+    for _ in range(MAX_PASSES):
+        day = {**fixed, **{t.asset: (t.to_weight, side_of(t.action)) for t in trades}}
+        factor = post_trade_factor(current, [(a, *day[a]) for a in sorted(day)], rates)
+        new_drift = 1.0 / factor if factor > 0 else 1.0
+        if new_drift <= drift:
+            break
+        drift = new_drift
+        trades = _diff(current, targets, skip_set, baseline, fixed, rules, drift)
+    return trades
+
+
+def _diff(
+    current: Mapping[str, float],
+    targets: Mapping[str, float],
+    skip: set[str],
+    baseline: Mapping[str, float],
+    fixed: Mapping[str, tuple[float, str]],
+    rules: _Rules,
+    drift: float,
+) -> list[Trade]:
+    """The trades for one projected drift (see `diff_trades`)."""
+    lifted = {a: w * drift for a, w in current.items()}
+    assets = sorted((set(current) | set(targets) | set(baseline)) - skip)
+    first = {a: _trade(a, lifted, targets, baseline, rules.min_trade, rules.cap) for a in assets}
     tight: frozenset[str] = frozenset()
-    if bucket_of is not None and bucket_limit is not None:
-        after = dict(reference)
+    if rules.bucket_of is not None and rules.bucket_limit is not None:
+        after = {**lifted, **baseline, **{a: t for a, (t, _) in fixed.items()}}
         after.update({a: t.to_weight for a, t in first.items() if t is not None})
-        tight = _over_limit_buckets(after, bucket_of, bucket_limit) | _over_limit_buckets(
-            current, bucket_of, bucket_limit
-        )
+        tight = _over_limit_buckets(after, rules.bucket_of, rules.bucket_limit)
+        tight |= _over_limit_buckets(lifted, rules.bucket_of, rules.bucket_limit)
     trades = []
     for asset in assets:
-        in_tight = bucket_of is not None and bucket_of.get(asset) in tight
-        trade = _trade(asset, current, targets, baseline, EPS, cap) if in_tight else first[asset]
+        in_tight = rules.bucket_of is not None and rules.bucket_of.get(asset) in tight
+        if in_tight:
+            trade = _trade(asset, lifted, targets, baseline, EPS, rules.cap)
+        else:
+            trade = first[asset]
         if trade is not None:
             trades.append(trade)
     return trades
@@ -76,16 +141,16 @@ def diff_trades(
 
 def _trade(
     asset: str,
-    current: Mapping[str, float],
+    lifted: Mapping[str, float],
     targets: Mapping[str, float],
     baseline: Mapping[str, float],
     min_trade: float,
     cap: float | None,
 ) -> Trade | None:
-    """The trade for one asset, or None (see `diff_trades`)."""
-    before = current.get(asset, 0.0)
+    """The trade for one asset, or None (see `diff_trades`); `lifted` holds the weights
+    the assets would end the day at without a trade."""
+    before = lifted.get(asset, 0.0)
     after = targets.get(asset, 0.0)
-    min_trade = max(min_trade, EPS)
     redo = False
     if asset in baseline:
         decided = baseline[asset]
@@ -93,6 +158,8 @@ def _trade(
             return None
         redo = True
     if before <= EPS and after <= EPS:
+        if redo and baseline[asset] > EPS:
+            return Trade(asset, OPEN, 0.0, 0.0, "re-plan: the open decided earlier is withdrawn")
         return None
     if before <= EPS:
         return Trade(asset, OPEN, 0.0, after, "new position")
@@ -100,29 +167,25 @@ def _trade(
         return Trade(asset, CLOSE, before, 0.0, "target 0")
     if after - before >= min_trade:
         return Trade(asset, INCREASE, before, after, "re-sized up")
-    trim = cap is not None and before > cap * (1 + CAP_TOLERANCE) and after < before
+    trim = cap is not None and before > cap * (1 + LIMIT_RTOL) and after < before
     if before - after >= min_trade or trim:
         return Trade(asset, REDUCE, before, after, "re-sized down")
-    if redo:
-        action = INCREASE if after >= baseline[asset] else REDUCE
-        return Trade(asset, action, before, after, "re-plan: back to target")
+    if redo:  # the direction of the fill; at equal weights, the way back from the decision
+        up = after > before + EPS or (abs(after - before) <= EPS and after >= baseline[asset])
+        return Trade(asset, INCREASE if up else REDUCE, before, after, "re-plan: back to target")
     return None
 
 
 def _over_limit_buckets(
-    current: Mapping[str, float],
-    bucket_of: Mapping[str, str] | None,
-    limit: float | None,
+    weights: Mapping[str, float], bucket_of: Mapping[str, str], limit: float
 ) -> frozenset[str]:
-    """Buckets whose current weight is more than `CAP_TOLERANCE` above `limit`."""
-    if bucket_of is None or limit is None:
-        return frozenset()
+    """Buckets whose weight is above `limit` (beyond `LIMIT_RTOL`)."""
     totals: dict[str, float] = {}
-    for asset, weight in current.items():
+    for asset, weight in weights.items():
         bucket = bucket_of.get(asset)
         if bucket is not None:
             totals[bucket] = totals.get(bucket, 0.0) + weight
-    return frozenset(b for b, w in totals.items() if w > limit * (1 + CAP_TOLERANCE))
+    return frozenset(b for b, w in totals.items() if w > limit * (1 + LIMIT_RTOL))
 
 
 def rebalance_due(frequency: str, day: Any, previous: Any | None) -> bool:

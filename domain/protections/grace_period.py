@@ -5,7 +5,9 @@ with its weight of that day as the start weight. On each later day in grace its
 scheduled weight is start_weight x max(`grace_period_decay_rate` ** k,
 `min_decay_factor`), k being calendar days since the start; after `grace_period_days`
 days it is closed. A score back at or above the threshold ends grace. Core assets are
-exempt. A close or reduce proposed by anyone else is amended into the schedule.
+exempt. A close or reduce proposed by anyone else is amended into the schedule. Grace
+never holds a position above `max_single_position_size`: its own targets and its
+amendments are capped there (grace may cut faster than the limits, never slower).
 """
 
 from __future__ import annotations
@@ -81,6 +83,12 @@ class GracePeriodProtection(Protection):
         return max(
             float(self.config.grace_period_decay_rate) ** k, float(self.config.min_decay_factor)
         )
+
+    @property
+    def ceiling(self) -> float:
+        """The most a position in grace may hold: `max_single_position_size` (a former core
+        position above the cap is cut to the cap, then decays)."""
+        return float(self.config.max_single_position_size)
 
     def scheduled_weight(self, asset: str, day: dt.date) -> float | None:
         """Weight the schedule allows on `day` (0 once grace has expired); None if not in grace."""
@@ -188,7 +196,7 @@ class GracePeriodProtection(Protection):
                 _notice("grace_expired", rec.asset, reason=reason, grace_day=k, score=score),
             ]
         factor = self.factor(k)
-        target = rec.start_weight * factor
+        target = min(rec.start_weight * factor, self.ceiling)
         if target >= weight - EPS:
             return []
         return [
@@ -223,8 +231,9 @@ class GracePeriodProtection(Protection):
         scheduled = self.scheduled_weight(proposal.asset, ctx.date)
         if scheduled is None or proposal.action not in EXITS:
             return self.verdict(proposal, ABSTAIN, f"{proposal.asset} is not in grace")
-        # Never amend upwards: a position already below its schedule is held where it is.
-        target = min(scheduled, proposal.from_weight)
+        # Never amend upwards: a position already below its schedule is held where it is;
+        # and never above the cap (grace may cut faster than the limits, never slower).
+        target = min(scheduled, proposal.from_weight, self.ceiling)
         if proposal.to_weight < target - EPS:
             k = self.grace_day(proposal.asset, ctx.date)
             return self.verdict(

@@ -51,7 +51,7 @@ def test_decay_when_score_falls_below_threshold_then_weights_follow_schedule_and
         scores=script("A", (0, 0.3)),
         trending=script("A", (0, 0.0)),
     )
-    _, db = run_model(scenario)
+    _, db = run_model(scenario, max_single_position_size=0.5)  # the cap does not bind here
 
     events = _grace_notices(db, "A")
     assert [(n["date"], n["event"]) for n in events] == [
@@ -80,7 +80,7 @@ def test_decay_when_score_falls_below_threshold_then_weights_follow_schedule_and
     assert finals[:5] == pytest.approx([start * f for f in schedule], rel=1e-12)
     assert finals[5] == 0.0
 
-    # Fills land near the schedule (commissions move equity a little).
+    # Fills land on the schedule: targets are weights of the equity after the day's costs.
     assert [(f["date"], f["side"]) for f in fills(db, "A")] == [
         (iso(1), "sell"),
         (iso(2), "sell"),
@@ -89,7 +89,7 @@ def test_decay_when_score_falls_below_threshold_then_weights_follow_schedule_and
         (iso(7), "sell"),
     ]
     weights_after = [f["weight_after"] for f in fills(db, "A")]
-    assert weights_after[:4] == pytest.approx([start * f for f in schedule[1:]], rel=2e-3)
+    assert weights_after[:4] == pytest.approx([start * f for f in schedule[1:]], rel=1e-9)
     assert weights_after[4] == 0.0
     assert held(db, "A") == [iso(0), iso(1), iso(2), iso(3), iso(4)]
     flags = [
@@ -99,6 +99,31 @@ def test_decay_when_score_falls_below_threshold_then_weights_follow_schedule_and
     assert flags == [0, 1, 2, 3, 4]
 
 
+
+def test_decay_when_grace_starts_above_the_cap_then_cut_to_the_cap_and_held_there():
+    # A former core position above the cap enters grace: grace may cut faster than the
+    # limits, never slower, so every amendment and decay target stops at the cap (0.2),
+    # until the schedule (0.5 x 0.8^k) falls below it, and A closes at expiry.
+    scenario = make_scenario(
+        assets=("A",),
+        days=8,
+        portfolio={"A": Holding(0.5, entered=day(-30))},
+        scores=script("A", (0, 0.3)),
+        trending=script("A", (0, 0.0)),
+    )
+    _, db = run_model(scenario)
+
+    got = decisions(db, "A")
+    assert [(d["date"], d["action"], d["outcome"], d["decided_by"]) for d in got] == [
+        (iso(k), "close", "amended", "grace_period") for k in (0, 1, 2, 3, 4)
+    ] + [(iso(7), "close", "approved", "grace_period")]
+    assert [d["final_weight"] for d in got[:5]] == [0.2] * 5
+    sells = fills(db, "A")
+    assert [f["date"] for f in sells] == [iso(0), iso(7)]
+    assert sells[0]["weight_after"] == pytest.approx(0.2, rel=1e-12)
+    weights = [r["weight"] for r in db.query("SELECT weight FROM snapshots WHERE asset = 'A'")]
+    assert max(weights) <= 0.2 * (1 + 1e-9)
+
 def test_recover_when_score_returns_to_threshold_during_grace_then_grace_ends_without_close():
     scenario = make_scenario(
         assets=("A",),
@@ -107,7 +132,7 @@ def test_recover_when_score_returns_to_threshold_during_grace_then_grace_ends_wi
         scores=script("A", (0, 0.3), (2, 0.6)),  # exactly min_score_threshold from day 2
         trending=script("A", (0, 0.0)),
     )
-    _, db = run_model(scenario)
+    _, db = run_model(scenario, max_single_position_size=0.5)  # the cap does not bind here
 
     events = _grace_notices(db, "A")
     assert [(n["date"], n["event"]) for n in events] == [

@@ -99,7 +99,7 @@ def test_core_asset_vs_grace_period_when_asset_in_grace_becomes_core_then_core_w
         trending=script("C", (0, 0.0)),
         interventions=(Intervention(day(2), "mark_core", asset="C"),),
     )
-    _, db = run_model(scenario)
+    _, db = run_model(scenario, max_single_position_size=0.5)  # the cap does not bind
 
     events = [
         (n["date"], n["event"])

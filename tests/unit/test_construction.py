@@ -15,6 +15,7 @@ from domain.construction import (
     rebalance_due,
     select,
 )
+from domain.execution import CostRates, post_trade_factor
 
 
 def cfg(**overrides):
@@ -134,17 +135,46 @@ def test_diff_trades_when_changes_then_each_action_and_small_changes_skipped():
 
 @pytest.mark.parametrize(
     ("before", "cap", "trimmed"),
-    [(0.2024, 0.2, True), (0.2024, None, False), (0.2002, 0.2, False), (0.20021, 0.2, True)],
+    [
+        (0.2024, 0.2, True),
+        (0.2024, None, False),
+        (0.2002, 0.2, True),
+        (0.2 * (1 + 1e-13), 0.2, False),
+    ],
 )
 def test_diff_trades_when_holding_drifted_above_cap_then_trimmed_however_small(
     before, cap, trimmed
 ):
-    # 0.2024 -> 0.2 is below min_trade_weight 0.005, but the cap is a hard limit; within
-    # 0.1 % of the cap (0.2002) it is left alone (a fill's commission moves it that much).
+    # 0.2024 -> 0.2 is below min_trade_weight 0.005, but the cap is a hard limit: any excess
+    # is trimmed, down to float rounding (LIMIT_RTOL, 1e-12 relative).
     trades = diff_trades({"F": before}, {"F": 0.2}, min_trade_weight=0.005, cap=cap)
     assert [(t.asset, t.action, t.to_weight) for t in trades] == (
         [("F", "reduce", 0.2)] if trimmed else []
     )
+
+
+def test_diff_trades_when_day_costs_would_lift_holding_above_cap_then_trimmed():
+    # G at 0.19999 is not traded by the plan (0.2 is within min_trade_weight), but the day's
+    # other trades pay 0.1 % commission on 0.3 of equity: G would end the day at
+    # 0.19999 / (1 - 0.0003) = 0.200050, above the cap. It is proposed, from that weight.
+    current = {"G": 0.19999, "H": 0.3}
+    targets = {"G": 0.2}
+    rates = CostRates.of(0.0, 0.001)
+    trades = diff_trades(current, targets, min_trade_weight=0.005, cap=0.2, rates=rates)
+    assert [(t.asset, t.action) for t in trades] == [("G", "reduce"), ("H", "close")]
+    drift = 1 / post_trade_factor(current, [("G", 0.2, "sell"), ("H", 0.0, "sell")], rates)
+    assert trades[0].from_weight == pytest.approx(0.19999 * drift, rel=1e-12)
+    assert trades[0].from_weight > 0.2 and trades[0].to_weight == 0.2
+    quiet = diff_trades(current, {"G": 0.2, "H": 0.3}, min_trade_weight=0.005, cap=0.2, rates=rates)
+    assert quiet == []  # no other trade, no cost, no drift: G stays below the cap
+
+
+def test_diff_trades_when_replan_leaves_out_an_open_decided_earlier_then_withdrawn():
+    trades = diff_trades({}, {"B": 0.1}, min_trade_weight=0.005, baseline={"A": 0.08})
+    assert [(t.asset, t.action, t.from_weight, t.to_weight) for t in trades] == [
+        ("A", "open", 0.0, 0.0),
+        ("B", "open", 0.0, 0.1),
+    ]
 
 
 def test_diff_trades_when_baseline_matches_then_not_proposed_again():

@@ -234,3 +234,14 @@ def test_size_when_locked_weight_fills_a_bucket_then_its_other_members_get_nothi
     plan = plan_targets(inputs(assets, config=config, locked={"L": 0.45}))
     assert sorted(plan.targets) == ["B", "L"]
     assert plan.choices["A"].reason == "below_min_position_size"
+
+
+def test_size_when_locked_weight_takes_the_whole_target_then_candidates_get_no_room():
+    # L (locked 0.95) takes all of target_total_allocation 0.95: nothing is left to size.
+    assets = [("L", "R", 0.5), ("A", "D", 0.9)]
+    plan = plan_targets(inputs(assets, config=cfg(), locked={"L": 0.95}))
+    assert plan.targets == {"L": 0.95}
+    assert plan.choices["A"].reason == "no_room"
+    assert "locked positions take 0.9500 of target_total_allocation 0.95" in (
+        plan.choices["A"].detail
+    )

@@ -1,6 +1,6 @@
 import pytest
 
-from domain.execution import Order, equity_of, execute
+from domain.execution import CostRates, Order, equity_of, execute, post_trade_factor
 
 PRICES = {"A": 100.0, "B": 50.0, "C": 20.0}
 
@@ -27,11 +27,58 @@ def test_execute_when_buys_exceed_cash_then_scaled_and_cash_not_negative():
         slippage_bps=0,
         commission=0.001,
     )
+    # Post-trade equity f x 1000 with f = 1 - 0.001 x 1.2 f, so f = 1 / 1.0012; the buys
+    # want 1.2 f x 1000 at the close plus commission, more than the 1000 of cash.
+    f = 1 / 1.0012
     assert result.cash >= 0.0
-    assert result.buy_scale == pytest.approx(1000.0 / (1200.0 * 1.001))
-    assert all(f.scale == result.buy_scale for f in result.fills)
-    assert result.fills[0].requested_quantity == pytest.approx(6.0)
-    assert result.fills[0].quantity == pytest.approx(6.0 * result.buy_scale)
+    assert result.buy_scale == pytest.approx(1000.0 / (1200.0 * f * 1.001), rel=1e-9)
+    assert all(fill.scale == result.buy_scale for fill in result.fills)
+    assert result.fills[0].requested_quantity == pytest.approx(6.0 * f, rel=1e-12)
+    assert result.fills[0].quantity == pytest.approx(6.0 * f * result.buy_scale, rel=1e-12)
+
+
+def test_post_trade_factor_when_one_buy_then_hand_calculation():
+    # Buying half of the post-trade equity f at a 1 % commission: f = 1 - 0.01 x 0.5 f.
+    f = post_trade_factor({}, [("A", 0.5, "buy")], CostRates.of(0.0, 0.01))
+    assert f == pytest.approx(1 / 1.005, rel=1e-14)
+
+
+def test_post_trade_factor_when_slippage_then_rates_of_both_sides():
+    rates = CostRates.of(100.0, 0.01)  # 1 % slippage, 1 % commission
+    assert rates.buy == pytest.approx(1.01 * 1.01 - 1)
+    assert rates.sell == pytest.approx(1 - 0.99 * 0.99)
+    f = post_trade_factor({"A": 0.4}, [("A", 0.0, "sell"), ("B", 0.3, "buy")], rates)
+    assert f == pytest.approx((1 - 0.4 * rates.sell) / (1 + 0.3 * rates.buy), rel=1e-14)
+
+
+def test_execute_when_commission_then_traded_positions_end_exactly_at_target():
+    result = execute(
+        [Order("p1", "A", 0.3, "sell"), Order("p2", "B", 0.3, "buy")],
+        cash=500.0,
+        quantities={"A": 5.0},
+        prices=PRICES,
+        slippage_bps=20,
+        commission=0.01,
+    )
+    equity = equity_of(result.cash, result.quantities, PRICES)
+    assert equity < 1000.0  # the costs left equity
+    for asset in ("A", "B"):
+        assert result.quantities[asset] * PRICES[asset] / equity == pytest.approx(0.3, rel=1e-12)
+
+
+def test_execute_when_increase_smaller_than_day_costs_then_nothing_sold():
+    # A is to go from 0.5 to 0.5001, but the close of B costs 1 % of 0.5: ending at 0.5001
+    # of the smaller equity would need a sale; an increase never sells.
+    result = execute(
+        [Order("p1", "A", 0.5001, "buy"), Order("p2", "B", 0.0, "sell")],
+        cash=0.0,
+        quantities={"A": 5.0, "B": 10.0},
+        prices=PRICES,
+        slippage_bps=0,
+        commission=0.01,
+    )
+    assert [(f.asset, f.side) for f in result.fills] == [("B", "sell")]
+    assert result.quantities["A"] == 5.0
 
 
 def test_execute_when_slippage_and_commission_then_charged_against_trader():

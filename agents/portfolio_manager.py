@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import attrs
 import numpy as np
 
 from agents.base import BulwarkAgent
@@ -25,6 +26,7 @@ from domain.construction import (
     rebalance_due,
     window_rows,
 )
+from domain.construction.status import StatusBoard, selection_changes
 from domain.execution import CostRates, side_of
 from domain.messages import (
     AMENDED,
@@ -61,6 +63,7 @@ class PortfolioManagerAgent(BulwarkAgent):
             dtype=float,
         )
         self._column = {t: j for j, t in enumerate(market.tickers)}
+        self._status = StatusBoard.empty(len(market.tickers))
         self.board = None
         self._planned = False
         self._opened_this_step = 0
@@ -273,6 +276,11 @@ class PortfolioManagerAgent(BulwarkAgent):
         )
         if round_ == 0:
             self.publish(self._rebalance_notice(plan, len(trades)))
+        changes, self._status = selection_changes(inputs, plan, self._status)
+        for status in changes:
+            details = attrs.asdict(status)
+            del details["asset"]
+            self.publish(notice("selection", status.asset, **details))
         for n, trade in enumerate(trades):
             j = self._column[trade.asset]
             components = board.for_asset(j)

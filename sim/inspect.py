@@ -61,8 +61,9 @@ COMPARED_METRICS: tuple[str, ...] = (
 )
 
 INTERESTING_OUTCOMES: frozenset[str] = frozenset({"blocked", "amended"})
-ROUTINE_NOTICES: frozenset[str] = frozenset({"rebalance"})
-"""Notices that mark an ordinary day (the portfolio manager's rebalance record)."""
+ROUTINE_NOTICES: frozenset[str] = frozenset({"rebalance", "selection"})
+"""Notices that mark an ordinary day: the portfolio manager's rebalance record and its
+selection changes (`why` shows the latter)."""
 
 EXIT_OK, EXIT_INVALID = 0, 2
 
@@ -403,7 +404,8 @@ def why(conn: sqlite3.Connection, run_id: str, asset: str, when: str) -> dict[st
         chains (every proposal about the asset that day, with verdicts, decision, fills);
         notices, related (interventions, core requests, re-plan requests naming the asset);
         root_cause (one line, or None without a decision); nearby (the closest earlier and
-        later dates with a decision about the asset, when there is none that day).
+        later dates with a decision about the asset, when there is none that day);
+        selection (the asset's place in the plan as of that day, `selection_status`).
     """
     asset = check_asset(conn, run_id, asset)
     step, date = step_of_date(conn, run_id, when)
@@ -417,6 +419,7 @@ def why(conn: sqlite3.Connection, run_id: str, asset: str, when: str) -> dict[st
     if score is None:
         score = scores.get(asset, after["score"] if after else None)
     related = [m for m in day if m["kind"] == "replan_request" and _names(m["payload"], asset)]
+    status = selection_status(conn, run_id, asset, step)
     nearby: dict[str, str | None] = {}
     if not chains:
         for name, op, order in (("before", "<", "DESC"), ("after", ">", "ASC")):
@@ -443,11 +446,34 @@ def why(conn: sqlite3.Connection, run_id: str, asset: str, when: str) -> dict[st
         if chains
         else {},
         "chains": chains,
-        "notices": [m for m in mine if m["kind"] == "notice"],
+        "notices": [
+            m
+            for m in mine
+            if m["kind"] == "notice" and m["payload"].get("event") not in ROUTINE_NOTICES
+        ],
         "related": [m for m in mine if m["kind"] in ("intervention", "core_request")] + related,
         "root_cause": root_cause(chains),
         "nearby": nearby,
+        "selection": status,
     }
+
+
+def selection_status(
+    conn: sqlite3.Connection, run_id: str, asset: str, step: int
+) -> dict[str, Any] | None:
+    """The asset's place in the plan as of `step`: its latest `selection` notice on or
+    before that step (its details, with `since`, the date of that notice), or None."""
+    rows = query(
+        conn,
+        "SELECT date, payload FROM messages WHERE run_id = ? AND asset = ? AND kind = 'notice'"
+        " AND json_extract(payload, '$.event') = 'selection' AND step <= ?"
+        " ORDER BY id DESC LIMIT 1",
+        [run_id, asset, step],
+    )
+    if not rows:
+        return None
+    row = _parse(rows[0])
+    return {**row["payload"]["details"], "since": row["date"]}
 
 
 def _names(payload: Mapping[str, Any], asset: str) -> bool:
@@ -595,7 +621,11 @@ def protection_history(conn: sqlite3.Connection, run_id: str, asset: str) -> dic
             values = p.pop("values")
             p["detail"] = f"core until {values[-1]}" if state == "core" else _span(values, unit)
             periods.append(p)
-    notices = messages(conn, run_id, asset=asset, kind="notice")
+    notices = [
+        n
+        for n in messages(conn, run_id, asset=asset, kind="notice")
+        if n["payload"].get("event") not in ROUTINE_NOTICES
+    ]
     blocks = [n for n in notices if n["payload"].get("event") == "whipsaw_blocked"]
     for p in _periods(
         [{"step": n["step"], "date": n["date"], **n["payload"]} for n in _dedupe_steps(blocks)],

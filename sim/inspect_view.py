@@ -264,6 +264,12 @@ def _holding_line(h: Mapping[str, Any] | None) -> str:
     )
 
 
+def selection_line(status: Mapping[str, Any]) -> str:
+    """An asset's place in the plan: in or out, the reason code and its words, since when."""
+    where = "in the plan" if status.get("selected") else "not in the plan"
+    return f"{where} since {status['since']}: {status['reason']}: {status['detail']}"
+
+
 def why_view(data: Mapping[str, Any]) -> Group:
     """The chain behind one asset's decision on one day, root cause first."""
     parts: list[RenderableType] = []
@@ -294,6 +300,8 @@ def why_view(data: Mapping[str, Any]) -> Group:
         ctx.add_row("components", key_values(data["components"]))
     ctx.add_row("before", _holding_line(data["before"]))
     ctx.add_row("after", _holding_line(data["after"]))
+    if data.get("selection"):
+        ctx.add_row("plan", selection_line(data["selection"]))
     parts.append(ctx)
     for chain in data["chains"]:
         parts.append(chain_renderable(chain))

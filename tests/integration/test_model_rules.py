@@ -99,7 +99,6 @@ def test_decay_when_score_falls_below_threshold_then_weights_follow_schedule_and
     assert flags == [0, 1, 2, 3, 4]
 
 
-
 def test_decay_when_grace_starts_above_the_cap_then_cut_to_the_cap_and_held_there():
     # A former core position above the cap enters grace: grace may cut faster than the
     # limits, never slower, so every amendment and decay target stops at the cap (0.2),
@@ -123,6 +122,7 @@ def test_decay_when_grace_starts_above_the_cap_then_cut_to_the_cap_and_held_ther
     assert sells[0]["weight_after"] == pytest.approx(0.2, rel=1e-12)
     weights = [r["weight"] for r in db.query("SELECT weight FROM snapshots WHERE asset = 'A'")]
     assert max(weights) <= 0.2 * (1 + 1e-9)
+
 
 def test_recover_when_score_returns_to_threshold_during_grace_then_grace_ends_without_close():
     scenario = make_scenario(

@@ -1,0 +1,140 @@
+"""Selection status of every asset of the universe, and what changed since the last plan.
+
+The plan gives a `Choice` (a reason with its numbers) for every holding and every new
+candidate. An asset that is neither has a reason too, found here without building a
+`Choice` for it: it cannot be traded today (`not_tradable`: no price or no score), its
+open was blocked earlier this step (`open_blocked`), its trending confidence is below
+`trending_confidence_new` (`not_trending`), or its score is below
+`min_score_new_position` (`below_open_threshold`). Locked assets (decided this step, or
+proposed by a protection) are not planned, so they keep the status they had.
+
+`selection_changes` compares today's statuses with the last ones recorded and describes
+only the assets whose status (selected, reason) changed, so a run records one message
+per change, not one per asset per day (docs/construction.md, "Explanations").
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from domain.construction.inputs import PlanInputs
+from domain.construction.plan import Plan
+
+NOT_TRADABLE = "not_tradable"
+OPEN_BLOCKED = "open_blocked"
+NOT_TRENDING = "not_trending"
+BELOW_OPEN = "below_open_threshold"
+UNIVERSE_REASONS: tuple[str, ...] = (NOT_TRADABLE, OPEN_BLOCKED, NOT_TRENDING, BELOW_OPEN)
+"""Reasons of assets outside the plan's universe (neither held nor a candidate)."""
+
+
+@attrs.frozen
+class Status:
+    """One asset's place in today's plan.
+
+    Attributes:
+        asset: The ticker.
+        selected: Whether the plan holds it.
+        reason: A `Choice` reason code, or one of `UNIVERSE_REASONS`.
+        detail: The reason in words, with the numbers behind it.
+        score: Today's (undecayed) score.
+        trending: Today's trending confidence.
+        bucket: Its bucket.
+    """
+
+    asset: str
+    selected: bool
+    reason: str
+    detail: str
+    score: float
+    trending: float
+    bucket: str
+
+
+@attrs.frozen
+class StatusBoard:
+    """Every asset's (selected, reason), aligned with the planner's tickers; None reason:
+    not known yet (never planned)."""
+
+    selected: np.ndarray
+    reason: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> StatusBoard:
+        """No status known for any of `n` assets."""
+        return cls(np.zeros(n, dtype=bool), np.full(n, None, dtype=object))
+
+
+def _codes(inp: PlanInputs, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(selected, reason, planned) for every column; `planned` is False for locked ones."""
+    cfg = inp.config
+    reason = np.full(inp.n_assets, BELOW_OPEN, dtype=object)
+    reason[inp.trending < cfg.trending_confidence_new] = NOT_TRENDING
+    reason[~inp.valid] = NOT_TRADABLE
+    selected = np.zeros(inp.n_assets, dtype=bool)
+    planned = np.ones(inp.n_assets, dtype=bool)
+    column = {t: j for j, t in enumerate(inp.tickers)}
+    for asset in inp.excluded:
+        if asset in column:
+            reason[column[asset]] = OPEN_BLOCKED
+    for asset in inp.locked:
+        if asset in column:
+            planned[column[asset]] = False
+    for asset, choice in plan.choices.items():
+        j = column[asset]
+        reason[j], selected[j], planned[j] = choice.reason, choice.selected, True
+    return selected, reason, planned
+
+
+def _detail(inp: PlanInputs, plan: Plan, j: int, reason: str) -> str:
+    asset = inp.tickers[j]
+    if asset in plan.choices:
+        return plan.choices[asset].detail
+    cfg = inp.config
+    if reason == NOT_TRADABLE:
+        return "cannot be traded today: no price or no score"
+    if reason == OPEN_BLOCKED:
+        return "its open was blocked earlier today: not a candidate for the rest of the day"
+    if reason == NOT_TRENDING:
+        return (
+            f"trending {float(inp.trending[j]):.2f} below trending_confidence_new"
+            f" {cfg.trending_confidence_new}"
+        )
+    return (
+        f"score {float(inp.score[j]):.3f} below min_score_new_position {cfg.min_score_new_position}"
+    )
+
+
+def selection_changes(
+    inp: PlanInputs, plan: Plan, last: StatusBoard
+) -> tuple[list[Status], StatusBoard]:
+    """The statuses that differ from `last`, and the board to compare the next plan with.
+
+    Args:
+        inp: The plan's inputs.
+        plan: The plan.
+        last: The statuses recorded so far.
+
+    Returns:
+        (changed statuses in ticker order, the updated board).
+    """
+    selected, reason, planned = _codes(inp, plan)
+    changed = planned & ((reason != last.reason) | (selected != last.selected))
+    buckets = inp.bucket_array()
+    out = [
+        Status(
+            asset=inp.tickers[j],
+            selected=bool(selected[j]),
+            reason=str(reason[j]),
+            detail=_detail(inp, plan, j, str(reason[j])),
+            score=round(float(inp.score[j]), 6),
+            trending=round(float(inp.trending[j]), 6),
+            bucket=str(buckets[j]),
+        )
+        for j in np.flatnonzero(changed)
+    ]
+    board = StatusBoard(
+        np.where(planned, selected, last.selected), np.where(planned, reason, last.reason)
+    )
+    return sorted(out, key=lambda s: s.asset), board

@@ -273,6 +273,7 @@ class PortfolioManagerAgent(BulwarkAgent):
             bucket_limit=cfg.max_bucket_allocation,
             rates=CostRates.of(cfg.slippage_bps, cfg.commission),
             fixed={a: t for a, t in sorted(self._trading.items()) if t is not None},
+            exempt=frozenset(plan.overrides),
         )
         if round_ == 0:
             self.publish(self._rebalance_notice(plan, len(trades)))

@@ -672,6 +672,38 @@ def _message_rows(conn: sqlite3.Connection, run_id: str) -> Iterator[tuple[Any, 
     )
 
 
+def first_divergence(
+    rows_a: Iterable[tuple[Any, ...]], rows_b: Iterable[tuple[Any, ...]]
+) -> dict[str, Any] | None:
+    """The first rank at which two ordered message tables differ, or None.
+
+    Args:
+        rows_a: (id, *COMPARED_COLUMNS) tuples in order (the id is not compared).
+        rows_b: the same for the other table.
+
+    Returns:
+        index (0-based rank), a and b (the messages, None where a table has no message at
+        that rank), fields (the differing columns), payload_keys (the differing payload
+        keys); None when the tables are identical.
+    """
+    for index, (ra, rb) in enumerate(zip_longest(rows_a, rows_b)):
+        if ra is not None and rb is not None and ra[1:] == rb[1:]:
+            continue
+        a, b = _as_message(ra), _as_message(rb)
+        fields = (
+            [c for c in COMPARED_COLUMNS if a[c] != b[c]] if a is not None and b is not None else []
+        )
+        keys = []
+        if "payload" in fields:
+            keys = sorted(
+                k
+                for k in set(a["payload"]) | set(b["payload"])
+                if a["payload"].get(k) != b["payload"].get(k)
+            )
+        return {"index": index, "a": a, "b": b, "fields": fields, "payload_keys": keys}
+    return None
+
+
 def _as_message(row: tuple[Any, ...] | None) -> dict[str, Any] | None:
     if row is None:
         return None
@@ -698,26 +730,12 @@ def compare_runs(
         payload_keys (the differing payload keys)); metrics (name -> a, b, delta);
         config (parameter -> a, b, for every parameter that differs); summaries.
     """
-    divergence = None
-    index = -1
-    for index, (ra, rb) in enumerate(
-        zip_longest(_message_rows(conn_a, run_a), _message_rows(conn_b, run_b))
-    ):
-        if ra is not None and rb is not None and ra[1:] == rb[1:]:
-            continue
-        a, b = _as_message(ra), _as_message(rb)
-        fields = (
-            [c for c in COMPARED_COLUMNS if a[c] != b[c]] if a is not None and b is not None else []
-        )
-        keys = []
-        if "payload" in fields:
-            keys = sorted(
-                k
-                for k in set(a["payload"]) | set(b["payload"])
-                if a["payload"].get(k) != b["payload"].get(k)
-            )
-        divergence = {"index": index, "a": a, "b": b, "fields": fields, "payload_keys": keys}
-        break
+    divergence = first_divergence(_message_rows(conn_a, run_a), _message_rows(conn_b, run_b))
+    compared = (
+        divergence["index"]
+        if divergence
+        else conn_a.execute("SELECT COUNT(*) FROM messages WHERE run_id = ?", [run_a]).fetchone()[0]
+    )
     sa, sb = run_summary(conn_a, run_a), run_summary(conn_b, run_b)
     metrics = {}
     for name in COMPARED_METRICS:
@@ -734,7 +752,7 @@ def compare_runs(
     return {
         "run_a": run_a,
         "run_b": run_b,
-        "compared": index + 1 if divergence is None else index,
+        "compared": compared,
         "divergence": divergence,
         "metrics": metrics,
         "config": config,

@@ -61,6 +61,7 @@ def diff_trades(
     bucket_limit: float | None = None,
     rates: CostRates = NO_COSTS,
     fixed: Mapping[str, tuple[float, str]] | None = None,
+    exempt: frozenset[str] = frozenset(),
 ) -> list[Trade]:
     """Trades that move `current` weights to `targets` (assets in neither are untouched).
 
@@ -70,7 +71,10 @@ def diff_trades(
     however small (the cap is a hard limit). Bucket limits are hard too: when the weights
     the book would end the day with (untraded assets lifted by the day's drift) put a
     bucket above `bucket_limit`, every changed target in that bucket is proposed, however
-    small.
+    small; and when the drift would still leave a bucket above its limit (the plan sized it
+    around locked weights that the drift lifts), the bucket's tradable members' targets are
+    scaled down proportionally to fit. Smart bucket overrides (`exempt`) neither count nor
+    are scaled.
 
     With `baseline` (the weights already decided this step, in a re-plan round), an asset
     is proposed again only when its new target differs from its decided one; a target
@@ -90,6 +94,7 @@ def diff_trades(
         rates: The day's cost rates (commission and slippage), for the drift.
         fixed: asset -> (end-of-day target, side) of every other trade the day will make
             (locked proposals, decisions of earlier rounds that stand).
+        exempt: Assets exempt from the bucket limit (smart bucket overrides).
 
     Returns:
         The trades, in asset order.
@@ -104,8 +109,52 @@ def diff_trades(
         if new_drift <= drift:
             break
         drift = new_drift
-        trades = _diff(current, targets, skip_set, baseline, fixed, rules, drift)
+        fitted = _fit_buckets(current, targets, skip_set, fixed, rules, drift, exempt)
+        trades = _diff(current, fitted, skip_set, baseline, fixed, rules, drift)
     return trades
+
+
+def _fit_buckets(
+    current: Mapping[str, float],
+    targets: Mapping[str, float],
+    skip: set[str],
+    fixed: Mapping[str, tuple[float, str]],
+    rules: _Rules,
+    drift: float,
+    exempt: frozenset[str],
+) -> Mapping[str, float]:
+    """`targets`, with the tradable members of every bucket the day would leave above its
+    limit scaled down proportionally to fit (the plan sized the bucket around locked
+    weights; the day's drift lifts the untraded ones a little more)."""
+    if rules.bucket_of is None or rules.bucket_limit is None:
+        return targets
+    end = {a: w * drift for a, w in current.items()}
+    end.update({a: t for a, (t, _) in fixed.items() if a in skip})
+    movable = (set(current) | set(targets)) - skip - exempt
+    end.update({a: targets.get(a, 0.0) for a in movable})
+    total: dict[str, float] = {}
+    free: dict[str, float] = {}
+    for asset, weight in end.items():
+        bucket = rules.bucket_of.get(asset)
+        if bucket is None or asset in exempt:
+            continue
+        total[bucket] = total.get(bucket, 0.0) + weight
+        if asset in movable:
+            free[bucket] = free.get(bucket, 0.0) + weight
+    limit = rules.bucket_limit
+    scale = {
+        b: max(limit - (w - free[b]), 0.0) / free[b]
+        for b, w in total.items()
+        if w > limit * (1 + LIMIT_RTOL) and free.get(b, 0.0) > EPS
+    }
+    if not scale:
+        return targets
+    out = dict(targets)
+    for asset in movable & set(targets):
+        factor = scale.get(rules.bucket_of.get(asset, ""))
+        if factor is not None and factor < 1.0:
+            out[asset] = targets[asset] * factor
+    return out
 
 
 def _diff(

@@ -15,7 +15,7 @@ from domain.construction import (
     rebalance_due,
     select,
 )
-from domain.execution import CostRates, post_trade_factor
+from domain.execution import CostRates, post_trade_factor, side_of
 
 
 def cfg(**overrides):
@@ -234,3 +234,27 @@ def test_diff_trades_when_replan_target_back_at_current_then_undo_proposed():
 def test_diff_trades_when_min_trade_zero_and_replan_unchanged_then_not_reproposed():
     trades = diff_trades({"A": 0.1}, {"A": 0.2}, min_trade_weight=0.0, baseline={"A": 0.2})
     assert trades == []
+
+
+def test_diff_trades_when_drift_lifts_a_locked_member_then_bucket_fitted_to_limit():
+    # The plan sized bucket R around L at 0.2 (L's trim was blocked: locked, untraded):
+    # 0.2 + 0.1 + 0.1 = 0.4. The day's 1 % commission on B's purchase lifts L above 0.2, so
+    # A's and B's targets are scaled down until R ends the day at its limit.
+    current = {"L": 0.2, "A": 0.1, "B": 0.05}
+    rates = CostRates.of(0.0, 0.01)
+    trades = diff_trades(
+        current,
+        {"A": 0.1, "B": 0.1},
+        min_trade_weight=0.005,
+        skip=("L",),
+        bucket_of={"L": "R", "A": "R", "B": "R"},
+        bucket_limit=0.4,
+        rates=rates,
+    )
+    assert [(t.asset, t.action) for t in trades] == [("A", "reduce"), ("B", "increase")]
+    day = [(t.asset, t.to_weight, side_of(t.action)) for t in trades]
+    factor = post_trade_factor(current, day, rates)
+    end = 0.2 / factor + sum(t.to_weight for t in trades)
+    assert end <= 0.4 * (1 + 1e-12)
+    assert end == pytest.approx(0.4, rel=1e-5)  # fitted (to a drift a hair above the day's)
+    assert trades[1].to_weight / trades[0].to_weight == pytest.approx(1.0)  # proportionally

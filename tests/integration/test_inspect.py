@@ -466,6 +466,7 @@ def test_sql_when_select_then_columns_and_rows(db):
     assert json.loads(out) == {
         "columns": ["system", "n"],
         "rows": [["holding_period", 6], ["whipsaw", 6]],
+        "total_rows": 2,
     }
 
 
@@ -473,7 +474,7 @@ def test_sql_when_limit_then_first_rows_shown_and_total_counted(db):
     code, out = inspect(db, "sql", "SELECT id FROM messages ORDER BY id", "--limit", "3")
     assert code == 0
     n = sql(db, "SELECT COUNT(*) FROM messages")[0][0]
-    assert f"{n} row(s), first 3 shown" in out
+    assert f"{n} row(s), first 3 shown; {n - 3} more rows not shown (--limit)" in out
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ from domain.resolution import PRIORITIES
 from domain.scenario import Scenario
 from sim.checks import CheckResult, check_run
 from sim.custom import load_custom_protection
-from sim.dbfile import open_readonly
+from sim.dbfile import close_writer, open_readonly
 from sim.inspect import inspect_command
 from sim.metrics import METRIC_HELP, METRICS
 from sim.model import BulwarkModel
@@ -152,21 +152,21 @@ def run_scenario(
     run's database connection is closed on return (the file is then self-contained).
     """
     seed = scenario.seed if seed is None else seed
-    with stop_signals_raise():
-        with signals_deferred():
-            recorder = Recorder(open_db(db_path))
-            recorder.start_run(
-                scenario=scenario.name,
-                scenario_path=scenario.path,
-                scenario_sha256=scenario.sha256,
-                seed=seed,
-                initial_cash=scenario.cash,
-                config=config.to_dict(),
-            )
+    with stop_signals_raise(), contextlib.ExitStack() as deferred:
+        deferred.enter_context(signals_deferred())
+        recorder = Recorder(open_db(db_path))
+        recorder.start_run(
+            scenario=scenario.name,
+            scenario_path=scenario.path,
+            scenario_sha256=scenario.sha256,
+            seed=seed,
+            initial_cash=scenario.cash,
+            config=config.to_dict(),
+        )
         try:
-            code, model = _record(recorder, scenario, config, seed, step, follow)
+            code, model = _record(recorder, scenario, config, seed, step, follow, deferred.close)
         finally:
-            recorder.db.close()
+            close_writer(recorder.db)
         return str(recorder.run_id), code, model
 
 
@@ -177,10 +177,16 @@ def _record(
     seed: int,
     step: Console | None,
     follow: str | None,
+    resume_signals: Any,
 ) -> tuple[int, BulwarkModel | None]:
-    """Build and run the model into a started run; mark how it ended. (exit code, model)"""
+    """Build and run the model into a started run; mark how it ended. (exit code, model)
+
+    `resume_signals()` ends the deferral of SIGINT and SIGTERM while the run started; one
+    that arrived meanwhile is raised there and handled like any other.
+    """
     model = None
     try:
+        resume_signals()
         model = build_model(scenario, config, seed=seed, recorder=recorder)
         if step is None:
             model.run()

@@ -59,6 +59,15 @@ def connect_writer(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def close_writer(db: sqlite_utils.Database) -> None:
+    """Copy what the -wal file holds into the database file as far as no reader needs it
+    (a passive checkpoint: it never waits), then close the connection. The last connection
+    to close also removes the -wal and -shm files."""
+    with contextlib.suppress(sqlite3.Error):
+        db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    db.close()
+
+
 def create_complete(path: Path, build: Callable[[sqlite_utils.Database], None]) -> None:
     """Create `path` with `build` run in one transaction, unless it exists.
 

@@ -30,9 +30,26 @@ def exit_code(signum: int) -> int:
     return 128 + signum
 
 
-def _raise(signum: int, _frame: FrameType | None) -> None:
+class _Deferral:
+    """The main thread's deferral depth and the signal that arrived meanwhile."""
+
+    depth = 0
+    pending: int | None = None
+
+
+def _disarm() -> None:
     for s in STOP_SIGNALS:
         signal.signal(s, signal.SIG_IGN)
+
+
+def _raise(signum: int, _frame: FrameType | None) -> None:
+    # Python runs handlers in the main thread only, between bytecodes: a deferral there
+    # keeps the signal for its end.
+    if _Deferral.depth:
+        if _Deferral.pending is None:
+            _Deferral.pending = signum
+        return
+    _disarm()
     raise RunInterrupted(signum)
 
 
@@ -50,6 +67,7 @@ def stop_signals_raise() -> Iterator[None]:
     try:
         yield
     finally:
+        _Deferral.pending = None
         for s, handler in previous.items():
             if handler is not None:
                 signal.signal(s, handler)
@@ -57,13 +75,19 @@ def stop_signals_raise() -> Iterator[None]:
 
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Inside the block SIGINT and SIGTERM are blocked; one that arrived meanwhile is
-    delivered on exit. Where signals cannot be blocked (Windows) the block changes nothing."""
-    if not hasattr(signal, "pthread_sigmask"):
+    """Inside the block a SIGINT or SIGTERM handled by `stop_signals_raise` waits: it is
+    raised as `RunInterrupted` when the outermost such block ends (even when the block
+    raised). Outside the main thread the block changes nothing: a handler never runs there.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    _Deferral.depth += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        _Deferral.depth -= 1
+        if _Deferral.depth == 0 and _Deferral.pending is not None:
+            signum, _Deferral.pending = _Deferral.pending, None
+            _disarm()
+            raise RunInterrupted(signum)

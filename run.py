@@ -15,14 +15,26 @@ Ctrl-C) or 143 (SIGTERM): the run was stopped and marked interrupted, completed 
 
 from __future__ import annotations
 
+import signal
+import sys
+
+if __name__ == "__main__":
+
+    def _quiet_exit(signum: int, _frame: object) -> None:
+        print(f"interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+        sys.exit(128 + signum)
+
+    # SIGINT or SIGTERM outside a run (while the modules below load, about a second, or
+    # after it): one line and exit 130 or 143, no traceback; nothing is being written then.
+    signal.signal(signal.SIGINT, _quiet_exit)
+    signal.signal(signal.SIGTERM, _quiet_exit)
+
 import argparse
 import contextlib
 import json
-import signal
-import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,14 +54,20 @@ from domain.resolution import PRIORITIES
 from domain.scenario import Scenario
 from sim.checks import CheckResult, check_run
 from sim.custom import load_custom_protection
-from sim.dbfile import close_writer, open_readonly
+from sim.dbfile import close_writer, open_readonly, tidy
 from sim.inspect import inspect_command
 from sim.metrics import METRIC_HELP, METRICS
 from sim.model import BulwarkModel
 from sim.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
 from sim.report import render_checks, render_summary
 from sim.scenario import ScenarioError, load_scenario, unmet_requirements, validate_files
-from sim.signals import RunInterrupted, exit_code, signals_deferred, stop_signals_raise
+from sim.signals import (
+    RunInterrupted,
+    exit_code,
+    signals_deferred,
+    stop_signals_raise,
+    stopped_by,
+)
 from sim.summary import summarise
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
@@ -177,7 +195,7 @@ def _record(
     seed: int,
     step: Console | None,
     follow: str | None,
-    resume_signals: Any,
+    resume_signals: Callable[[], object],
 ) -> tuple[int, BulwarkModel | None]:
     """Build and run the model into a started run; mark how it ended. (exit code, model)
 
@@ -287,11 +305,27 @@ def cmd_run(argv: Sequence[str], console: Console) -> int:
         step=console if args.step else None,
         follow=args.follow,
     )
+    try:
+        return report_run(args, scenario, db_path, run_id, code, console)
+    finally:
+        tidy(db_path)
+
+
+def report_run(
+    args: argparse.Namespace,
+    scenario: Scenario,
+    db_path: str,
+    run_id: str,
+    code: int,
+    console: Console,
+) -> int:
+    """Read a finished run back, check it unless it crashed or was stopped, print it; the
+    exit code."""
     summary, error = read_back(db_path, run_id)
     summary["db"] = db_path
     checks: list[CheckResult] = []
     if summary["status"] == "interrupted":
-        how = f" by {signal.Signals(code - 128).name}" if code > 128 else ""
+        how = f" by {stopped_by(code)}" if stopped_by(code) else ""
         console.print(f"run {run_id} interrupted{how} after {summary['steps']} steps", markup=False)
         return code
     if code == EXIT_CRASH:
@@ -343,8 +377,8 @@ def run_one(path: str) -> DirRow:
     if code == EXIT_CRASH:
         failed: tuple[str, ...] = ("run crashed (see runs.error)",)
         result = "crashed"
-    elif code > 128:
-        failed, result = (f"stopped by {signal.Signals(code - 128).name}",), "interrupted"
+    elif stopped_by(code):
+        failed, result = (f"stopped by {stopped_by(code)}",), "interrupted"
     else:
         failed = tuple(
             f"{c.label}: {'; '.join(c.evidence[:3])}"
@@ -352,6 +386,7 @@ def run_one(path: str) -> DirRow:
             if not c.passed
         )
         result = "failed" if failed else "passed"
+    tidy(db_path)
     return DirRow(
         path, scenario.name, steps, result, failed, round(time.perf_counter() - started, 2)
     )

@@ -68,6 +68,16 @@ def close_writer(db: sqlite_utils.Database) -> None:
     db.close()
 
 
+def tidy(path: str | Path) -> None:
+    """Remove the -wal and -shm files that read-only readers left beside `path`, unless a
+    connection still uses them: closing a read-write connection does that when it is the
+    last one (SQLite checkpoints first; nothing is lost)."""
+    if not Path(path).is_file():
+        return
+    with contextlib.suppress(sqlite3.Error):
+        close_writer(connect_writer(path))
+
+
 def create_complete(path: Path, build: Callable[[sqlite_utils.Database], None]) -> None:
     """Create `path` with `build` run in one transaction, unless it exists.
 

@@ -823,7 +823,7 @@ class SqlResult(NamedTuple):
 
 def _refusal(err: sqlite3.DatabaseError) -> InspectError:
     text = str(err)
-    if "authoriz" in text or "readonly" in text:
+    if any(word in text for word in ("authoriz", "readonly", "may not be modified")):
         return InspectError(
             f"inspect sql is read-only: {text} (only reading statements and read-only pragmas"
             " are allowed: no writes, ATTACH, DETACH, VACUUM or settings)"

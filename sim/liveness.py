@@ -63,10 +63,14 @@ def process_identity(pid: int) -> str | None:
     return f"{boot}/{fields[19]}"
 
 
-@functools.cache
 def own_identity() -> str:
     """This process's `writer_started`: its /proc identity, or a random token elsewhere."""
-    return process_identity(os.getpid()) or f"{_TOKEN_PREFIX}{secrets.token_hex(8)}"
+    return _identity_of(os.getpid())  # by pid: a forked child is another process
+
+
+@functools.cache
+def _identity_of(pid: int) -> str:
+    return process_identity(pid) or f"{_TOKEN_PREFIX}{secrets.token_hex(8)}"
 
 
 def observe(pid: int) -> str | None:

@@ -30,6 +30,11 @@ def exit_code(signum: int) -> int:
     return 128 + signum
 
 
+def stopped_by(code: int) -> str | None:
+    """The name of the stop signal an exit code stands for (`SIGINT` for 130), else None."""
+    return next((s.name for s in STOP_SIGNALS if exit_code(s) == code), None)
+
+
 class _Deferral:
     """The main thread's deferral depth and the signal that arrived meanwhile."""
 

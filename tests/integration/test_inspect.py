@@ -490,6 +490,9 @@ def test_sql_when_limit_then_first_rows_shown_and_total_counted(db):
         "PRAGMA user_version = 3",
         "PRAGMA query_only = OFF",
         "VACUUM",
+        "UPDATE sqlite_master SET sql = 'x'",
+        "REPLACE INTO runs (run_id) VALUES ('x')",
+        "ANALYZE",
     ],
 )
 def test_sql_when_write_attempted_then_refused_and_database_unchanged(db, statement):

@@ -20,6 +20,7 @@ import pytest
 from rich.console import Console
 
 import run
+import sim.dbfile
 import sim.recorder
 from sim.inspect import inspect_command
 from sim.recorder import SCHEMA, Recorder, open_db
@@ -257,3 +258,23 @@ def test_inspect_when_hot_journal_and_no_write_access_then_exit_2_saying_what_to
     assert "hot.db-journal" in out and f"sqlite3 {db} 'PRAGMA quick_check'" in out
     assert "Traceback" not in out
     assert Path(f"{db}-journal").stat().st_size > 0  # nothing touched
+
+
+def test_inspect_when_wal_file_in_readonly_directory_then_read_as_immutable(tmp_path, monkeypatch):
+    db = tmp_path / "wal.db"
+    assert run.main([str(SMALL), "--db", str(db), "--quiet"], Console(file=io.StringIO())) == 0
+    assert not Path(f"{db}-wal").exists()  # the writer closed last: all in the file
+    real_connect = sim.dbfile._connect_ro
+
+    def as_in_a_readonly_directory(file, *, immutable=False):
+        if not immutable:  # what SQLite reports when it cannot create the -shm file
+            err = sqlite3.OperationalError("attempt to write a readonly database")
+            err.sqlite_errorcode = 8
+            raise err
+        return real_connect(file, immutable=True)
+
+    monkeypatch.setattr("sim.dbfile._connect_ro", as_in_a_readonly_directory)
+    monkeypatch.setattr("sim.dbfile._writable", lambda _file: False)
+    code, out = inspect(db, "summary", "--json")
+    assert code == 0, out
+    assert json.loads(out)["steps"] == 40

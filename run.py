@@ -9,22 +9,38 @@
     python run.py inspect DB SUBCOMMAND ...   runs, summary, timeline, why, blocked, ...
 
 Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing
-written); 3 the run crashed (the run is marked failed, completed steps kept).
+written); 3 the run crashed (the run is marked failed, completed steps kept); 130 (SIGINT,
+Ctrl-C) or 143 (SIGTERM): the run was stopped and marked interrupted, completed steps kept.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import signal
 import sys
+
+if __name__ == "__main__":
+
+    def _quiet_exit(signum: int, _frame: object) -> None:
+        print(f"interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+        sys.exit(128 + signum)
+
+    # SIGINT or SIGTERM outside a run (while the modules below load, about a second, or
+    # after it): one line and exit 130 or 143, no traceback; nothing is being written then.
+    signal.signal(signal.SIGINT, _quiet_exit)
+    signal.signal(signal.SIGTERM, _quiet_exit)
+
+import argparse
+import contextlib
+import json
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import attrs
+import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
@@ -38,12 +54,20 @@ from domain.resolution import PRIORITIES
 from domain.scenario import Scenario
 from sim.checks import CheckResult, check_run
 from sim.custom import load_custom_protection
+from sim.dbfile import close_writer, open_readonly, tidy
 from sim.inspect import inspect_command
 from sim.metrics import METRIC_HELP, METRICS
 from sim.model import BulwarkModel
-from sim.recorder import Recorder, open_db
+from sim.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
 from sim.report import render_checks, render_summary
 from sim.scenario import ScenarioError, load_scenario, unmet_requirements, validate_files
+from sim.signals import (
+    RunInterrupted,
+    exit_code,
+    signals_deferred,
+    stop_signals_raise,
+    stopped_by,
+)
 from sim.summary import summarise
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
@@ -122,12 +146,10 @@ def build_model(
 
 
 def next_run_id(db: Any, scenario: Scenario, seed: int) -> str:
-    """`<scenario>-s<seed>-<n>`: the n-th run of that scenario and seed in this database."""
-    prefix = f"{scenario.name}-s{seed}-"
-    count = next(db.query("SELECT COUNT(*) AS n FROM runs WHERE run_id LIKE ?", [prefix + "%"]))[
-        "n"
-    ]
-    return f"{prefix}{count + 1:03d}"
+    """`<scenario>-s<seed>-<nnn>`: one more than the highest nnn of that scenario and seed in
+    this database. `run_scenario` allocates it in the transaction that inserts the runs
+    row (`Recorder.start_run`), so concurrent runs never share an id."""
+    return allocate_run_id(db, run_id_prefix(scenario.name, seed))
 
 
 def run_scenario(
@@ -142,22 +164,47 @@ def run_scenario(
     """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model).
 
     With `step` (a console), the run is stepped through in the terminal; quitting early
-    marks the run `interrupted`, complete up to the last finished step.
+    marks the run `interrupted`, complete up to the last finished step. SIGINT and SIGTERM
+    also mark it `interrupted` (exit code 130 or 143, `sim.signals`); one that arrives
+    before the runs row is written waits for it, so the database always has the row. The
+    run's database connection is closed on return (the file is then self-contained).
     """
     seed = scenario.seed if seed is None else seed
-    db = open_db(db_path)
-    run_id = next_run_id(db, scenario, seed)
-    recorder = Recorder(db, run_id)
-    recorder.start_run(
-        scenario=scenario.name,
-        scenario_path=scenario.path,
-        scenario_sha256=scenario.sha256,
-        seed=seed,
-        initial_cash=scenario.cash,
-        config=config.to_dict(),
-    )
+    with stop_signals_raise(), contextlib.ExitStack() as deferred:
+        deferred.enter_context(signals_deferred())
+        recorder = Recorder(open_db(db_path))
+        recorder.start_run(
+            scenario=scenario.name,
+            scenario_path=scenario.path,
+            scenario_sha256=scenario.sha256,
+            seed=seed,
+            initial_cash=scenario.cash,
+            config=config.to_dict(),
+        )
+        try:
+            code, model = _record(recorder, scenario, config, seed, step, follow, deferred.close)
+        finally:
+            close_writer(recorder.db)
+        return str(recorder.run_id), code, model
+
+
+def _record(
+    recorder: Recorder,
+    scenario: Scenario,
+    config: Any,
+    seed: int,
+    step: Console | None,
+    follow: str | None,
+    resume_signals: Callable[[], object],
+) -> tuple[int, BulwarkModel | None]:
+    """Build and run the model into a started run; mark how it ended. (exit code, model)
+
+    `resume_signals()` ends the deferral of SIGINT and SIGTERM while the run started; one
+    that arrived meanwhile is raised there and handled like any other.
+    """
     model = None
     try:
+        resume_signals()
         model = build_model(scenario, config, seed=seed, recorder=recorder)
         if step is None:
             model.run()
@@ -166,15 +213,16 @@ def run_scenario(
 
             if not step_through(model, step, follow=follow).finished:
                 recorder.finish("interrupted", "quit from the step-through")
-                return run_id, EXIT_OK, model
-    except KeyboardInterrupt:
-        recorder.finish("interrupted", "interrupted by the user")
-        raise
+                return EXIT_OK, model
+    except KeyboardInterrupt as stop:
+        signum = stop.signum if isinstance(stop, RunInterrupted) else signal.SIGINT
+        recorder.finish("interrupted", f"stopped by {signal.Signals(signum).name}")
+        return exit_code(signum), model
     except Exception:
         recorder.finish("failed", traceback.format_exc(limit=20))
-        return run_id, EXIT_CRASH, model
+        return EXIT_CRASH, model
     recorder.finish("completed")
-    return run_id, EXIT_OK, model
+    return EXIT_OK, model
 
 
 # --- command line -----------------------------------------------------------------------
@@ -223,6 +271,15 @@ def prepare(
     return scenario, config
 
 
+def read_back(db_path: str | Path, run_id: str) -> tuple[dict[str, Any], str | None]:
+    """A recorded run's summary (`summarise`) and its `error`, read over a read-only
+    connection that is closed again."""
+    with contextlib.closing(open_readonly(db_path)) as conn:
+        db = sqlite_utils.Database(conn, recursive_triggers=False)
+        error = next(db.query("SELECT error FROM runs WHERE run_id = ?", [run_id]))["error"]
+        return summarise(db, run_id), error
+
+
 def cmd_run(argv: Sequence[str], console: Console) -> int:
     if argv and Path(argv[0]).is_dir():
         return cmd_run_dir(argv, console)
@@ -248,15 +305,31 @@ def cmd_run(argv: Sequence[str], console: Console) -> int:
         step=console if args.step else None,
         follow=args.follow,
     )
-    summary = summarise(open_db(db_path), run_id)
+    try:
+        return report_run(args, scenario, db_path, run_id, code, console)
+    finally:
+        tidy(db_path)
+
+
+def report_run(
+    args: argparse.Namespace,
+    scenario: Scenario,
+    db_path: str,
+    run_id: str,
+    code: int,
+    console: Console,
+) -> int:
+    """Read a finished run back, check it unless it crashed or was stopped, print it; the
+    exit code."""
+    summary, error = read_back(db_path, run_id)
     summary["db"] = db_path
     checks: list[CheckResult] = []
     if summary["status"] == "interrupted":
-        console.print(f"run {run_id} interrupted after {summary['steps']} steps", markup=False)
+        how = f" by {stopped_by(code)}" if stopped_by(code) else ""
+        console.print(f"run {run_id} interrupted{how} after {summary['steps']} steps", markup=False)
         return code
     if code == EXIT_CRASH:
-        error = next(open_db(db_path).query("SELECT error FROM runs WHERE run_id = ?", [run_id]))
-        console.print(f"run {run_id} crashed:\n{error['error']}", markup=False)
+        console.print(f"run {run_id} crashed:\n{error}", markup=False)
     else:
         checks = check_run(db_path, run_id, scenario.expect)
         if any(not c.passed for c in checks):
@@ -272,6 +345,10 @@ def cmd_run(argv: Sequence[str], console: Console) -> int:
     return code
 
 
+BAD_RESULTS = ("failed", "crashed", "invalid", "interrupted")
+"""The directory-run results that make `run.py DIR` exit 1."""
+
+
 @attrs.frozen
 class DirRow:
     """One scenario's line in a directory run."""
@@ -279,7 +356,7 @@ class DirRow:
     path: str
     scenario: str
     steps: int
-    result: str  # passed | failed | invalid | crashed | skipped
+    result: str  # passed | failed | invalid | crashed | interrupted | skipped
     failed: tuple[str, ...]
     seconds: float
 
@@ -296,10 +373,12 @@ def run_one(path: str) -> DirRow:
         return DirRow(path, Path(path).stem, 0, "invalid", (str(err),), 0.0)
     db_path = str(Path("runs") / f"{scenario.name}.db")
     run_id, code, _ = run_scenario(scenario, config, db_path=db_path)
-    steps = summarise(open_db(db_path), run_id)["steps"]
+    steps = read_back(db_path, run_id)[0]["steps"]
     if code == EXIT_CRASH:
         failed: tuple[str, ...] = ("run crashed (see runs.error)",)
         result = "crashed"
+    elif stopped_by(code):
+        failed, result = (f"stopped by {stopped_by(code)}",), "interrupted"
     else:
         failed = tuple(
             f"{c.label}: {'; '.join(c.evidence[:3])}"
@@ -307,6 +386,7 @@ def run_one(path: str) -> DirRow:
             if not c.passed
         )
         result = "failed" if failed else "passed"
+    tidy(db_path)
     return DirRow(
         path, scenario.name, steps, result, failed, round(time.perf_counter() - started, 2)
     )
@@ -314,7 +394,7 @@ def run_one(path: str) -> DirRow:
 
 def dir_table(rows: Sequence[DirRow]) -> Table:
     """One row per scenario: scenario, steps, result, failed checks, seconds."""
-    style = {"passed": "green", "failed": "red", "crashed": "red", "invalid": "red"}
+    style = {**dict.fromkeys(BAD_RESULTS, "red"), "passed": "green"}
     t = Table(title="Scenarios", title_justify="left")
     for col in ("scenario", "steps", "result", "failed checks", "seconds"):
         t.add_column(col, justify="right" if col in ("steps", "seconds") else "left")
@@ -344,7 +424,7 @@ def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
     else:
         rows = [run_one(path) for path in paths]
     console.print(dir_table(rows))
-    bad = [r for r in rows if r.result in ("failed", "crashed", "invalid")]
+    bad = [r for r in rows if r.result in BAD_RESULTS]
     console.print(
         f"{len(rows)} scenarios: {sum(r.result == 'passed' for r in rows)} passed,"
         f" {len(bad)} failed, {sum(r.result == 'skipped' for r in rows)} skipped",
@@ -408,4 +488,9 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as stop:  # outside a run (a run handles its own): no traceback
+        signum = stop.signum if isinstance(stop, RunInterrupted) else signal.SIGINT
+        print(f"interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+        sys.exit(exit_code(signum))

@@ -24,6 +24,7 @@ from domain.scenario import (
     ExpectSql,
     Window,
 )
+from sim.dbfile import open_readonly
 from sim.limit_checks import LIMIT_RTOL, breach_rows, limit_breaches
 from sim.metrics import METRICS
 
@@ -42,8 +43,12 @@ class CheckResult:
 
 
 def connect_readonly(path: str | Path) -> sqlite3.Connection:
-    """Open an event database read-only."""
-    con = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    """Open an event database read-only (`sim.dbfile.open_readonly`), rows as sqlite3.Row.
+
+    Raises:
+        sim.dbfile.DatabaseFileError: the file cannot be opened (the message says why).
+    """
+    con = open_readonly(path)
     con.row_factory = sqlite3.Row
     return con
 

@@ -4,8 +4,10 @@
 Every query is a function over an open `sqlite3.Connection` that returns plain lists and
 dicts (payloads parsed from JSON); `sim.inspect_view` turns them into rich renderables.
 User values are always bound as parameters, never formatted into SQL. The command opens
-the database read-only (`mode=ro`); `sql` also sets `PRAGMA query_only` and refuses
-ATTACH, DETACH and VACUUM, so nothing typed at it can change or create a file.
+the database read-only (`mode=ro`, `sim.dbfile.open_readonly`); `sql` also sets
+`PRAGMA query_only`, allows only reading statements and read-only pragmas, and stops a
+query at its time limit, so nothing typed at it can change or create a file or hang.
+A run recorded as `running` whose writer is gone is reported `crashed` (`sim.liveness`).
 """
 
 from __future__ import annotations
@@ -18,15 +20,19 @@ import importlib.util
 import json
 import sqlite3
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import sqlite_utils
 from rich.console import Console
 
 from sim import inspect_view as view
+from sim.dbfile import DatabaseFileError
+from sim.dbfile import open_readonly as open_file_readonly
+from sim.liveness import run_status
 from sim.summary import summarise
 
 TABLES: tuple[str, ...] = ("runs", "messages", "snapshots", "equity")
@@ -77,20 +83,17 @@ class InspectError(Exception):
 
 
 def open_readonly(path: str | Path) -> sqlite3.Connection:
-    """Open an event database read-only (`mode=ro`).
+    """Open an event database read-only (`sim.dbfile.open_readonly`).
 
     Raises:
-        InspectError: the file does not exist, is not SQLite, or lacks Bulwark's tables.
+        InspectError: the file does not exist, is not SQLite, needs a recovery this process
+            cannot do, or lacks Bulwark's tables.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise InspectError(f"no such event database: {path}")
-    conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as err:
-        conn.close()
-        raise InspectError(f"{path}: not an SQLite database ({err})") from err
+        conn = open_file_readonly(path)
+    except DatabaseFileError as err:
+        raise InspectError(str(err)) from err
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     missing = [t for t in TABLES if t not in names]
     if missing:
         conn.close()
@@ -124,13 +127,33 @@ def _suggest(value: str, choices: Iterable[str]) -> str:
 # --- runs --------------------------------------------------------------------------------
 
 
+RUN_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "scenario",
+    "seed",
+    "status",
+    "steps_completed",
+    "messages",
+    "started_at",
+    "finished_at",
+    "writer_host",
+    "writer_pid",
+    "heartbeat_at",
+)
+"""The columns `list_runs` reports (the writer ones are None in files written before them)."""
+
+
 def list_runs(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every run of the database, oldest first."""
-    return query(
-        conn,
-        "SELECT run_id, scenario, seed, status, steps_completed, messages, started_at,"
-        " finished_at FROM runs ORDER BY started_at, rowid",
-    )
+    """Every run of the database, oldest first. `status` is the reported one (`crashed` for a
+    `running` run whose writer is gone, `sim.liveness`); `recorded_status` is the stored one.
+    """
+    out = []
+    for row in query(conn, "SELECT * FROM runs ORDER BY started_at, rowid"):
+        run = {name: row.get(name) for name in RUN_COLUMNS}
+        run["recorded_status"] = row["status"]
+        run["status"] = run_status(row)
+        out.append(run)
+    return out
 
 
 def resolve_run(conn: sqlite3.Connection, run_id: str | None = None) -> str:
@@ -151,8 +174,13 @@ def resolve_run(conn: sqlite3.Connection, run_id: str | None = None) -> str:
 
 
 def run_summary(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
-    """The headline figures of a run (`sim.summary.summarise`)."""
-    return summarise(sqlite_utils.Database(conn, recursive_triggers=False), run_id)
+    """The headline figures of a run (`sim.summary.summarise`); `status` is the reported one
+    (`crashed` for a `running` run whose writer is gone), `recorded_status` the stored one."""
+    summary = summarise(sqlite_utils.Database(conn, recursive_triggers=False), run_id)
+    row = query(conn, "SELECT * FROM runs WHERE run_id = ?", [run_id])[0]
+    summary["recorded_status"] = row["status"]
+    summary["status"] = run_status(row)
+    return summary
 
 
 # --- messages ----------------------------------------------------------------------------
@@ -767,56 +795,135 @@ def _config(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
 
 # --- sql ---------------------------------------------------------------------------------
 
-_DENIED_ACTIONS = frozenset({sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH})
-_DENIED_PRAGMAS = frozenset({"query_only", "writable_schema"})
+SQL_TIMEOUT_S = 10.0
+"""`inspect sql --timeout` default: a statement still running after this is stopped."""
+
+SQL_LIMIT = 1000
+"""`inspect sql --limit` default: rows shown (the rest are counted, not shown)."""
+
+_READ_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+_PRAGMAS_WITH_ARGUMENT = frozenset(
+    {
+        "table_info",
+        "table_xinfo",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+    }
+)
+"""Read-only pragmas whose argument names what to read (a table, an index, a limit)."""
+
+READ_PRAGMAS = _PRAGMAS_WITH_ARGUMENT | frozenset(
+    {
+        "table_list",
+        "database_list",
+        "collation_list",
+        "function_list",
+        "module_list",
+        "pragma_list",
+        "compile_options",
+        "encoding",
+        "journal_mode",
+        "page_count",
+        "page_size",
+        "freelist_count",
+        "schema_version",
+        "user_version",
+        "application_id",
+        "data_version",
+    }
+)
+"""The pragmas `inspect sql` allows; the rest only when read, i.e. without a value."""
+
+SQL_TIMED_OUT = (
+    "inspect sql: stopped after {timeout:g} s (--timeout); narrow the query or raise --timeout"
+)
 
 
 def _authorizer(action: int, arg1: str | None, arg2: str | None, *_: Any) -> int:
-    # ATTACH can create a file even on a read-only connection; VACUUM INTO attaches too.
-    if action in _DENIED_ACTIONS:
-        return sqlite3.SQLITE_DENY
-    if action == sqlite3.SQLITE_PRAGMA and arg1 in _DENIED_PRAGMAS and arg2 is not None:
-        return sqlite3.SQLITE_DENY
-    return sqlite3.SQLITE_OK
+    """Allow reading (SELECT, WITH, functions) and read-only pragmas; deny everything else:
+    every write, ATTACH and DETACH (which can create files; VACUUM INTO attaches), DDL,
+    transactions, and every pragma not in READ_PRAGMAS or set to a value."""
+    if action in _READ_ACTIONS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA:
+        name = (arg1 or "").lower()
+        if name in _PRAGMAS_WITH_ARGUMENT or (name in READ_PRAGMAS and arg2 is None):
+            return sqlite3.SQLITE_OK
+    # SQLite asks for this when a statement first uses an eponymous virtual table such as
+    # json_each or pragma_table_info; a real write of sqlite_master needs writable_schema.
+    if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master":
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+class SqlResult(NamedTuple):
+    """What `run_sql` returns: the column names, the first rows, and how many there were."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    total: int
+
+
+def _refusal(err: sqlite3.DatabaseError) -> InspectError:
+    text = str(err)
+    if any(word in text for word in ("authoriz", "readonly", "may not be modified")):
+        return InspectError(
+            f"inspect sql is read-only: {text} (only reading statements and read-only pragmas"
+            " are allowed: no writes, ATTACH, DETACH, VACUUM or settings)"
+        )
+    return InspectError(f"inspect sql: {text}")
 
 
 def run_sql(
-    conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one read-only statement.
+    conn: sqlite3.Connection,
+    sql: str,
+    params: Sequence[Any] = (),
+    *,
+    limit: int = SQL_LIMIT,
+    timeout: float = SQL_TIMEOUT_S,
+) -> SqlResult:
+    """Run one read-only statement, at most `timeout` seconds, keeping the first `limit`
+    rows (all with 0) and counting the rest.
 
     The connection is switched to `PRAGMA query_only = ON` and given an authorizer that
-    refuses ATTACH, DETACH (and so VACUUM INTO) and switching query_only off.
-
-    Returns:
-        The column names and every row.
+    allows only reading and the read-only pragmas (`READ_PRAGMAS`, case-insensitively).
 
     Raises:
-        InspectError: the statement writes ("inspect sql is read-only: ..."), or fails.
+        InspectError: the statement is refused ("inspect sql is read-only: ..."), fails, or
+            runs past the time limit.
     """
     conn.execute("PRAGMA query_only = ON")
     conn.set_authorizer(_authorizer)
+    deadline = time.monotonic() + timeout
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+    rows: list[tuple[Any, ...]] = []
+    total = 0
     try:
         cursor = conn.execute(sql, list(params))
-        rows = cursor.fetchall()
+        for row in cursor:
+            total += 1
+            if not limit or total <= limit:
+                rows.append(row)
     except sqlite3.OperationalError as err:
-        if "readonly" in str(err):
-            raise InspectError(f"inspect sql is read-only: {err}") from err
-        raise InspectError(f"inspect sql: {err}") from err
+        if time.monotonic() > deadline and "interrupt" in str(err):
+            raise InspectError(SQL_TIMED_OUT.format(timeout=timeout)) from err
+        raise _refusal(err) from err
     except (sqlite3.ProgrammingError, sqlite3.Warning) as err:  # e.g. two statements
         raise InspectError(f"inspect sql: {err}") from err
     except sqlite3.DatabaseError as err:  # the authorizer's refusals
-        text = str(err)
-        if "authoriz" in text:
-            raise InspectError(
-                f"inspect sql is read-only: {text} (ATTACH, DETACH, VACUUM and switching"
-                " query_only off are refused)"
-            ) from err
-        raise InspectError(f"inspect sql: {text}") from err
+        raise _refusal(err) from err
     finally:
+        conn.set_progress_handler(None, 0)
         conn.set_authorizer(None)
     columns = [d[0] for d in cursor.description] if cursor.description else []
-    return columns, rows
+    return SqlResult(columns, rows, total)
 
 
 # --- export -------------------------------------------------------------------------------
@@ -885,6 +992,22 @@ class _Parser(argparse.ArgumentParser):
         raise InspectError(f"{self.prog}: {message}")
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `inspect` argument parser."""
     common = _Parser(add_help=False)
@@ -923,7 +1046,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--db-b", help="database of RUN_B (default: the same database)")
     s = sub.add_parser("sql", parents=[common], help="one read-only SQL statement")
     s.add_argument("query")
-    s.add_argument("--limit", type=int, default=0, help="show at most N rows (0: all)")
+    s.add_argument(
+        "--limit",
+        type=_count,
+        default=SQL_LIMIT,
+        help=f"show at most N rows, counting the rest (default {SQL_LIMIT}; 0: all)",
+    )
+    s.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=SQL_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop the statement after this long (default {SQL_TIMEOUT_S:g})",
+    )
     s = sub.add_parser("export", parents=[one_run], help="write a run's tables to files")
     s.add_argument("--format", choices=("csv", "parquet"), default="csv")
     s.add_argument("--out", help="directory (default: <db dir>/<run id>)")
@@ -1005,9 +1140,13 @@ def _dispatch(
         )
         renderable = view.compare_view(data)
     elif command == "sql":
-        columns, rows = run_sql(conn, args.query)
-        data = {"columns": columns, "rows": [list(r) for r in rows]}
-        renderable = view.sql_table(columns, rows, limit=args.limit)
+        result = run_sql(conn, args.query, limit=args.limit, timeout=args.timeout)
+        data = {
+            "columns": result.columns,
+            "rows": [list(r) for r in result.rows],
+            "total_rows": result.total,
+        }
+        renderable = view.sql_table(result.columns, result.rows, total=result.total)
     else:  # export
         run_id = resolve_run(conn, args.run)
         out = args.out or str(Path(args.db).parent / run_id)

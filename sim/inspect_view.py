@@ -154,9 +154,24 @@ def gist(m: Mapping[str, Any]) -> str:
 # --- tables of the inspect command --------------------------------------------------------
 
 
+STATUS_STYLES: Mapping[str, str] = {
+    "completed": "green",
+    "failed": "red",
+    "crashed": "red",
+}
+"""The colour of a run status (yellow for the others: running, interrupted)."""
+
+
 def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
-    """Every run of a database."""
-    t = Table(title="Runs", title_justify="left")
+    """Every run of a database; a crashed run's caption says what crashed means."""
+    crashed = [r for r in runs if r["status"] == "crashed"]
+    caption = (
+        "crashed: recorded as running, but its writer process is gone (killed or lost);"
+        " its steps are complete up to the last one recorded"
+        if crashed
+        else None
+    )
+    t = Table(title="Runs", title_justify="left", caption=caption, caption_justify="left")
     for name in ("run", "scenario", "seed", "status", "steps", "messages", "started", "finished"):
         t.add_column(
             name,
@@ -168,7 +183,7 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
             r["run_id"],
             str(r["scenario"]),
             str(r["seed"]),
-            Text(str(r["status"]), style="green" if r["status"] == "completed" else "yellow"),
+            Text(str(r["status"]), style=STATUS_STYLES.get(r["status"], "yellow")),
             str(r["steps_completed"]),
             str(r["messages"]),
             _when(r["started_at"]),
@@ -455,16 +470,15 @@ def _metric(name: str, x: Any, signed: bool = False) -> str:
     return f"{x:+,.2f}" if signed else money(x)
 
 
-def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, limit: int = 0) -> Group:
-    """The rows of a query (the first `limit` when limit > 0), then the row count."""
-    shown = rows[:limit] if limit > 0 else rows
-    count = f"{len(rows)} row(s)" + (
-        f", first {len(shown)} shown" if len(shown) < len(rows) else ""
-    )
+def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, total: int) -> Group:
+    """The rows of a query, then how many there were and how many are not shown."""
+    count = f"{total} row(s)"
+    if total > len(rows):
+        count += f", first {len(rows)} shown; {total - len(rows)} more rows not shown (--limit)"
     t = Table()
     for name in columns:
         t.add_column(name)
-    for row in shown:
+    for row in rows:
         t.add_row(*("NULL" if v is None else str(v) for v in row))
     return Group(t, Text(count, style="dim"))
 

@@ -3,7 +3,11 @@
 Tables and columns follow ../shared/spec/event-db.md. Every step is written as one
 batch in one transaction, so a crash never leaves a half-written step: what was
 recorded is complete up to the last finished step, and the run's status says how it
-ended (running, completed, failed, interrupted).
+ended (running, completed, failed, interrupted). The runs row names its writer (host,
+pid, process start identity) and carries a heartbeat refreshed with every step, so a
+reader can tell a live `running` run from one whose writer was killed (`sim.liveness`).
+Files are opened through `sim.dbfile` (WAL, busy timeout, `BEGIN IMMEDIATE`), so several
+runs can write into one file at once.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,8 @@ from typing import Any
 import sqlite_utils
 
 from sim.bus import Envelope
+from sim.dbfile import connect_writer, create_complete, write_transaction
+from sim.liveness import own_identity, this_host
 
 RUN_STATUSES = ("running", "completed", "failed", "interrupted")
 
@@ -57,6 +64,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "finished_at": str,
             "error": str,
             "messages": int,
+            "writer_host": str,
+            "writer_pid": int,
+            "writer_started": str,
+            "heartbeat_at": str,
         },
         "pk": "run_id",
     },
@@ -120,23 +131,73 @@ INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+def _schema_complete(db: sqlite_utils.Database) -> bool:
+    for name, spec in SCHEMA.items():
+        table = db.table(name)
+        if not table.exists() or set(spec["columns"]) - set(table.columns_dict):
+            return False
+    indexes = {(t, tuple(i.columns)) for t in SCHEMA for i in db.table(t).indexes}
+    return all(index in indexes for index in INDEXES)
+
+
+def _create_schema(db: sqlite_utils.Database) -> None:
+    """Every table, column (added to a file written by an older version) and index."""
+    for name, spec in SCHEMA.items():
+        table = db.table(name)
+        if not table.exists():
+            table.create(spec["columns"], pk=spec["pk"])
+            continue
+        for column, kind in spec["columns"].items():
+            if column not in table.columns_dict:
+                table.add_column(column, kind)
+    for name, columns in INDEXES:
+        db.table(name).create_index(list(columns), if_not_exists=True)
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating when needed) an event database with every table and index."""
+    """Open (creating when needed) an event database with every table and index.
+
+    A new file appears with all its tables at once (`sim.dbfile.create_complete`); an
+    older file gets the missing columns, in one transaction.
+    """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
-    with db.atomic():
-        for name, spec in SCHEMA.items():
-            db.table(name).create(spec["columns"], pk=spec["pk"], if_not_exists=True)
-        for table, columns in INDEXES:
-            db.table(table).create_index(list(columns), if_not_exists=True)
+        create_complete(Path(path), _create_schema)
+    db = connect_writer(path)
+    if not _schema_complete(db):
+        with write_transaction(db):
+            _create_schema(db)
     return db
 
 
-class Recorder:
-    """Writes one run into an event database."""
+def run_id_prefix(scenario: str, seed: int) -> str:
+    """`<scenario>-s<seed>-`: what every run id of that scenario and seed starts with."""
+    return f"{scenario}-s{seed}-"
 
-    def __init__(self, db: sqlite_utils.Database, run_id: str) -> None:
+
+def allocate_run_id(db: sqlite_utils.Database, prefix: str) -> str:
+    """`<prefix><nnn>`, one more than the highest nnn already in the database (001 first).
+
+    Only race-free inside a write transaction that also inserts the runs row.
+    """
+    rows = db.execute(
+        "SELECT substr(run_id, ?) FROM runs WHERE substr(run_id, 1, ?) = ?",
+        [len(prefix) + 1, len(prefix), prefix],
+    ).fetchall()
+    taken = [int(tail) for (tail,) in rows if tail.isdigit()]
+    return f"{prefix}{max(taken, default=0) + 1:03d}"
+
+
+class Recorder:
+    """Writes one run into an event database.
+
+    Args:
+        db: the database (`open_db`).
+        run_id: the run's id, or None to allocate `<scenario>-s<seed>-<nnn>` in
+            `start_run`, in the transaction that inserts the runs row.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, run_id: str | None = None) -> None:
         self.db = db
         self.run_id = run_id
         self.steps_completed = 0
@@ -152,7 +213,12 @@ class Recorder:
         initial_cash: float,
         config: Mapping[str, Any],
     ) -> None:
-        with self.db.atomic():
+        """Insert the run's row (status `running`, its writer, a first heartbeat); the run
+        id, when not given, is allocated in the same transaction (`self.run_id` after)."""
+        now = _now()
+        with write_transaction(self.db):
+            if self.run_id is None:
+                self.run_id = allocate_run_id(self.db, run_id_prefix(scenario, seed))
             self.db.table("runs").insert(
                 {
                     "run_id": self.run_id,
@@ -164,10 +230,14 @@ class Recorder:
                     "config": dumps(dict(config)),
                     "status": "running",
                     "steps_completed": 0,
-                    "started_at": _now(),
+                    "started_at": now,
                     "finished_at": None,
                     "error": None,
                     "messages": 0,
+                    "writer_host": this_host(),
+                    "writer_pid": os.getpid(),
+                    "writer_started": own_identity(),
+                    "heartbeat_at": now,
                 }
             )
 
@@ -177,30 +247,34 @@ class Recorder:
         snapshots: Iterable[Mapping[str, Any]],
         equity: Mapping[str, Any],
     ) -> None:
-        """Write one finished step (messages, holdings, equity row) in one transaction."""
+        """Write one finished step (messages, holdings, equity row, the runs row's counts and
+        heartbeat) in one transaction."""
         rows = [env.row(self.run_id, dumps) for env in envelopes]
         snaps = [
             {**row, "run_id": self.run_id, "flags": dumps(dict(row["flags"]))} for row in snapshots
         ]
-        with self.db.atomic():
+        with write_transaction(self.db):
             if rows:
                 self.db.table("messages").insert_all(rows, batch_size=1000)
             if snaps:
                 self.db.table("snapshots").insert_all(snaps, batch_size=1000)
             self.db.table("equity").insert({**equity, "run_id": self.run_id})
-            self.steps_completed += 1
-            self.messages_written += len(rows)
             self.db.execute(
-                "UPDATE runs SET steps_completed = ?, messages = ? WHERE run_id = ?",
-                [self.steps_completed, self.messages_written, self.run_id],
+                "UPDATE runs SET steps_completed = ?, messages = ?, heartbeat_at = ?"
+                " WHERE run_id = ?",
+                [self.steps_completed + 1, self.messages_written + len(rows), _now(), self.run_id],
             )
+        self.steps_completed += 1
+        self.messages_written += len(rows)
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Mark the run completed, failed or interrupted."""
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
-        with self.db.atomic():
+        now = _now()
+        with write_transaction(self.db):
             self.db.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
-                [status, _now(), error, self.run_id],
+                "UPDATE runs SET status = ?, finished_at = ?, error = ?, heartbeat_at = ?"
+                " WHERE run_id = ?",
+                [status, now, error, now, self.run_id],
             )

@@ -483,14 +483,18 @@ def test_sql_when_select_then_columns_and_rows(db):
         " GROUP BY 1 ORDER BY 1",
     )
     assert [s for s, _ in expected] == ["holding_period", "whipsaw"]
-    assert json.loads(out) == {"columns": ["system", "n"], "rows": [list(r) for r in expected]}
+    assert json.loads(out) == {
+        "columns": ["system", "n"],
+        "rows": [list(r) for r in expected],
+        "total_rows": 2,
+    }
 
 
 def test_sql_when_limit_then_first_rows_shown_and_total_counted(db):
     code, out = inspect(db, "sql", "SELECT id FROM messages ORDER BY id", "--limit", "3")
     assert code == 0
     n = sql(db, "SELECT COUNT(*) FROM messages")[0][0]
-    assert f"{n} row(s), first 3 shown" in out
+    assert f"{n} row(s), first 3 shown; {n - 3} more rows not shown (--limit)" in out
 
 
 @pytest.mark.parametrize(
@@ -506,6 +510,9 @@ def test_sql_when_limit_then_first_rows_shown_and_total_counted(db):
         "PRAGMA user_version = 3",
         "PRAGMA query_only = OFF",
         "VACUUM",
+        "UPDATE sqlite_master SET sql = 'x'",
+        "REPLACE INTO runs (run_id) VALUES ('x')",
+        "ANALYZE",
     ],
 )
 def test_sql_when_write_attempted_then_refused_and_database_unchanged(db, statement):
@@ -526,6 +533,75 @@ def test_sql_when_statement_would_create_a_file_then_refused_and_no_file(db, tmp
     assert code == 2
     assert out.startswith("inspect sql is read-only:")
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "pragma QUERY_ONLY=0",
+        "PRAGMA Query_Only = off",
+        "PRAGMA WRITABLE_SCHEMA = 1",
+        "PRAGMA journal_mode = DELETE",
+        "PRAGMA main.User_Version = 7",
+        "PRAGMA wal_checkpoint(TRUNCATE)",
+        "PRAGMA cache_size = 10",
+        "BEGIN IMMEDIATE",
+    ],
+)
+def test_sql_when_pragma_or_setting_in_any_case_then_refused(db, statement):
+    before = digest(db)
+    code, out = inspect(db, "sql", statement)
+    assert code == 2
+    assert out.startswith("inspect sql is read-only: not authorized")
+    assert digest(db) == before
+
+
+@pytest.mark.parametrize(
+    ("statement", "column"),
+    [
+        ("PRAGMA TABLE_INFO(messages)", "name"),
+        ("SELECT name FROM pragma_table_info('runs') WHERE name = 'writer_pid'", "name"),
+        ("PRAGMA journal_mode", "journal_mode"),
+        ("SELECT j.value AS v FROM messages, json_each(messages.payload) AS j LIMIT 1", "v"),
+    ],
+)
+def test_sql_when_read_only_pragma_or_json_table_then_allowed(db, statement, column):
+    code, out = inspect(db, "sql", statement, "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert column in result["columns"] and result["total_rows"] >= 1
+
+
+ENDLESS = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT MAX(i) FROM n"
+
+
+def test_sql_when_query_never_ends_then_stopped_at_timeout_with_exit_2(db):
+    code, out = inspect(db, "sql", ENDLESS, "--timeout", "0.2")
+    assert code == 2
+    assert out.strip() == (
+        "inspect sql: stopped after 0.2 s (--timeout); narrow the query or raise --timeout"
+    )
+
+
+def test_sql_when_rows_beyond_default_limit_then_first_1000_shown_and_rest_counted(db):
+    many = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 1500) SELECT i FROM n"
+    )
+    code, out = inspect(db, "sql", many)
+    assert code == 0
+    assert "1500 row(s), first 1000 shown; 500 more rows not shown (--limit)" in out
+    assert "│ 1000 │" in out and "│ 1001 │" not in out
+    code, out = inspect(db, "sql", many, "--json", "--limit", "0")
+    assert (len(json.loads(out)["rows"]), json.loads(out)["total_rows"]) == (1500, 1500)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--timeout", "0"), ("--timeout", "x"), ("--limit", "-1")]
+)
+def test_sql_when_bad_timeout_or_limit_then_exit_2(db, option, value):
+    code, out = inspect(db, "sql", "SELECT 1", option, value)
+    assert code == 2
+    assert f"argument {option}" in out
 
 
 def test_sql_when_two_statements_then_exit_2(db):

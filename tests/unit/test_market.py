@@ -216,7 +216,6 @@ def long_market() -> MarketData:
     return generate(sc, seed=11)
 
 
-@pytest.mark.slow
 def test_generate_when_long_path_then_realised_volatility_within_10pct(long_market):
     realised = log_returns(long_market).std(axis=0, ddof=1) * math.sqrt(252)
     for ticker, vol in zip(long_market.tickers, realised, strict=True):
@@ -224,7 +223,6 @@ def test_generate_when_long_path_then_realised_volatility_within_10pct(long_mark
         assert abs(vol / target - 1) <= 0.10, (ticker, vol, target)
 
 
-@pytest.mark.slow
 def test_generate_when_long_path_then_realised_correlations_within_005(long_market):
     corr = np.corrcoef(log_returns(long_market), rowvar=False)
     buckets = [long_market.bucket_of[t] for t in long_market.tickers]
@@ -238,7 +236,6 @@ def test_generate_when_long_path_then_realised_correlations_within_005(long_mark
     assert np.max(np.abs(np.array(across) - 0.2)) <= 0.08
 
 
-@pytest.mark.slow
 def test_generate_when_zero_across_and_high_within_then_correlations_follow():
     sc = scenario(
         buckets=BUCKETS_4X5,
@@ -259,7 +256,6 @@ def test_generate_when_zero_across_and_high_within_then_correlations_follow():
     assert abs(np.mean(across)) <= 0.05
 
 
-@pytest.mark.slow
 def test_generate_when_long_path_then_drift_sign_and_size_roughly_right():
     # Loose tolerance (±0.08 on a bucket's mean annual drift): the standard error of a
     # 10-year mean with 10% volatility is about 0.025 even when averaged over a bucket.

@@ -231,16 +231,45 @@ class PortfolioManagerAgent(BulwarkAgent):
         round_: int,
         reply_to: int | None = None,
     ) -> None:
+        """Plan, record the rebalance and the selection changes, propose the trades."""
+        cfg = self.model.config
+        weights = {a: p.weight for a, p in self.model.positions_view().items()}
+        inputs = self._inputs(locked, excluded)
+        plan = plan_targets(inputs)
+        self._note_overrides(plan, round_)
+        trades = diff_trades(
+            weights,
+            plan.targets,
+            min_trade_weight=cfg.min_trade_weight,
+            skip=tuple(locked),
+            baseline=self._decided if round_ > 0 else None,
+            cap=cfg.max_single_position_size,
+            bucket_of=self.model.market.bucket_of if cfg.enable_bucket_diversification else None,
+            bucket_limit=cfg.max_bucket_allocation,
+            rates=CostRates.of(cfg.slippage_bps, cfg.commission),
+            fixed={a: t for a, t in sorted(self._trading.items()) if t is not None},
+            exempt=frozenset(plan.overrides),
+        )
+        if round_ == 0:
+            self.publish(self._rebalance_notice(plan, len(trades)))
+        changes, self._status = selection_changes(inputs, plan, self._status)
+        for status in changes:
+            details = attrs.asdict(status)
+            del details["asset"]
+            self.publish(notice("selection", status.asset, **details))
+        for n, trade in enumerate(trades):
+            self.publish(self._proposal(trade, plan, f"{round_}:pm:{n}"), in_reply_to=reply_to)
+
+    def _inputs(self, locked: dict[str, float], excluded: frozenset[str]) -> PlanInputs:
+        """The planner's inputs: the day's scores, the book as decided so far, the regime."""
         model = self.model
-        cfg = model.config
+        cfg, market, board = model.config, model.market, self.board
         book = model.positions_view()
         weights = {a: p.weight for a, p in book.items()}
         # In a re-plan round the plan starts from the book as decided so far: an open
         # approved in an earlier round is a position to keep (or re-size), not a candidate.
         planned = {a: w for a, w in {**weights, **self._decided}.items() if w > 0}
-        board = self.board
-        market = model.market
-        inputs = PlanInputs(
+        return PlanInputs(
             tickers=market.tickers,
             score=board.score,
             trending=board.trending,
@@ -260,49 +289,25 @@ class PortfolioManagerAgent(BulwarkAgent):
             closes=market.window(model.t, window_rows(cfg)),
             drawdown=model.drawdown(),
         )
-        plan = plan_targets(inputs)
-        self._note_overrides(plan, round_)
-        trades = diff_trades(
-            weights,
-            plan.targets,
-            min_trade_weight=cfg.min_trade_weight,
-            skip=tuple(locked),
-            baseline=self._decided if round_ > 0 else None,
-            cap=cfg.max_single_position_size,
-            bucket_of=market.bucket_of if cfg.enable_bucket_diversification else None,
-            bucket_limit=cfg.max_bucket_allocation,
-            rates=CostRates.of(cfg.slippage_bps, cfg.commission),
-            fixed={a: t for a, t in sorted(self._trading.items()) if t is not None},
-            exempt=frozenset(plan.overrides),
+
+    def _proposal(self, trade: Trade, plan: Plan, suffix: str) -> ProposeTrade:
+        """One trade as a proposal, with the plan's reason and numbers."""
+        market = self.model.market
+        components = self.board.for_asset(self._column[trade.asset])
+        components["bucket"] = market.bucket_of.get(trade.asset, "Unknown")
+        components.update(plan.components(trade.asset))
+        cap = self.model.config.max_single_position_size
+        return ProposeTrade(
+            proposal_id=f"{self.model.steps_done}:{suffix}",
+            asset=trade.asset,
+            action=trade.action,
+            from_weight=trade.from_weight,
+            to_weight=trade.to_weight,
+            score=components["score"],
+            reason=self._reason(trade, plan, components["score"], cap),
+            origin=self.name,
+            components=components,
         )
-        if round_ == 0:
-            self.publish(self._rebalance_notice(plan, len(trades)))
-        changes, self._status = selection_changes(inputs, plan, self._status)
-        for status in changes:
-            details = attrs.asdict(status)
-            del details["asset"]
-            self.publish(notice("selection", status.asset, **details))
-        for n, trade in enumerate(trades):
-            j = self._column[trade.asset]
-            components = board.for_asset(j)
-            components["bucket"] = market.bucket_of.get(trade.asset, "Unknown")
-            components.update(plan.components(trade.asset))
-            self.publish(
-                ProposeTrade(
-                    proposal_id=f"{model.steps_done}:{round_}:pm:{n}",
-                    asset=trade.asset,
-                    action=trade.action,
-                    from_weight=trade.from_weight,
-                    to_weight=trade.to_weight,
-                    score=components["score"],
-                    reason=self._reason(
-                        trade, plan, components["score"], cfg.max_single_position_size
-                    ),
-                    origin=self.name,
-                    components=components,
-                ),
-                in_reply_to=reply_to,
-            )
 
     def _rebalance_notice(self, plan: Plan, n_trades: int) -> NoticeIssued:
         """The record that today is a rebalance day, and the limits the plan used."""

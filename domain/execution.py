@@ -167,49 +167,24 @@ def execute(
     Returns:
         The fills (sells first, then buys, each in asset order) and the resulting book.
     """
-    equity = equity_of(cash, quantities, prices)
-    targets: dict[str, Order] = {}
-    for order in orders:
-        targets[order.asset] = order
+    sells, buys = _deltas(orders, cash, quantities, prices, CostRates.of(slippage_bps, commission))
     slip = slippage_bps / 10_000.0
-    weights = {a: q * prices[a] / equity for a, q in quantities.items()} if equity > 0 else {}
-    factor = post_trade_factor(
-        weights,
-        [(a, o.target_weight, o.side) for a, o in sorted(targets.items())],
-        CostRates.of(slippage_bps, commission),
-    )
-
-    sells: list[tuple[Order, float]] = []
-    buys: list[tuple[Order, float]] = []
-    for asset in sorted(targets):
-        order = targets[asset]
-        price = prices[asset]
-        change = _change(order.target_weight, order.side, weights.get(asset, 0.0), factor)
-        delta = change * equity / price
-        if abs(delta) * price < MIN_NOTIONAL:
-            continue
-        (buys if delta > 0 else sells).append((order, delta))
-
     new_qty = dict(quantities)
     fills: list[Fill] = []
     for order, delta in sells:
-        qty = -delta
         held = new_qty.get(order.asset, 0.0)
-        if order.target_weight <= 0.0 or qty > held:
-            qty = held  # a close sells everything, never more than held
+        qty = held if order.target_weight <= 0.0 or -delta > held else -delta  # never short
         price = prices[order.asset] * (1.0 - slip)
         notional = qty * price
         fee = notional * commission
         cash += notional - fee
-        remaining = held - qty
-        if remaining <= 0.0:
+        if held - qty <= 0.0:
             new_qty.pop(order.asset, None)
         else:
-            new_qty[order.asset] = remaining
+            new_qty[order.asset] = held - qty
         fills.append(
             Fill(order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0)
         )
-
     buy_cost = sum(delta * prices[o.asset] * (1.0 + slip) * (1.0 + commission) for o, delta in buys)
     scale = 1.0
     if buy_cost > cash:
@@ -227,3 +202,32 @@ def execute(
     if -1e-9 < cash < 0.0:
         cash = 0.0
     return Execution(fills=tuple(fills), cash=cash, quantities=new_qty, buy_scale=scale)
+
+
+def _deltas(
+    orders: list[Order],
+    cash: float,
+    quantities: Mapping[str, float],
+    prices: Mapping[str, float],
+    rates: CostRates,
+) -> tuple[list[tuple[Order, float]], list[tuple[Order, float]]]:
+    """(sells, buys): each order with its change of units, sized against the post-trade
+    equity, in asset order (the last order of an asset wins; tiny trades are dropped)."""
+    equity = equity_of(cash, quantities, prices)
+    targets: dict[str, Order] = {}
+    for order in orders:
+        targets[order.asset] = order
+    weights = {a: q * prices[a] / equity for a, q in quantities.items()} if equity > 0 else {}
+    factor = post_trade_factor(
+        weights, [(a, o.target_weight, o.side) for a, o in sorted(targets.items())], rates
+    )
+    sells: list[tuple[Order, float]] = []
+    buys: list[tuple[Order, float]] = []
+    for asset in sorted(targets):
+        order = targets[asset]
+        price = prices[asset]
+        change = _change(order.target_weight, order.side, weights.get(asset, 0.0), factor)
+        delta = change * equity / price
+        if abs(delta) * price >= MIN_NOTIONAL:
+            (buys if delta > 0 else sells).append((order, delta))
+    return sells, buys

@@ -76,11 +76,10 @@ def diff_trades(
     scaled down proportionally to fit. Smart bucket overrides (`exempt`) neither count nor
     are scaled.
 
-    With `baseline` (the weights already decided this step, in a re-plan round), an asset
-    is proposed again only when its new target differs from its decided one; a target
-    back at the current weight is proposed too (it undoes the earlier decision, which the
-    broker would otherwise execute), and so is an open decided earlier that the new plan
-    leaves out (an open from 0 to 0: the withdrawal; the last decision of the day counts).
+    With `baseline` (weights decided earlier this step), an asset is proposed again only
+    when its new target differs from its decided one, a target back at the current weight
+    included (an undo); an open decided earlier that the plan leaves out is withdrawn (an
+    open from 0 to 0). The broker executes the last decision of the day.
 
     Args:
         current: Today's weights before trading.

@@ -70,6 +70,8 @@ class PortfolioManagerAgent(BulwarkAgent):
         """Carry out the scenario's manual controls dated today."""
         for iv in self.model.interventions_today():
             details = {"reason": iv.reason}
+            if iv.date != self.model.date:
+                details["rolled_from"] = iv.date.isoformat()
             if iv.action == "set":
                 details.update(param=iv.param, value=iv.value)
                 self.model.set_param(iv.param, iv.value)

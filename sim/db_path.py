@@ -3,8 +3,10 @@
 A usable path is an existing SQLite database we may read and write, whose event tables
 (if it has them) have every column the recorder writes, or a new file in a directory we
 may create files in (missing parent directories are created by the run, so the nearest
-existing one must accept a file). The check creates nothing: the directory test opens
-an anonymous temporary file that disappears when closed.
+existing one must accept a file). A file or directory without any write permission bit
+is read-only by intent and refused even when the user (root) could write through it.
+The check creates nothing: the directory test opens an anonymous temporary file that
+disappears when closed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 
 def db_path_problem(path: str | os.PathLike[str]) -> str | None:
     """Why the run cannot use `path` as its event database; None when it can."""
+    if "\x00" in os.fspath(path):
+        return "the path contains a NUL character"
     target = Path(path)
     try:
         if target.is_dir():
@@ -35,8 +39,8 @@ def db_path_problem(path: str | os.PathLike[str]) -> str | None:
 def _existing_problem(target: Path) -> str | None:
     if not target.is_file():
         return "is not a regular file"
-    if not os.access(target, os.R_OK | os.W_OK):
-        return "is not readable and writable"
+    if not os.access(target, os.R_OK | os.W_OK) or _read_only(target):
+        return "is read-only (a run adds to it)"
     with target.open("rb") as handle:
         header = handle.read(len(_SQLITE_HEADER))
     if not header:
@@ -70,9 +74,17 @@ def _new_file_problem(target: Path) -> str | None:
         parent = parent.parent
     if not parent.is_dir():
         return f"cannot be created: {parent} is not a directory"
+    if _read_only(parent):
+        return f"cannot be created: {parent} is read-only"
     try:
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as exc:
         return f"cannot be created in {parent}: {exc.strerror}"
     return None
+
+
+def _read_only(path: Path) -> bool:
+    """No write permission bit at all: read-only by intent, even for a superuser (who would
+    otherwise write through it)."""
+    return not path.stat().st_mode & 0o222

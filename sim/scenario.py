@@ -201,11 +201,11 @@ def read_document(file: str) -> tuple[bytes, Node]:
     def fail(line: int, field: str, message: str) -> NoReturn:
         raise ScenarioError([Problem(file, line, field, message)])
 
-    if Path(file).is_dir():
-        fail(1, _ERR_DOCUMENT, "is a directory, not a scenario file")
     try:
+        if Path(file).is_dir():
+            fail(1, _ERR_DOCUMENT, "is a directory, not a scenario file")
         raw = Path(file).read_bytes()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         fail(1, _ERR_DOCUMENT, f"cannot read the file: {exc}")
     try:
         text = raw.decode("utf-8")
@@ -1364,18 +1364,7 @@ class _Walker:
             reason = self.opt(im, "reason", as_text, "manual intervention")
             if action is BAD:
                 continue
-            if action == "set":
-                needed, unused = ("param", "value"), ("asset", "days")
-            elif action == "extend_core":
-                needed, unused = ("asset", "days"), ("param", "value")
-            else:
-                needed, unused = ("asset",), ("days", "param", "value")
-            for key in needed:
-                if not im.has(key):
-                    self.error(item, f"{field}.{key}", f"required for action {action}")
-            for key in unused:
-                if im.get(key) is not None:
-                    self.error(im.key_node(key), f"{field}.{key}", f"not used with action {action}")
+            needed = self.action_keys(im, item, action)
             asset = days = param = value = None
             if "asset" in needed and im.has("asset"):
                 asset = self.ticker_ref(im.get("asset"), f"{field}.asset")
@@ -1405,6 +1394,22 @@ class _Walker:
             return BAD
         self.check_set_sequence(items, out)
         return tuple(out) if self.clean_since(mark) else BAD
+
+    def action_keys(self, im: _Map, item: Node, action: str) -> tuple[str, ...]:
+        """The keys `action` needs; report the missing ones and the ones it does not use."""
+        if action == "set":
+            needed, unused = ("param", "value"), ("asset", "days")
+        elif action == "extend_core":
+            needed, unused = ("asset", "days"), ("param", "value")
+        else:
+            needed, unused = ("asset",), ("days", "param", "value")
+        for key in needed:
+            if not im.has(key):
+                self.error(item, f"{im.field}.{key}", f"required for action {action}")
+        for key in unused:
+            if im.get(key) is not None:
+                self.error(im.key_node(key), f"{im.field}.{key}", f"not used with action {action}")
+        return needed
 
     def check_set_sequence(self, items: list[Node], out: list[Intervention]) -> None:
         """Apply the `set` interventions in date order: each must leave a valid configuration."""
@@ -1468,21 +1473,7 @@ class _Walker:
             cm = self.mapping(item, field, keys, required=("name", "class"))
             if cm is None:
                 continue
-            name = self.req(cm, "name", _pattern(_PROTECTION_NAME, "a name of [a-z_][a-z0-9_]*"))
-            if name is not BAD:
-                name_node = cm.get("name")
-                if name in RESERVED_NAMES:
-                    kind = "a built-in protection" if name in BUILTIN_PROTECTIONS else "reserved"
-                    self.error(name_node, f"{field}.name", f"'{name}' is {kind}; choose another")
-                elif name in seen:
-                    self.error(
-                        name_node,
-                        f"{field}.name",
-                        f"duplicate custom protection name '{name}' (first at line {seen[name]})",
-                    )
-                else:
-                    seen[name] = line_of(name_node)
-                    self.custom_names.append(name)
+            name = self.custom_name(cm, seen)
             class_path = self.req(cm, "class", _pattern(_CLASS_PATH, "module.path:ClassName"))
             if class_path is not BAD:
                 try:
@@ -1512,6 +1503,26 @@ class _Walker:
                 )
         self.custom_ok = self.clean_since(mark)
         return tuple(out) if self.custom_ok else BAD
+
+    def custom_name(self, cm: _Map, seen: dict[str, int]) -> Any:
+        """A custom protection's name: not reserved, not seen before (`seen`: name -> line)."""
+        name = self.req(cm, "name", _pattern(_PROTECTION_NAME, "a name of [a-z_][a-z0-9_]*"))
+        if name is BAD:
+            return BAD
+        name_node, field = cm.get("name"), f"{cm.field}.name"
+        if name in RESERVED_NAMES:
+            kind = "a built-in protection" if name in BUILTIN_PROTECTIONS else "reserved"
+            self.error(name_node, field, f"'{name}' is {kind}; choose another")
+        elif name in seen:
+            self.error(
+                name_node,
+                field,
+                f"duplicate custom protection name '{name}' (first at line {seen[name]})",
+            )
+        else:
+            seen[name] = line_of(name_node)
+            self.custom_names.append(name)
+        return name
 
     # --- expectations ------------------------------------------------------------------
 

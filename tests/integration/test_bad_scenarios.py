@@ -215,6 +215,20 @@ def _foreign_db(tmp: Path) -> Path:
     return path
 
 
+def _read_only_dir(tmp: Path) -> Path:
+    path = tmp / "locked"
+    path.mkdir()
+    path.chmod(0o555)
+    return path
+
+
+def _read_only_db(tmp: Path) -> Path:
+    path = tmp / "locked.db"
+    sqlite3.connect(path).close()
+    path.chmod(0o444)
+    return path
+
+
 def _text_file(tmp: Path) -> Path:
     path = tmp / "notes.txt"
     path.write_text("not a database\n")
@@ -320,6 +334,21 @@ BAD_COMMAND_LINES: list[tuple[str, list[str], str]] = [
         " database",
     ),
     (
+        "db-in-read-only-directory",
+        ["{good}", "--db", "{locked}/events.db"],
+        "{good}: --db {locked}/events.db: cannot be created: {locked} is read-only",
+    ),
+    (
+        "db-read-only-file",
+        ["{good}", "--db", "{locked_db}"],
+        "{good}: --db {locked_db}: is read-only (a run adds to it)",
+    ),
+    (
+        "db-with-nul",
+        ["{good}", "--db", "{tmp}/a\x00b.db"],
+        "{good}: --db {tmp}/a\x00b.db: the path contains a NUL character",
+    ),
+    (
         "follow-without-step",
         ["{good}", "--follow", "AAPL"],
         "{good}: --follow: only used with --step",
@@ -365,6 +394,8 @@ def test_run_when_command_line_is_bad_then_exit_2_one_clear_line_nothing_written
         "db": str(run_db),
         "text": str(_text_file(tmp_path)),
         "foreign": str(_foreign_db(tmp_path)),
+        "locked": str(_read_only_dir(tmp_path)),
+        "locked_db": str(_read_only_db(tmp_path)),
     }
     before = sorted(p.name for p in tmp_path.iterdir())
     code, out = main(*(a.format(**values) for a in argv))

@@ -177,16 +177,13 @@ class _Reader:
 
     def fail(self, row: int, column: str, message: str) -> None:
         """Raise at data row `row` (0-based, in file order)."""
-        if self._lines is None:
-            self._lines = _record_lines(self.text)
-        lines = self._lines
-        line = lines[row + 1] if row + 1 < len(lines) else lines[-1]
-        raise CsvError(self.path, line, column.strip(), message)
+        raise CsvError(self.path, self.line(row), column.strip(), message)
 
     def line(self, row: int) -> int:
+        """The 1-based line where data row `row` starts (computed once, on a problem)."""
         if self._lines is None:
             self._lines = _record_lines(self.text)
-        return self._lines[row + 1]
+        return self._lines[min(row + 1, len(self._lines) - 1)]
 
     # --- reading -----------------------------------------------------------------------
 

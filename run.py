@@ -37,14 +37,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
-from domain.config import ConfigError, coerce_param, resolve
+from domain.config import PRESETS, ConfigError, resolve
+from domain.limits import MAX_INT
 from domain.protections.base import Protection
 from domain.protections.core_asset import CoreAssetProtection
 from domain.protections.grace_period import GracePeriodProtection
@@ -54,13 +55,20 @@ from domain.resolution import PRIORITIES
 from domain.scenario import Scenario
 from sim.checks import CheckResult, check_run
 from sim.custom import load_custom_protection
+from sim.db_path import db_path_problem
 from sim.dbfile import close_writer, open_readonly, tidy
 from sim.inspect import inspect_command
 from sim.metrics import METRIC_HELP, METRICS
 from sim.model import BulwarkModel
 from sim.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
 from sim.report import render_checks, render_summary
-from sim.scenario import ScenarioError, load_scenario, unmet_requirements, validate_files
+from sim.scenario import (
+    ScenarioError,
+    load_scenario,
+    parse_setting,
+    unmet_requirements,
+    validate_files,
+)
 from sim.signals import (
     RunInterrupted,
     exit_code,
@@ -69,8 +77,11 @@ from sim.signals import (
     stopped_by,
 )
 from sim.summary import summarise
+from sim.yaml_nodes import Invalid, parse_int
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
+#: Most worker processes of a directory run.
+MAX_JOBS = 64
 
 BUILTIN: dict[str, tuple[type[Protection], str | None]] = {
     "core_asset": (CoreAssetProtection, "enable_core_asset_management"),
@@ -82,6 +93,13 @@ BUILTIN: dict[str, tuple[type[Protection], str | None]] = {
 
 class InvalidInput(Exception):
     """Bad command-line input (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are InvalidInput (one line, exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InvalidInput(message)
 
 
 def make_protections(scenario: Scenario, config: Any) -> list[Protection]:
@@ -112,20 +130,41 @@ def resolve_run_config(
     scenario: Scenario, *, preset: str | None = None, sets: Sequence[str] = ()
 ) -> Any:
     """Defaults, then the preset (the command line's, else the scenario's), then the
-    scenario's `config`, then every `--set name=value`."""
+    scenario's `config`, then every `--set name=value` (read by the file's rules, see
+    `sim.scenario.parse_setting`; dashed names accepted)."""
+    if preset is not None and preset not in PRESETS:
+        raise InvalidInput(f"--preset {preset}: unknown preset '{preset}'{_known(PRESETS)}")
     overrides = dict(scenario.config)
     for item in sets:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise InvalidInput(f"--set {item!r}: expected name=value")
         try:
-            overrides[name.strip()] = coerce_param(name.strip(), value.strip(), from_cli=True)
-        except ConfigError as err:
-            raise InvalidInput(f"--set {item}: {err.issues[0].message}") from err
+            name, value = parse_setting(item)
+        except ValueError as err:
+            raise InvalidInput(f"--set {item}: {err}") from None
+        overrides[name] = value
     try:
         return resolve(preset or scenario.preset, overrides).config
     except ConfigError as err:
-        raise InvalidInput("; ".join(i.message for i in err.issues)) from err
+        where = "--set" if sets else "--preset"
+        raise InvalidInput(f"{where}: {'; '.join(i.message for i in err.issues)}") from None
+
+
+def _known(names: Any) -> str:
+    return f" (known: {', '.join(sorted(names))})"
+
+
+def parse_seed(text: str) -> int:
+    """A `--seed` value by the file's rule: an integer in [0, 2**63 - 1].
+
+    Raises:
+        InvalidInput: with the message.
+    """
+    try:
+        value = parse_int(text.strip())
+    except Invalid as err:
+        raise InvalidInput(f"--seed: {err}") from None
+    if not 0 <= value <= MAX_INT:
+        raise InvalidInput(f"--seed: must be in [0, {MAX_INT}], got {text.strip()}")
+    return value
 
 
 def build_model(
@@ -229,9 +268,9 @@ def _record(
 
 
 def _scenario_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run.py", description="Run a Bulwark scenario.")
+    p = _Parser(prog="run.py", description="Run a Bulwark scenario.")
     p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--seed", help="override the scenario's seed (an integer, 0 <= seed < 2**63)")
     p.add_argument("--preset", help="base configuration preset (overrides the scenario's)")
     p.add_argument(
         "--set",
@@ -248,25 +287,18 @@ def _scenario_parser() -> argparse.ArgumentParser:
     return p
 
 
-def check_metric_names(scenario: Scenario) -> None:
-    """Every `metric` expectation names a registered metric (else InvalidInput)."""
-    for exp in scenario.expect:
-        name = getattr(exp, "name", None)
-        if type(exp).__name__ == "ExpectMetric" and name not in METRICS:
-            raise InvalidInput(
-                f"line {exp.line}: expect metric {name!r} is not a metric"
-                f" (see `python run.py metrics`: {', '.join(sorted(METRICS))})"
-            )
-
-
 def prepare(
-    path: str, *, preset: str | None = None, sets: Sequence[str] = ()
+    path: str,
+    *,
+    preset: str | None = None,
+    sets: Sequence[str] = (),
+    seed: int | None = None,
 ) -> tuple[Scenario, Any]:
-    """Load and check everything before anything is written. Raises ScenarioError or
-    InvalidInput."""
-    scenario = load_scenario(path)
+    """Load and check everything before anything is written: the file, its market as
+    the run with `seed` will build it, the configuration and custom protections. Raises
+    ScenarioError or InvalidInput."""
+    scenario = load_scenario(path, seed=seed)
     config = resolve_run_config(scenario, preset=preset, sets=sets)
-    check_metric_names(scenario)
     make_protections(scenario, config)  # custom protections import before anything is written
     return scenario, config
 
@@ -280,27 +312,53 @@ def read_back(db_path: str | Path, run_id: str) -> tuple[dict[str, Any], str | N
         return summarise(db, run_id), error
 
 
+def check_run_arguments(args: argparse.Namespace) -> int | None:
+    """The `--seed` value (None when not given); InvalidInput for a bad one, or for
+    `--follow` without `--step`."""
+    if args.follow is not None and not args.step:
+        raise InvalidInput("--follow: only used with --step")
+    return None if args.seed is None else parse_seed(args.seed)
+
+
+def check_db(db_path: str) -> None:
+    """InvalidInput when the run cannot use `db_path` as its event database."""
+    problem = db_path_problem(db_path)
+    if problem is not None:
+        raise InvalidInput(f"--db {db_path}: {problem}")
+
+
+def _is_dir(text: str) -> bool:
+    try:
+        return Path(text).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def cmd_run(argv: Sequence[str], console: Console) -> int:
-    if argv and Path(argv[0]).is_dir():
+    if argv and _is_dir(argv[0]):
         return cmd_run_dir(argv, console)
     args = _scenario_parser().parse_args(argv)
-    unmet = unmet_requirements(args.scenario)
-    if unmet:
-        console.print(f"{args.scenario}: skipped: needs {', '.join(unmet)} (absent)", markup=False)
-        return EXIT_OK
     try:
-        scenario, config = prepare(args.scenario, preset=args.preset, sets=args.set)
+        seed = check_run_arguments(args)
+        unmet = unmet_requirements(args.scenario)
+        if unmet:
+            console.print(
+                f"{args.scenario}: skipped: needs {', '.join(unmet)} (absent)", markup=False
+            )
+            return EXIT_OK
+        scenario, config = prepare(args.scenario, preset=args.preset, sets=args.set, seed=seed)
+        db_path = args.db or str(Path("runs") / f"{scenario.name}.db")
+        check_db(db_path)
     except ScenarioError as err:
-        console.print(str(err), markup=False, highlight=False)
+        console.print(str(err), markup=False, highlight=False, soft_wrap=True)
         return EXIT_INVALID
     except InvalidInput as err:
-        console.print(f"{args.scenario}: {err}", markup=False, highlight=False)
+        console.print(f"{args.scenario}: {err}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_INVALID
-    db_path = args.db or str(Path("runs") / f"{scenario.name}.db")
     run_id, code, _model = run_scenario(
         scenario,
         config,
-        seed=args.seed,
+        seed=seed,
         db_path=db_path,
         step=console if args.step else None,
         follow=args.follow,
@@ -410,10 +468,16 @@ def dir_table(rows: Sequence[DirRow]) -> Table:
 
 
 def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
-    p = argparse.ArgumentParser(prog="run.py DIR", description="Run every scenario below DIR.")
+    p = _Parser(prog="run.py DIR", description="Run every scenario below DIR.")
     p.add_argument("directory")
-    p.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
+    p.add_argument("--jobs", default="1", help="parallel processes (default 1)")
     args = p.parse_args(argv)
+    try:
+        args.jobs = parse_int(args.jobs.strip())
+    except Invalid as err:
+        raise InvalidInput(f"--jobs: {err}") from None
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise InvalidInput(f"--jobs: must be in [1, {MAX_JOBS}], got {args.jobs}")
     paths = sorted(str(f) for f in Path(args.directory).rglob("*.yaml"))
     if not paths:
         console.print(f"{args.directory}: no scenario files (*.yaml) below it", markup=False)
@@ -444,15 +508,15 @@ def cmd_metrics(argv: Sequence[str], console: Console) -> int:
 
 
 def cmd_validate(argv: Sequence[str], console: Console) -> int:
-    p = argparse.ArgumentParser(prog="run.py validate", description="Check scenario files.")
+    p = _Parser(prog="run.py validate", description="Check scenario files.")
     p.add_argument("files", nargs="+")
     args = p.parse_args(argv)
     worst = EXIT_OK
     for path, error in validate_files(args.files):
         if error is None:
-            console.print(f"{path}: ok", markup=False, highlight=False)
+            console.print(f"{path}: ok", markup=False, highlight=False, soft_wrap=True)
         else:
-            console.print(str(error), markup=False, highlight=False)
+            console.print(str(error), markup=False, highlight=False, soft_wrap=True)
             worst = EXIT_INVALID
     return worst
 
@@ -482,9 +546,13 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     console = console or Console()
-    if argv and argv[0] in COMMANDS:
-        return COMMANDS[argv[0]](argv[1:], console)
-    return cmd_run(argv, console)
+    try:
+        if argv and argv[0] in COMMANDS:
+            return COMMANDS[argv[0]](argv[1:], console)
+        return cmd_run(argv, console)
+    except InvalidInput as err:  # a bad command line: one line, nothing written
+        console.print(f"run.py: {err}", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":

@@ -79,9 +79,12 @@ class PortfolioManagerAgent(BulwarkAgent):
 
     # --- stage: interventions -------------------------------------------------------
     def apply_interventions(self) -> None:
-        """Carry out the scenario's manual controls dated today."""
+        """Carry out the scenario's manual controls dated today (or on the weekend or
+        holiday before today: `details.rolled_from` then records the date written)."""
         for iv in self.model.interventions_today():
             details = {"reason": iv.reason}
+            if iv.date != self.model.date:
+                details["rolled_from"] = iv.date.isoformat()
             if iv.action == "set":
                 details.update(param=iv.param, value=iv.value)
                 self.model.set_param(iv.param, iv.value)

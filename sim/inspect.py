@@ -358,9 +358,12 @@ def step_of_date(conn: sqlite3.Connection, run_id: str, when: str) -> tuple[int,
         " WHERE run_id = ?",
         [run_id],
     )[0]
-    if when.isdigit():
+    if when.isascii() and when.isdigit():
+        # a number beyond any step (or SQLite's INTEGER) is simply not a step of the run
+        digits = when.lstrip("0") or "0"
+        step = int(digits) if len(digits) <= len(str(bounds["steps"] or 0)) else -1
         row = query(
-            conn, "SELECT step, date FROM equity WHERE run_id = ? AND step = ?", [run_id, int(when)]
+            conn, "SELECT step, date FROM equity WHERE run_id = ? AND step = ?", [run_id, step]
         )
         if not row:
             raise InspectError(f"no step {when} in run {run_id} (steps 0..{bounds['steps']})")

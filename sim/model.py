@@ -12,6 +12,7 @@ and the broker's book (units, cash, entry dates), as a trader reads a screen.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -77,9 +78,13 @@ class BulwarkModel(mesa.Model):
         self._prices: dict[str, float] = {}
         self._positions_key: int | None = None
         self._positions: dict[str, PositionView] = {}
+        # an intervention dated on a weekend or holiday is applied on the next simulated
+        # day (the message records `rolled_from`); the loader refuses one after the last
         self._interventions: dict[dt.date, list[Intervention]] = {}
         for iv in scenario.interventions:
-            self._interventions.setdefault(iv.date, []).append(iv)
+            i = bisect.bisect_left(self.sim_dates, iv.date)
+            if i < len(self.sim_dates):
+                self._interventions.setdefault(self.sim_dates[i], []).append(iv)
 
         self.regime_provider = RegimeProviderAgent(self)
         self.portfolio_manager = PortfolioManagerAgent(self)

@@ -122,6 +122,64 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
 }
 
+CONTRACT: Mapping[str, tuple[str, ...]] = {
+    "runs": (
+        "run_id",
+        "scenario",
+        "scenario_path",
+        "scenario_sha256",
+        "seed",
+        "config",
+        "status",
+        "steps_completed",
+        "started_at",
+        "finished_at",
+    ),
+    "messages": (
+        "id",
+        "run_id",
+        "step",
+        "date",
+        "round",
+        "sender",
+        "recipient",
+        "kind",
+        "asset",
+        "proposal_id",
+        "in_reply_to",
+        "payload",
+    ),
+    "snapshots": (
+        "run_id",
+        "step",
+        "date",
+        "asset",
+        "bucket",
+        "quantity",
+        "price",
+        "value",
+        "weight",
+        "score",
+        "flags",
+    ),
+    "equity": (
+        "run_id",
+        "step",
+        "date",
+        "equity",
+        "cash",
+        "invested",
+        "drawdown",
+        "regime",
+        "n_positions",
+        "turnover",
+        "costs",
+    ),
+}
+"""The columns ../shared/spec/event-db.md promises in each table. A table without one of
+them is not an event table; any other column of `SCHEMA` missing from an older file is
+added when a run next writes into it."""
+
 INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("messages", ("run_id", "asset", "id")),
     ("messages", ("run_id", "proposal_id")),

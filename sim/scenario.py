@@ -11,7 +11,6 @@ The rules are documented in docs/scenarios.md.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
 import hashlib
@@ -21,15 +20,27 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
-import pandas as pd
+import numpy as np
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from domain.calendar import weekdays
 from domain.config import PARAMS, PRESETS, ConfigError, coerce_param, resolve
+from domain.limits import (
+    MAX_CALENDAR_DAYS,
+    MAX_CASH,
+    MAX_DRIFT,
+    MAX_DURATION_DAYS,
+    MAX_INT,
+    MAX_PRICE,
+    MAX_SHOCK_RETURN,
+    MAX_VOLATILITY,
+    MAX_WARMUP_DAYS,
+    MIN_PRICE,
+)
 from domain.protections.base import Protection
 from domain.scenario import (
     ACTIONS,
@@ -63,8 +74,14 @@ from domain.scenario import (
     Signals,
     Window,
 )
+from sim.market_check import market_problems
+from sim.metrics import METRICS
+from sim.price_csv import CsvError, read_price_csv
+from sim.problems import Problem, ScenarioError, display_path
+from sim.sql_check import readonly_select_problem
 from sim.yaml_nodes import (
     Invalid,
+    RefusedYAML,
     as_bool,
     as_date,
     as_int,
@@ -72,11 +89,26 @@ from sim.yaml_nodes import (
     as_text,
     compose,
     describe,
+    find,
     has_explicit_tag,
     is_null,
     line_of,
+    parse_bool,
+    parse_int,
+    parse_number,
     plain_value,
 )
+
+__all__ = [
+    "Problem",
+    "ScenarioError",
+    "load_protection_class",
+    "load_scenario",
+    "parse_setting",
+    "read_document",
+    "unmet_requirements",
+    "validate_files",
+]
 
 TOP_KEYS: tuple[str, ...] = (
     "name",
@@ -130,37 +162,14 @@ _ERR_DOCUMENT = "(document)"
 _ERR_YAML = "(yaml)"
 
 
-@attrs.frozen
-class Problem:
-    """One thing wrong with a scenario file, at a 1-based line and a field path."""
-
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
-
-
-class ScenarioError(Exception):
-    """A scenario file is invalid. `problems` are sorted by line; str() gives one per line."""
-
-    def __init__(self, problems: Iterable[Problem]):
-        unique = list(dict.fromkeys(problems))
-        self.problems: tuple[Problem, ...] = tuple(sorted(unique, key=lambda p: p.line))
-        super().__init__(self.problems)
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
-
-
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read, check and structure one scenario file.
+def load_scenario(path: str | os.PathLike[str], *, seed: int | None = None) -> Scenario:
+    """Read, check and structure one scenario file, then check its market.
 
     Args:
         path: the YAML file. Problems name it exactly as given (relative stays relative);
             `market.csv` and custom protection modules are resolved from its directory.
+        seed: the seed the run will use (the scenario's when None): the market is built
+            with it and checked (`sim.market_check`), as the run will build it.
 
     Returns:
         The checked scenario, with `path` (as given) and `sha256` (of the file bytes).
@@ -169,53 +178,122 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         ScenarioError: with every problem found.
     """
     file = os.fspath(path)
-    try:
-        raw = Path(file).read_bytes()
-    except OSError as exc:
-        raise ScenarioError(
-            [Problem(file, 1, _ERR_DOCUMENT, f"cannot read the file: {exc}")]
-        ) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem(file, 1, _ERR_DOCUMENT, f"not UTF-8 text: {exc}")]) from None
-    try:
-        root = compose(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        message = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem:
-            where = ""
-            if exc.context_mark is not None and exc.context_mark.line + 1 != line:
-                where = f" at line {exc.context_mark.line + 1}"
-            message = f"{exc.problem} ({exc.context}{where})"
-        raise ScenarioError([Problem(file, line, _ERR_YAML, f"invalid YAML: {message}")]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(file, 1, _ERR_YAML, f"invalid YAML: {exc}")]) from None
-    if root is None:
-        raise ScenarioError(
-            [Problem(file, 1, _ERR_DOCUMENT, "the file is empty; expected a mapping")]
-        )
+    raw, root = read_document(file)
     walker = _Walker(file, Path(file).resolve().parent)
     scenario = walker.scenario(root)
     if walker.problems or scenario is None:
         raise ScenarioError(walker.problems)
-    return attrs.evolve(scenario, path=file, sha256=hashlib.sha256(raw).hexdigest())
+    scenario = attrs.evolve(scenario, path=file, sha256=hashlib.sha256(raw).hexdigest())
+    problems = market_problems(scenario, root, seed)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def read_document(file: str) -> tuple[bytes, Node]:
+    """The bytes of a scenario file and its composed node tree (see `sim.yaml_nodes`).
+
+    Raises:
+        ScenarioError: unreadable, a directory, not UTF-8, not printable, invalid YAML,
+            refused YAML (too many alias nodes, too deep) or empty, with the line.
+    """
+
+    def fail(line: int, field: str, message: str) -> NoReturn:
+        raise ScenarioError([Problem(file, line, field, message)])
+
+    try:
+        if Path(file).is_dir():
+            fail(1, _ERR_DOCUMENT, "is a directory, not a scenario file")
+        raw = Path(file).read_bytes()
+    except (OSError, ValueError) as exc:
+        fail(1, _ERR_DOCUMENT, f"cannot read the file: {exc}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        fail(line, _ERR_DOCUMENT, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")
+    try:
+        root = compose(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        fail(line, _ERR_DOCUMENT, f"not text: a control character #x{exc.character:04x}")
+    except RefusedYAML as exc:
+        fail(exc.problem_mark.line + 1, _ERR_YAML, str(exc.problem))
+    except yaml.MarkedYAMLError as exc:
+        fail(*_yaml_error(exc))
+    except yaml.YAMLError as exc:
+        fail(1, _ERR_YAML, f"invalid YAML: {exc}")
+    if root is None:
+        fail(1, _ERR_DOCUMENT, "the file is empty; expected a mapping")
+    return raw, root
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str]:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    message = exc.problem or exc.context or "invalid YAML"
+    if exc.context and exc.problem:
+        where = ""
+        if exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            where = f" at line {exc.context_mark.line + 1}"
+        message = f"{exc.problem} ({exc.context}{where})"
+    return line, _ERR_YAML, f"invalid YAML: {message}"
 
 
 def unmet_requirements(path: str | os.PathLike[str]) -> list[str]:
     """The files a scenario's `requires:` names that do not exist (resolved against the
-    scenario's directory). Read before the full load, so a scenario on data that is absent
-    can be skipped with a reason instead of failing validation."""
+    scenario's directory). Read before the full load, through the same strict reader, so
+    a scenario on data that is absent can be skipped with a reason instead of failing
+    validation; a file that cannot be read has no requirements here (the load reports
+    it)."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        _, root = read_document(os.fspath(path))
+    except ScenarioError:
         return []
-    if not isinstance(raw, dict) or not isinstance(raw.get("requires"), list):
+    items = find(root, "requires")
+    if not isinstance(items, SequenceNode):
         return []
     base = Path(path).resolve().parent
-    return [str(item) for item in raw["requires"] if not (base / str(item)).exists()]
+    names = [item.value for item in items.value if isinstance(item, ScalarNode)]
+    return [name for name in names if not _exists(base / name)]
+
+
+def _exists(path: Path, *, file: bool = False) -> bool:
+    """Path.exists (or is_file) that says False for a name the OS cannot even look up."""
+    try:
+        return path.is_file() if file else path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """Read a command-line `--set name=value` by the rules of a `config` entry in a file.
+
+    Dashes in the name read as underscores (`grace-period-days=3`); the value is read by
+    the parameter's type with the file's scalar rules (`1e1` is not an integer, `yes` is
+    not a bool), then checked by `domain.config.coerce_param`.
+
+    Returns:
+        (registry name, canonical value).
+
+    Raises:
+        ValueError: the message (no "=", unknown name with a suggestion, bad value).
+    """
+    name, sep, raw = text.partition("=")
+    if not sep:
+        raise ValueError("expected name=value")
+    name = name.strip().replace("-", "_")
+    param = PARAMS.get(name)
+    try:
+        if param is None:
+            coerce_param(name, None)  # raises the registry's unknown-name message
+        value_text = raw.strip()
+        if not value_text:
+            raise ValueError("a value is required after '='")
+        parse = {"bool": parse_bool, "int": parse_int, "float": parse_number}.get(param.type)
+        return name, coerce_param(name, parse(value_text) if parse else value_text)
+    except ConfigError as exc:
+        raise ValueError(exc.issues[0].message.removeprefix(f"{name}: ")) from None
 
 
 def validate_files(
@@ -253,6 +331,10 @@ def _join(field: str, key: str) -> str:
 
 
 def _fmt(value: float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if value and not 1e-4 <= abs(value) < 1e6:
+        return f"{value:g}"
     rounded = round(value, 9)
     return str(int(rounded)) if rounded == int(rounded) else repr(rounded)
 
@@ -334,10 +416,10 @@ def _nonempty_text(node: Node) -> str:
 
 
 FRACTION = _bounded(as_number, lo=0, hi=1)
-POSITIVE = _bounded(as_number, lo=0, lo_open=True)
 NON_NEGATIVE = _bounded(as_number, lo=0)
-INT_GE0 = _bounded(as_int, lo=0)
-INT_GE1 = _bounded(as_int, lo=1)
+INT_GE0 = _bounded(as_int, lo=0, hi=MAX_INT)
+INT_GE1 = _bounded(as_int, lo=1, hi=MAX_INT)
+PRICE = _bounded(as_number, lo=MIN_PRICE, hi=MAX_PRICE)
 
 
 @attrs.define
@@ -436,7 +518,8 @@ class _Walker:
         out = _Map(node, field, {}, set())
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
-                self.error(key_node, field, f"keys must be text, got {describe(key_node)}")
+                where = field or _ERR_DOCUMENT
+                self.error(key_node, where, f"keys must be text, got {describe(key_node)}")
                 continue
             key = key_node.value
             key_field = _join(field, key)
@@ -624,7 +707,9 @@ class _Walker:
         values["name"] = self.req(top, "name", _pattern(_SCENARIO_NAME, "a name of [a-z0-9-]+"))
         values["description"] = self.opt(top, "description", as_text, "")
         values["seed"] = self.opt(top, "seed", INT_GE0, 0)
-        values["cash"] = self.opt(top, "cash", POSITIVE, 1_000_000.0)
+        values["cash"] = self.opt(
+            top, "cash", _bounded(as_number, lo=0, lo_open=True, hi=MAX_CASH), 1_000_000.0
+        )
         values["calendar"] = self.calendar(top)
         values["buckets"] = self.buckets(top)
         market_map, source, csv_path, paths = self.market_universe(top)
@@ -669,7 +754,7 @@ class _Walker:
         if m is None:
             return BAD
         start = self.req(m, "start", as_date)
-        days = self.opt(m, "days", INT_GE1)
+        days = self.opt(m, "days", _bounded(as_int, lo=1, hi=MAX_CALENDAR_DAYS))
         end = self.opt(m, "end", as_date)
         if days is None and end is None:
             self.error(node, "calendar", "give exactly one of days or end")
@@ -682,12 +767,21 @@ class _Walker:
         if end is not None and end < start:
             self.error(m.get("end"), "calendar.end", f"end {end} is before start {start}")
             return BAD
+        if end is not None:
+            count = int(np.busday_count(start, end + dt.timedelta(days=1)))
+            if count > MAX_CALENDAR_DAYS:
+                self.error(
+                    m.get("end"),
+                    "calendar.end",
+                    f"{count} trading days from {start} to {end}; at most {MAX_CALENDAR_DAYS}",
+                )
+                return BAD
         trading = weekdays(start, days=days, end=end)
         if not trading:
             self.error(node, "calendar", f"no trading day (Mon-Fri) from {start} to {end}")
             return BAD
         self.start = start
-        self.window = _Window(start, trading[-1] if days is not None else end)
+        self.window = _Window(trading[0], trading[-1])
         return Calendar(start=start, days=days, end=end)
 
     def buckets(self, top: _Map) -> Any:
@@ -702,7 +796,7 @@ class _Walker:
             for bucket, (key_node, value_node) in m.items.items():
                 field = _join("buckets", bucket)
                 if not bucket.strip():
-                    self.error(key_node, field, "a bucket name cannot be empty")
+                    self.error(key_node, "buckets", "a bucket name cannot be empty")
                     continue
                 items = self.sequence(value_node, field, "a list of tickers")
                 if items is None:
@@ -768,16 +862,7 @@ class _Walker:
             elif source == "synthetic" and csv_text not in (None, BAD):
                 self.error(m.get("csv"), "market.csv", "only used with market.source: csv")
             elif source == "csv" and csv_text is not BAD:
-                shown = os.path.normpath(os.path.join(os.path.dirname(self.file), csv_text))
-                resolved = (self.base_dir / csv_text).resolve()
-                if not resolved.is_file():
-                    self.error(m.get("csv"), "market.csv", f"file not found: {shown}")
-                else:
-                    try:
-                        csv_tickers = set(_csv_tickers(resolved))
-                        csv_path = str(resolved)
-                    except Invalid as exc:
-                        self.error(m.get("csv"), "market.csv", f"cannot use {shown}: {exc}")
+                csv_path, csv_tickers = self.csv_file(m.get("csv"), csv_text)
             paths = self.paths(m)
         if source == "synthetic" and self.buckets_ok and not self.bucket_tickers:
             anchor = next((k for k in ("buckets", "market") if top.get(k) is not None), None)
@@ -801,6 +886,24 @@ class _Walker:
                 self.bucket_names.append(UNKNOWN_BUCKET)
         return m, source, csv_path, paths
 
+    def csv_file(self, node: Node, text: str) -> tuple[str | None, set[str]]:
+        """The csv's absolute path and tickers, once its whole content checked clean; a
+        csv problem is reported at the csv's own line and column."""
+        resolved = (self.base_dir / text).resolve()
+        shown = display_path(resolved, self.file)
+        if resolved.is_dir():
+            self.error(node, "market.csv", f"is a directory, not a csv file: {shown}")
+        elif not _exists(resolved, file=True):
+            self.error(node, "market.csv", f"file not found: {shown}")
+        else:
+            try:
+                prices = read_price_csv(resolved)
+            except CsvError as exc:
+                self.problems.append(Problem(shown, exc.line, exc.column, exc.message))
+            else:
+                return str(resolved), set(prices.tickers)
+        return None, set()
+
     def paths(self, m: _Map) -> Any:
         node = m.get("paths")
         if node is None or is_null(node):
@@ -822,20 +925,18 @@ class _Walker:
                 self.error(value_node, field, "expected a non-empty list of prices")
                 out[ticker] = BAD
                 continue
-            prices = [
-                self.required_value(v, f"{field}[{i}]", POSITIVE) for i, v in enumerate(items)
-            ]
+            prices = [self.required_value(v, f"{field}[{i}]", PRICE) for i, v in enumerate(items)]
             out[ticker] = BAD if BAD in prices else prices
         return BAD if BAD in out.values() else out
 
     def market_rest(self, m: _Map | None, source: Any, csv_path: Any, paths: Any) -> Any:
         if m is None:
             return BAD if self.market_invalid else MarketSpec()
-        drift = self.level(m, "drift", 0.06, as_number)
-        volatility = self.level(m, "volatility", 0.20, NON_NEGATIVE)
+        drift = self.level(m, "drift", 0.06, _bounded(as_number, lo=-MAX_DRIFT, hi=MAX_DRIFT))
+        volatility = self.level(m, "volatility", 0.20, _bounded(as_number, lo=0, hi=MAX_VOLATILITY))
         correlation = self.correlation(m)
         shocks = self.shocks(m)
-        warmup = self.opt(m, "warmup_days", INT_GE0, 252)
+        warmup = self.opt(m, "warmup_days", _bounded(as_int, lo=0, hi=MAX_WARMUP_DAYS), 252)
         parts = (source, csv_path, paths, drift, volatility, correlation, shocks, warmup)
         if BAD in parts:
             return BAD
@@ -949,8 +1050,10 @@ class _Walker:
             mark = self.mark()
             day = self.req(sm, "date", as_date)
             self.in_calendar(sm.get("date") or item, f"{field}.date", day)
-            ret = self.req(sm, "return", _bounded(as_number, lo=-1, lo_open=True))
-            days = self.opt(sm, "days", INT_GE1, 1)
+            ret = self.req(
+                sm, "return", _bounded(as_number, lo=-1, lo_open=True, hi=MAX_SHOCK_RETURN)
+            )
+            days = self.opt(sm, "days", _bounded(as_int, lo=1, hi=MAX_CALENDAR_DAYS), 1)
             targets = [k for k in ("assets", "bucket") if sm.has(k)]
             all_ = self.opt(sm, "all", as_bool, False)
             if all_ is True:
@@ -1154,7 +1257,7 @@ class _Walker:
             if am is None:
                 continue
             fundamental = self.opt(am, "fundamental", FRACTION)
-            start_price = self.opt(am, "start_price", POSITIVE, 100.0)
+            start_price = self.opt(am, "start_price", PRICE, 100.0)
             if BAD not in (fundamental, start_price):
                 out[ticker] = AssetSpec(fundamental=fundamental, start_price=start_price)
         return out if self.clean_since(mark) else BAD
@@ -1261,23 +1364,12 @@ class _Walker:
             reason = self.opt(im, "reason", as_text, "manual intervention")
             if action is BAD:
                 continue
-            if action == "set":
-                needed, unused = ("param", "value"), ("asset", "days")
-            elif action == "extend_core":
-                needed, unused = ("asset", "days"), ("param", "value")
-            else:
-                needed, unused = ("asset",), ("days", "param", "value")
-            for key in needed:
-                if not im.has(key):
-                    self.error(item, f"{field}.{key}", f"required for action {action}")
-            for key in unused:
-                if im.get(key) is not None:
-                    self.error(im.key_node(key), f"{field}.{key}", f"not used with action {action}")
+            needed = self.action_keys(im, item, action)
             asset = days = param = value = None
             if "asset" in needed and im.has("asset"):
                 asset = self.ticker_ref(im.get("asset"), f"{field}.asset")
             if "days" in needed:
-                days = self.opt(im, "days", INT_GE1)
+                days = self.opt(im, "days", _bounded(as_int, lo=1, hi=MAX_DURATION_DAYS))
             if action == "set" and im.has("param"):
                 param = self.convert(im.get("param"), f"{field}.param", _nonempty_text)
                 if param is not BAD:
@@ -1302,6 +1394,22 @@ class _Walker:
             return BAD
         self.check_set_sequence(items, out)
         return tuple(out) if self.clean_since(mark) else BAD
+
+    def action_keys(self, im: _Map, item: Node, action: str) -> tuple[str, ...]:
+        """The keys `action` needs; report the missing ones and the ones it does not use."""
+        if action == "set":
+            needed, unused = ("param", "value"), ("asset", "days")
+        elif action == "extend_core":
+            needed, unused = ("asset", "days"), ("param", "value")
+        else:
+            needed, unused = ("asset",), ("days", "param", "value")
+        for key in needed:
+            if not im.has(key):
+                self.error(item, f"{im.field}.{key}", f"required for action {action}")
+        for key in unused:
+            if im.get(key) is not None:
+                self.error(im.key_node(key), f"{im.field}.{key}", f"not used with action {action}")
+        return needed
 
     def check_set_sequence(self, items: list[Node], out: list[Intervention]) -> None:
         """Apply the `set` interventions in date order: each must leave a valid configuration."""
@@ -1365,28 +1473,14 @@ class _Walker:
             cm = self.mapping(item, field, keys, required=("name", "class"))
             if cm is None:
                 continue
-            name = self.req(cm, "name", _pattern(_PROTECTION_NAME, "a name of [a-z_][a-z0-9_]*"))
-            if name is not BAD:
-                name_node = cm.get("name")
-                if name in RESERVED_NAMES:
-                    kind = "a built-in protection" if name in BUILTIN_PROTECTIONS else "reserved"
-                    self.error(name_node, f"{field}.name", f"'{name}' is {kind}; choose another")
-                elif name in seen:
-                    self.error(
-                        name_node,
-                        f"{field}.name",
-                        f"duplicate custom protection name '{name}' (first at line {seen[name]})",
-                    )
-                else:
-                    seen[name] = line_of(name_node)
-                    self.custom_names.append(name)
+            name = self.custom_name(cm, seen)
             class_path = self.req(cm, "class", _pattern(_CLASS_PATH, "module.path:ClassName"))
             if class_path is not BAD:
                 try:
                     load_protection_class(class_path, self.base_dir)
                 except (ImportError, TypeError) as exc:
                     self.error(cm.get("class"), f"{field}.class", str(exc))
-            priority = self.opt(cm, "priority", _bounded(as_int, lo=6), 6)
+            priority = self.opt(cm, "priority", _bounded(as_int, lo=6, hi=MAX_INT), 6)
             options: Any = {}
             if cm.has("options"):
                 opts = cm.get("options")
@@ -1409,6 +1503,26 @@ class _Walker:
                 )
         self.custom_ok = self.clean_since(mark)
         return tuple(out) if self.custom_ok else BAD
+
+    def custom_name(self, cm: _Map, seen: dict[str, int]) -> Any:
+        """A custom protection's name: not reserved, not seen before (`seen`: name -> line)."""
+        name = self.req(cm, "name", _pattern(_PROTECTION_NAME, "a name of [a-z_][a-z0-9_]*"))
+        if name is BAD:
+            return BAD
+        name_node, field = cm.get("name"), f"{cm.field}.name"
+        if name in RESERVED_NAMES:
+            kind = "a built-in protection" if name in BUILTIN_PROTECTIONS else "reserved"
+            self.error(name_node, field, f"'{name}' is {kind}; choose another")
+        elif name in seen:
+            self.error(
+                name_node,
+                field,
+                f"duplicate custom protection name '{name}' (first at line {seen[name]})",
+            )
+        else:
+            seen[name] = line_of(name_node)
+            self.custom_names.append(name)
+        return name
 
     # --- expectations ------------------------------------------------------------------
 
@@ -1563,6 +1677,11 @@ class _Walker:
         if m is None:
             return BAD
         name = self.req(m, "name", _pattern(_SNAKE, "a metric name of [a-z_]+"))
+        if name is not BAD and name not in METRICS:
+            known = sorted(METRICS)
+            hint = _suggest(name, known) or f" (known: {', '.join(known)})"
+            self.error(m.get("name"), f"{field}.name", f"unknown metric '{name}'{hint}")
+            name = BAD
         if not m.has("min") and not m.has("max"):
             self.error(node, field, "give min, max or both")
             return BAD
@@ -1586,35 +1705,17 @@ class _Walker:
         if query is not BAD and not _SQL_START.match(query):
             self.error(m.get("query"), f"{field}.query", "expected a SELECT (or WITH) query")
             query = BAD
+        if query is not BAD:
+            problem = readonly_select_problem(query)
+            if problem is not None:
+                self.error(m.get("query"), f"{field}.query", problem)
+                query = BAD
         if BAD in (label, query):
             return BAD
         return ExpectSql(label=label, query=query, line=line)
 
 
 # --- helpers outside the walk -------------------------------------------------------
-
-
-def _csv_tickers(path: Path) -> list[str]:
-    """The tickers of a price csv: the `ticker` column (long) or the columns (wide)."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle), None)
-    if not header:
-        raise Invalid("the csv is empty")
-    columns = [c.strip() for c in header]
-    lowered = [c.lower() for c in columns]
-    if "date" not in lowered:
-        raise Invalid("the csv has no 'date' column")
-    if "ticker" in lowered:
-        if "close" not in lowered and "adj_close" not in lowered:
-            raise Invalid("a long csv (with a 'ticker' column) needs a 'close' column")
-        column = header[lowered.index("ticker")]
-        frame = pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False)
-        tickers = sorted({t.strip() for t in frame[column] if t.strip()})
-    else:
-        tickers = [c for c, low in zip(columns, lowered, strict=True) if low != "date"]
-    if not tickers:
-        raise Invalid("the csv names no tickers")
-    return tickers
 
 
 def load_protection_class(class_path: str, base_dir: str | os.PathLike[str]) -> type[Protection]:

@@ -57,3 +57,23 @@ def test_set_when_applied_then_parameter_changes_from_that_day_and_is_recorded()
         "reason": "manual intervention",
     }
     assert row["date"] == day(2).isoformat()
+
+
+def test_set_when_dated_on_a_weekend_then_applied_next_trading_day_with_rolled_from():
+    saturday = day(5)  # MONDAY + 5
+    scenario = make_scenario(
+        assets=["A", "B"],
+        days=8,
+        interventions=(Intervention(saturday, "set", param="max_new_positions", value=1),),
+    )
+    model, db = run_model(scenario, max_new_positions=3)
+    assert model.config.max_new_positions == 1
+    row = messages(db, "intervention")[0]
+    assert row["date"] == day(7).isoformat()  # the Monday after
+    assert row["details"]["rolled_from"] == saturday.isoformat()
+
+
+def test_intervention_when_dated_on_a_trading_day_then_no_rolled_from():
+    scenario = _core_book(Intervention(day(2), "revoke_core", asset="C"))
+    _, db = run_model(scenario)
+    assert "rolled_from" not in messages(db, "intervention", asset="C")[0]["details"]

@@ -20,7 +20,7 @@ from domain.scenario import (
     Scenario,
     Shock,
 )
-from sim.market_data import build_market, read_price_csv, resolve_csv_path
+from sim.market_data import CsvError, build_market, read_price_csv, resolve_csv_path
 
 CSV_DIR = Path(__file__).resolve().parents[1] / "data" / "csv"
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
@@ -88,21 +88,75 @@ def test_read_when_wide_then_one_column_per_ticker_and_blank_is_nan():
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "where"),
     [
-        ("day,AAA\n2021-01-04,1\n", "no 'date' column"),
-        ("date,ticker,open\n2021-01-04,AAA,1\n", "close or adj_close"),
-        ("date,ticker,close\n2021-01-04,AAA,1\n2021-01-04,AAA,2\n", "duplicated row"),
-        ("date,AAA\n2021-01-04,1\n2021-01-04,2\n", "duplicated date"),
-        ("date,AAA\nnot-a-date,1\n", "unparseable date"),
-        ("date,AAA\n2021-01-04,abc\n", "non-numeric"),
+        ("day,AAA\n2021-01-04,1\n", "1: (document): no 'date' column (columns: day, AAA)"),
+        (
+            "date,ticker,open\n2021-01-04,AAA,1\n",
+            "1: (document): a long price file needs a close or adj_close column",
+        ),
+        (
+            "date,ticker,close\n2021-01-04,AAA,1\n2021-01-05,AAA,1\n2021-01-04,AAA,2\n",
+            "4: date: duplicate row for AAA on 2021-01-04 (first at line 2)",
+        ),
+        (
+            "date,AAA\n2021-01-04,1\n\n2021-01-04,2\n",
+            "4: date: duplicate date 2021-01-04 (first at line 2)",
+        ),
+        ("date,AAA\nnot-a-date,1\n", "2: date: expected a date YYYY-MM-DD, got 'not-a-date'"),
+        (
+            "date,AAA\n2021-02-30,1\n",
+            "2: date: expected a date YYYY-MM-DD, got '2021-02-30' (day is out of range for month)",
+        ),
+        (
+            "date,AAA\n1850-01-04,1\n",
+            "2: date: expected a date from 1900-01-01 to 2200-12-31, got '1850-01-04'",
+        ),
+        ("date,AAA\n2021-01-04,1\n2021-01-05,abc\n", "3: AAA: expected a number, got 'abc'"),
+        (
+            "date,ticker,close\n2021-01-04,AAA,-3\n",
+            "2: close: a price must be a finite number in [1e-06, 1e+12], got -3",
+        ),
+        (
+            "date,AAA\n2021-01-04,inf\n",
+            "2: AAA: a price must be a finite number in [1e-06, 1e+12], got inf",
+        ),
+        ("date,AAA,AAA\n2021-01-04,1,2\n", "1: AAA: duplicate column (columns 2 and 3)"),
+        ("date,AAA\n2021-01-04,1,2\n", "2: (document): 3 fields, the header has 2"),
+        ("date,ticker,close\n2021-01-04,,1\n", "2: ticker: a ticker is required"),
+        ("date,AAA\n", "1: (document): no price rows below the header"),
+        ("", "1: (document): the file is empty; expected a header line"),
     ],
 )
-def test_read_when_file_malformed_then_value_error(tmp_path, text, message):
+def test_read_when_file_malformed_then_csv_error_names_line_and_column(tmp_path, text, where):
     path = tmp_path / "bad.csv"
     path.write_text(text)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(CsvError) as info:
         read_price_csv(path)
+    assert str(info.value) == f"{path}:{where}"
+
+
+def test_read_when_file_is_not_utf8_then_csv_error_names_the_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("date,AAA\n2021-01-04,1\n2021-01-05,caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(CsvError) as info:
+        read_price_csv(path)
+    assert str(info.value) == f"{path}:3: (document): not UTF-8 text (byte 0xe9)"
+
+
+def test_read_when_rows_are_not_in_date_order_then_they_are_sorted(tmp_path):
+    path = tmp_path / "unsorted.csv"
+    path.write_text("date,AAA\n2021-01-06,3\n2021-01-04,1\n2021-01-05,2\n")
+    prices = read_price_csv(path)
+    assert prices.dates == (D(2021, 1, 4), D(2021, 1, 5), D(2021, 1, 6))
+    np.testing.assert_array_equal(prices.closes[:, 0], [1.0, 2.0, 3.0])
+
+
+def test_read_when_missing_markers_are_used_then_they_are_missing(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("date,AAA\n2021-01-04,1\n2021-01-05,NA\n2021-01-06,\n2021-01-07,NaN\n")
+    prices = read_price_csv(path)
+    assert np.isnan(prices.closes[1:, 0]).all()
 
 
 # --- build_market: csv ----------------------------------------------------------------

@@ -226,11 +226,13 @@ class CoreAssetProtection(Protection):
             )
         ]
 
-    def revoke(self, asset: str, day: dt.date, *, reason: str) -> list[Message]:
-        """Revoke the core status of `asset` by hand.
+    def revoke(
+        self, asset: str, day: dt.date, *, reason: str, manual: bool = True
+    ) -> list[Message]:
+        """Revoke the core status of `asset` (by hand, unless `manual` is False).
 
         Returns:
-            core_revoked (manual), or core_revoke_refused when `asset` is not core.
+            core_revoked, or core_revoke_refused when `asset` is not core.
         """
         rec = self._records.pop(asset, None)
         if rec is None:
@@ -240,16 +242,26 @@ class CoreAssetProtection(Protection):
                 "core_revoked",
                 asset,
                 reason=reason,
-                manual=True,
+                manual=manual,
                 recommendation=RECOMMEND_REVOKE,
                 designated=rec.designated,
             )
         ]
 
     def housekeep(self, ctx: DayContext) -> list[Message]:
-        """Expire core assets on their expiry day, and run due performance checks."""
+        """Expire core assets on their expiry day, and run due performance checks. When core
+        asset management has been switched off (a `set` intervention), every core asset
+        loses its status that day, each with a core_revoked notice."""
         if not self.enabled:
-            return []
+            return [
+                *(
+                    message
+                    for asset in sorted(self._records)
+                    for message in self.revoke(
+                        asset, ctx.date, reason="core asset management switched off", manual=False
+                    )
+                )
+            ]
         out: list[Message] = []
         for asset in sorted(self._records):
             rec = self._records[asset]

@@ -150,6 +150,24 @@ def test_revoke_when_core_then_core_revoked_and_immunity_gone():
     assert core.review(proposal("AAA", CLOSE), review_ctx(day(5))).stance == ABSTAIN
 
 
+def test_housekeep_when_core_management_switched_off_then_every_core_asset_revoked():
+    # A `set` intervention turns enable_core_asset_management off mid-run: the record must
+    # say that the core assets lost their immunity, or a later sale looks like a breach.
+    core = make()
+    core.designate("AAA", day(0), reason="desk")
+    core.designate("BBB", day(0), reason="desk")
+    core.reconfigure(config(enable_core_asset_management=False))
+
+    out = core.housekeep(day_ctx(day(3)))
+
+    assert [(n.event, n.asset, n.details["manual"]) for n in out] == [
+        ("core_revoked", "AAA", False),
+        ("core_revoked", "BBB", False),
+    ]
+    assert out[0].details["reason"] == "core asset management switched off"
+    assert core.core_assets() == () and core.housekeep(day_ctx(day(4))) == []
+
+
 def test_revoke_when_not_core_then_refusal_notice():
     (out,) = make().revoke("AAA", day(0), reason="x")
 

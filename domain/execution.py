@@ -12,7 +12,7 @@ Rules (behaviour.md section 1, docs/architecture.md "Fills"):
   the cash available after sells, every buy is scaled down by the same factor, and the
   factor is recorded on each fill (`scale`).
 - Quantities are fractional (units of the asset); a trade smaller than `MIN_NOTIONAL` is
-  not executed.
+  not executed, including a buy the cash scaling shrinks below it.
 """
 
 from __future__ import annotations
@@ -191,6 +191,8 @@ def execute(
         scale = max(cash, 0.0) / buy_cost * _CASH_SAFETY
     for order, delta in buys:
         qty = delta * scale
+        if qty * prices[order.asset] < MIN_NOTIONAL:
+            continue  # scaled to dust by the cash: not a trade (no fill, no entry)
         price = prices[order.asset] * (1.0 + slip)
         notional = qty * price
         fee = notional * commission

@@ -6,8 +6,9 @@ scheduled weight is start_weight x max(`grace_period_decay_rate` ** k,
 `min_decay_factor`), k being calendar days since the start; after `grace_period_days`
 days it is closed. A score back at or above the threshold ends grace. Core assets are
 exempt. A close or reduce proposed by anyone else is amended into the schedule. Grace
-never holds a position above `max_single_position_size`: its own targets and its
-amendments are capped there (grace may cut faster than the limits, never slower).
+never holds a position above `max_single_position_size`, nor a bucket's assets in grace
+together above `max_bucket_allocation`: its own targets and its amendments stop there
+(grace may cut faster than the limits, never slower; `ceiling`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from domain.messages import (
     TradeFilled,
 )
 from domain.protections.base import DayContext, Protection, ReviewContext, StartingHolding
+from domain.scenario import UNKNOWN_BUCKET
 
 EPS = 1e-12
 CORE_ADDED = frozenset({"core_designated"})
@@ -58,6 +60,8 @@ class GracePeriodProtection(Protection):
         self._records: dict[str, GraceRecord] = {}
         # asset -> is core; notices from core_asset override the starting flag.
         self._core: dict[str, bool] = {}
+        # asset -> its weight at the last housekeeping (for the bucket ceiling).
+        self._weights: dict[str, float] = {}
 
     # --- queries -------------------------------------------------------------------
 
@@ -84,11 +88,25 @@ class GracePeriodProtection(Protection):
             float(self.config.grace_period_decay_rate) ** k, float(self.config.min_decay_factor)
         )
 
-    @property
-    def ceiling(self) -> float:
-        """The most a position in grace may hold: `max_single_position_size` (a former core
-        position above the cap is cut to the cap, then decays)."""
-        return float(self.config.max_single_position_size)
+    def ceiling(self, asset: str, day: dt.date, bucket_of: Mapping[str, str]) -> float:
+        """The most `asset` may hold in grace on `day`: `max_single_position_size`, and,
+        with bucket diversification, its share of `max_bucket_allocation` when the
+        bucket's assets in grace would together hold more (each asset's
+        min(schedule, weight, cap), scaled down in proportion). Grace may cut faster than
+        the limits, never slower."""
+        cap = float(self.config.max_single_position_size)
+        if not self.config.enable_bucket_diversification:
+            return cap
+        bucket = bucket_of.get(asset, UNKNOWN_BUCKET)
+        wanted = {
+            a: min(self.scheduled_weight(a, day) or 0.0, self._weights.get(a, cap), cap)
+            for a in self._records
+            if bucket_of.get(a, UNKNOWN_BUCKET) == bucket
+        }
+        total, limit = sum(wanted.values()), float(self.config.max_bucket_allocation)
+        if asset not in wanted or total <= limit:
+            return cap
+        return wanted[asset] * limit / total
 
     def scheduled_weight(self, asset: str, day: dt.date) -> float | None:
         """Weight the schedule allows on `day` (0 once grace has expired); None if not in grace."""
@@ -125,6 +143,7 @@ class GracePeriodProtection(Protection):
     def housekeep(self, ctx: DayContext) -> list[Message]:
         """Start, decay, end or expire grace for each scored non-core holding."""
         out: list[Message] = []
+        due: list[tuple[GraceRecord, float, float, int]] = []
         for asset in sorted(self._records):
             pos = ctx.holdings.get(asset)
             if pos is None or pos.weight <= EPS:
@@ -171,7 +190,12 @@ class GracePeriodProtection(Protection):
                     _notice("grace_recovered", asset, score=score, threshold=threshold, grace_day=k)
                 )
                 continue
-            out += self._schedule(ctx, rec, pos.weight, score, k)
+            due.append((rec, pos.weight, score, k))
+        # Every record of the day is known before any target: a bucket's grace assets
+        # share its limit (`ceiling`).
+        self._weights = {a: ctx.holdings[a].weight for a in self._records}
+        for rec, weight, score, k in due:
+            out += self._schedule(ctx, rec, weight, score, k)
         return out
 
     def _schedule(
@@ -196,7 +220,7 @@ class GracePeriodProtection(Protection):
                 _notice("grace_expired", rec.asset, reason=reason, grace_day=k, score=score),
             ]
         factor = self.factor(k)
-        target = min(rec.start_weight * factor, self.ceiling)
+        target = min(rec.start_weight * factor, self.ceiling(rec.asset, ctx.date, ctx.bucket_of))
         if target >= weight - EPS:
             return []
         return [
@@ -233,7 +257,8 @@ class GracePeriodProtection(Protection):
             return self.verdict(proposal, ABSTAIN, f"{proposal.asset} is not in grace")
         # Never amend upwards: a position already below its schedule is held where it is;
         # and never above the cap (grace may cut faster than the limits, never slower).
-        target = min(scheduled, proposal.from_weight, self.ceiling)
+        ceiling = self.ceiling(proposal.asset, ctx.date, ctx.bucket_of)
+        target = min(scheduled, proposal.from_weight, ceiling)
         if proposal.to_weight < target - EPS:
             k = self.grace_day(proposal.asset, ctx.date)
             return self.verdict(

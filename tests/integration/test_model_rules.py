@@ -51,7 +51,8 @@ def test_decay_when_score_falls_below_threshold_then_weights_follow_schedule_and
         scores=script("A", (0, 0.3)),
         trending=script("A", (0, 0.0)),
     )
-    _, db = run_model(scenario, max_single_position_size=0.5)  # the cap does not bind here
+    # neither the cap nor the bucket limit binds here
+    _, db = run_model(scenario, max_single_position_size=0.5, enable_bucket_diversification=False)
 
     events = _grace_notices(db, "A")
     assert [(n["date"], n["event"]) for n in events] == [
@@ -132,7 +133,8 @@ def test_recover_when_score_returns_to_threshold_during_grace_then_grace_ends_wi
         scores=script("A", (0, 0.3), (2, 0.6)),  # exactly min_score_threshold from day 2
         trending=script("A", (0, 0.0)),
     )
-    _, db = run_model(scenario, max_single_position_size=0.5)  # the cap does not bind here
+    # neither the cap nor the bucket limit binds here
+    _, db = run_model(scenario, max_single_position_size=0.5, enable_bucket_diversification=False)
 
     events = _grace_notices(db, "A")
     assert [(n["date"], n["event"]) for n in events] == [

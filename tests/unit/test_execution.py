@@ -145,3 +145,17 @@ def test_execute_when_target_equals_holding_then_no_fill():
         commission=0.0,
     )
     assert result.fills == ()
+
+
+def test_execute_when_cash_scales_a_buy_to_dust_then_no_fill():
+    # With 1e-9 of cash, the buy is scaled to a notional far below MIN_NOTIONAL: no fill,
+    # so nothing starts a holding clock for a position that does not exist.
+    result = execute(
+        [Order("p1", "A", 0.5, "buy")],
+        cash=1e-9,
+        quantities={"B": 10.0},
+        prices=PRICES,
+        slippage_bps=0,
+        commission=0.0,
+    )
+    assert result.fills == () and "A" not in result.quantities

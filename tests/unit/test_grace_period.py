@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from domain.messages import ABSTAIN, AMEND, CLOSE, GRANT, OPEN, REDUCE, NoticeIssued
@@ -222,3 +223,34 @@ def test_status_when_in_grace_then_grace_day():
     grace.housekeep(day_ctx(day(0), holdings={"AAA": 0.1}, scores={"AAA": LOW}))
 
     assert grace.status("AAA", day(3)) == {"grace_day": 3}
+
+
+def test_housekeep_when_bucket_mates_in_grace_exceed_bucket_limit_then_share_it():
+    # AAA and BBB (bucket R, limit 0.35) enter grace at 0.25 each: together 0.5. On day 1
+    # their schedules (0.2 each, 0.4 together) would still hold R above 0.35, so each gets
+    # 0.35 x 0.2 / 0.4 = 0.175: grace cuts faster than the limit, never slower.
+    grace = make(max_bucket_allocation=0.35, max_single_position_size=0.25)
+    bucket_of = {"AAA": "R", "BBB": "R", "CCC": "D"}
+    holdings = {"AAA": 0.25, "BBB": 0.25, "CCC": 0.25}
+    low = {"AAA": LOW, "BBB": LOW, "CCC": LOW}
+    grace.housekeep(day_ctx(day(0), holdings=holdings, scores=low, bucket_of=bucket_of))
+
+    out = grace.housekeep(day_ctx(day(1), holdings=holdings, scores=low, bucket_of=bucket_of))
+
+    targets = {p.asset: p.to_weight for p in proposals(out)}
+    assert targets == pytest.approx({"AAA": 0.175, "BBB": 0.175, "CCC": 0.2})
+    ctx = attrs.evolve(review_ctx(day(1)), bucket_of=bucket_of)
+    v = grace.review(proposal("BBB", CLOSE, 0.25, 0.0), ctx)
+    assert v.stance == AMEND and v.amended_weight == pytest.approx(0.175)
+
+
+def test_housekeep_when_bucket_diversification_off_then_only_the_cap_bounds_grace():
+    grace = make(max_bucket_allocation=0.35, enable_bucket_diversification=False)
+    bucket_of = {"AAA": "R", "BBB": "R"}
+    holdings = {"AAA": 0.2, "BBB": 0.2}
+    low = {"AAA": LOW, "BBB": LOW}
+    grace.housekeep(day_ctx(day(0), holdings=holdings, scores=low, bucket_of=bucket_of))
+
+    out = grace.housekeep(day_ctx(day(1), holdings=holdings, scores=low, bucket_of=bucket_of))
+
+    assert [p.to_weight for p in proposals(out)] == pytest.approx([0.16, 0.16])

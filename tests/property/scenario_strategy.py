@@ -415,7 +415,7 @@ def signal_sections(
             {"asset": asset, "from": days[b], "value": 0.97},
         ]
         trending.append({"asset": asset, "from": days[i], "value": 0.9})
-    if draw(st.integers(0, 2)) == 2:
+    if draw(st.booleans()):
         # a crowded bucket: every member scores >= 0.95 and trends, so slots run out and
         # smart overrides (and their core requests) happen
         crowd = buckets[draw(st.sampled_from(sorted(buckets)))]
@@ -454,7 +454,7 @@ def portfolios(draw: Any, start: dt.date, assets: Sequence[str], cap: float) -> 
         if draw(st.booleans()):
             ago = draw(st.one_of(st.integers(0, 10), st.integers(0, 400)))
             holding["entered"] = start - dt.timedelta(days=ago)
-        if draw(st.integers(0, 2)) == 2:
+        if draw(st.booleans()):
             holding["core"] = True
         out[asset] = holding
     assume(sum(h["weight"] for h in out.values()) <= 1.0)

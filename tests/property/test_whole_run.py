@@ -38,7 +38,7 @@ from typing import Any
 import attrs
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import Phase, given, note, settings
 
 import run
 from sim.scenario import ScenarioError
@@ -60,9 +60,11 @@ FAST_TMP = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 PENDING_FIX: Mapping[str, str] = {
     "cap": "construction fix in progress (issue 9 item 1)",
     "bucket": "construction fix in progress (issue 9 item 1)",
-    # Found by this suite, not part of item 1: the lead decides (see the regression file).
+    # Found by this suite, not part of item 1: the lead decides (see the regression files).
     "holding-period": "dust buys start the holding clock: a buy scaled by the cash limit"
     " to far below MIN_NOTIONAL is filled, and holding_period dates the entry from it",
+    "no-core-sell": "a set of enable_core_asset_management to false releases core assets"
+    " without a core notice: the record still says core when they are sold",
 }
 
 
@@ -579,7 +581,6 @@ def run_property(group: str, examples: int, *, shrink: bool) -> Counter[str]:
         derandomize=True,
         database=None,
         phases=phases,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
     )
     @given(doc=scenario_documents())
     def check(doc: dict[str, Any]) -> None:
@@ -602,17 +603,18 @@ def run_property(group: str, examples: int, *, shrink: bool) -> Counter[str]:
 
 
 # The share of generated runs that must show each feature, so that a generator change that
-# stops reaching an edge case fails loudly instead of testing less.
+# stops reaching an edge case fails loudly instead of testing less (about half of what
+# random samples of 300 show).
 MIN_SHARE: Mapping[str, float] = {
     "regime change": 0.3,
-    "core asset": 0.3,
+    "core asset": 0.25,
     "grace": 0.3,
     "holding block": 0.3,
     "whipsaw block": 0.2,
     "bucket override": 0.05,
     "above the cap at start": 0.15,
-    "set intervention": 0.2,
-    "regime override granted": 0.03,
+    "set intervention": 0.15,
+    "regime override granted": 0.05,
 }
 
 

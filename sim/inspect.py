@@ -33,6 +33,7 @@ from sim import inspect_view as view
 from sim.dbfile import DatabaseFileError
 from sim.dbfile import open_readonly as open_file_readonly
 from sim.liveness import run_status
+from sim.recorder import CONTRACT
 from sim.summary import summarise
 
 TABLES: tuple[str, ...] = ("runs", "messages", "snapshots", "equity")
@@ -45,16 +46,8 @@ TABLE_ORDER: Mapping[str, str] = {
     "equity": "step",
 }
 
-COMPARED_COLUMNS: tuple[str, ...] = (
-    "step",
-    "date",
-    "round",
-    "sender",
-    "recipient",
-    "kind",
-    "asset",
-    "proposal_id",
-    "payload",
+COMPARED_COLUMNS: tuple[str, ...] = tuple(
+    c for c in CONTRACT["messages"] if c not in ("id", "run_id", "in_reply_to")
 )
 """The message columns `compare` aligns two runs on (ids and run ids are left out)."""
 

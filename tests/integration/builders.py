@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -29,6 +31,7 @@ from domain.scenario import (
     Signals,
 )
 from run import build_model
+from sim.checks import check_invariants, connect_readonly
 from sim.model import BulwarkModel
 from sim.recorder import Recorder, open_db
 
@@ -258,3 +261,16 @@ def held(db: sqlite_utils.Database, asset: str) -> list[str]:
             [RUN_ID, asset],
         )
     ]
+
+
+def tampered_invariants(src: Any, tmp_path: Any, *statements: str) -> dict[str, Any]:
+    """The built-in invariants of run `RUN_ID` in a copy of the event DB `src` changed by
+    `statements` (SQL): label -> CheckResult."""
+    db = tmp_path / "tampered.db"
+    shutil.copy(src, db)
+    con = sqlite3.connect(db)
+    for sql in statements:
+        con.execute(sql)
+    con.commit()
+    con.close()
+    return {r.label: r for r in check_invariants(connect_readonly(db), RUN_ID)}

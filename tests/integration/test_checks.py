@@ -19,7 +19,7 @@ from domain.scenario import (
 )
 from sim.checks import check_expectation, check_invariants, check_run, connect_readonly
 from sim.metrics import METRICS, compute
-from tests.integration.builders import open_close_reopen, run_model
+from tests.integration.builders import open_close_reopen, run_model, tampered_invariants
 
 RUN = "t"
 
@@ -164,17 +164,6 @@ def test_metrics_when_known_equity_path_then_exact_values(tmp_path):
     assert compute(ro, "r", "sharpe") == pytest.approx(r.mean() / np.std(r, ddof=1) * np.sqrt(252))
 
 
-def _tampered(src, tmp_path, *statements):
-    db = tmp_path / "tampered.db"
-    shutil.copy(src, db)
-    con = sqlite3.connect(db)
-    for sql in statements:
-        con.execute(sql)
-    con.commit()
-    con.close()
-    return {r.label: r for r in check_invariants(connect_readonly(db), RUN)}
-
-
 def test_invariants_when_clean_run_then_all_hold(whipsaw_db):
     results = check_invariants(connect_readonly(whipsaw_db), RUN)
     assert len(results) == 8
@@ -207,14 +196,14 @@ def test_invariants_when_clean_run_then_all_hold(whipsaw_db):
 def test_invariants_when_rule_broken_then_that_invariant_fails(
     whipsaw_db, tmp_path, label, statement
 ):
-    results = _tampered(whipsaw_db, tmp_path, statement)
+    results = tampered_invariants(whipsaw_db, tmp_path, statement)
     assert not results[label].passed and results[label].evidence
 
 
 def test_invariant_when_core_asset_sold_then_fails(whipsaw_db, tmp_path):
     first_fill = "(SELECT MIN(id) FROM messages WHERE kind='fill')"
     payload = json.dumps({"event": "core_designated", "details": {}})
-    results = _tampered(
+    results = tampered_invariants(
         whipsaw_db,
         tmp_path,
         "INSERT INTO messages (run_id, id, step, date, round, sender, recipient, kind, asset,"

@@ -9,7 +9,6 @@ days) it is blocked again, and from day 3 the trim goes through. X and Y share b
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 
 import pytest
@@ -17,7 +16,14 @@ import pytest
 from domain.scenario import Holding
 from sim.checks import check_invariants, connect_readonly
 from sim.limit_checks import LIMIT_RTOL, held_back, rebalance_steps
-from tests.integration.builders import decisions, iso, make_scenario, run_model, script
+from tests.integration.builders import (
+    decisions,
+    iso,
+    make_scenario,
+    run_model,
+    script,
+    tampered_invariants,
+)
 
 RUN = "t"
 CAP = "no non-core position above the cap after a rebalance"
@@ -40,17 +46,6 @@ def limits_db(tmp_path_factory):
     mem.conn.backup(disk)
     disk.close()
     return path
-
-
-def _results(src, tmp_path, *statements):
-    db = tmp_path / "tampered.db"
-    shutil.copy(src, db)
-    con = sqlite3.connect(db)
-    for sql in statements:
-        con.execute(sql)
-    con.commit()
-    con.close()
-    return {r.label: r for r in check_invariants(connect_readonly(db), RUN)}
 
 
 def _weight(db, step, asset):
@@ -88,9 +83,9 @@ def test_limits_when_the_hold_is_not_on_the_record_then_cap_and_bucket_fail(limi
         "UPDATE messages SET payload = json_set(payload, '$.outcome', 'approved')"
         " WHERE kind = 'decision' AND asset = 'Y' AND step = 0"
     )
-    held = _results(limits_db, tmp_path, raise_x)
+    held = tampered_invariants(limits_db, tmp_path, raise_x)
     assert held[CAP].passed and held[BUCKET].passed
-    results = _results(limits_db, tmp_path, raise_x, unhold)
+    results = tampered_invariants(limits_db, tmp_path, raise_x, unhold)
     assert not results[CAP].passed
     assert results[CAP].evidence[0].startswith(f"step 0 {iso(0)} Y: weight 0.3")
     assert not results[BUCKET].passed
@@ -102,7 +97,7 @@ def test_cap_when_weight_a_hair_above_then_only_rounding_passes(
     limits_db, tmp_path, excess, passes
 ):
     weight = 0.2 * (1 + excess)
-    results = _results(
+    results = tampered_invariants(
         limits_db,
         tmp_path,
         f"UPDATE snapshots SET weight = {weight!r} WHERE step = 4 AND asset = 'Z'",
@@ -116,8 +111,8 @@ def test_cap_when_day_is_not_a_rebalance_day_then_not_checked(limits_db, tmp_pat
         " AND json_extract(payload, '$.event') = 'rebalance'"
     )
     raise_z = "UPDATE snapshots SET weight = 0.25 WHERE step = 4 AND asset = 'Z'"
-    assert not _results(limits_db, tmp_path, raise_z)[CAP].passed
-    assert _results(limits_db, tmp_path, raise_z, drop)[CAP].passed
+    assert not tampered_invariants(limits_db, tmp_path, raise_z)[CAP].passed
+    assert tampered_invariants(limits_db, tmp_path, raise_z, drop)[CAP].passed
     assert 4 in rebalance_steps(connect_readonly(limits_db), RUN)
 
 
@@ -131,14 +126,14 @@ def test_limits_when_set_intervention_raises_cap_then_new_value_from_that_day(li
         f" VALUES ('t', 100000, 4, '{iso(4)}', 0, 'portfolio_manager', '*', 'intervention',"
         f" '{payload}')"
     )
-    assert _results(limits_db, tmp_path, raise_z, set_cap)[CAP].passed
+    assert tampered_invariants(limits_db, tmp_path, raise_z, set_cap)[CAP].passed
     later = set_cap.replace("100000, 4,", "100000, 5,")
-    assert not _results(limits_db, tmp_path, raise_z, later)[CAP].passed
+    assert not tampered_invariants(limits_db, tmp_path, raise_z, later)[CAP].passed
 
 
 def test_bucket_when_smart_override_recorded_then_its_weight_left_out(limits_db, tmp_path):
     raise_x = "UPDATE snapshots SET weight = 0.3 WHERE step = 5 AND asset = 'X'"
-    assert not _results(limits_db, tmp_path, raise_x)[BUCKET].passed
+    assert not tampered_invariants(limits_db, tmp_path, raise_x)[BUCKET].passed
     details = {"reason": "bucket_override", "selected": True, "detail": "override"}
     payload = json.dumps({"event": "selection", "details": details})
     override = (
@@ -146,4 +141,4 @@ def test_bucket_when_smart_override_recorded_then_its_weight_left_out(limits_db,
         f" payload) VALUES ('t', 100001, 5, '{iso(5)}', 0, 'portfolio_manager', '*', 'notice',"
         f" 'X', '{payload}')"
     )
-    assert _results(limits_db, tmp_path, raise_x, override)[BUCKET].passed
+    assert tampered_invariants(limits_db, tmp_path, raise_x, override)[BUCKET].passed

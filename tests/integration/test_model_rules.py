@@ -43,16 +43,22 @@ def _grace_notices(db, asset):
 # --- grace period ------------------------------------------------------------------------
 
 
-def test_decay_when_score_falls_below_threshold_then_weights_follow_schedule_and_close_at_expiry():
-    scenario = make_scenario(
+def _falling_half():
+    """A holds half the book, entered a month ago; its score is 0.3 from the first day."""
+    return make_scenario(
         assets=("A",),
         days=8,
         portfolio={"A": Holding(0.5, entered=day(-30))},
         scores=script("A", (0, 0.3)),
         trending=script("A", (0, 0.0)),
     )
+
+
+def test_decay_when_score_falls_below_threshold_then_weights_follow_schedule_and_close_at_expiry():
     # neither the cap nor the bucket limit binds here
-    _, db = run_model(scenario, max_single_position_size=0.5, enable_bucket_diversification=False)
+    _, db = run_model(
+        _falling_half(), max_single_position_size=0.5, enable_bucket_diversification=False
+    )
 
     events = _grace_notices(db, "A")
     assert [(n["date"], n["event"]) for n in events] == [
@@ -104,14 +110,7 @@ def test_decay_when_grace_starts_above_the_cap_then_cut_to_the_cap_and_held_ther
     # A former core position above the cap enters grace: grace may cut faster than the
     # limits, never slower, so every amendment and decay target stops at the cap (0.2),
     # until the schedule (0.5 x 0.8^k) falls below it, and A closes at expiry.
-    scenario = make_scenario(
-        assets=("A",),
-        days=8,
-        portfolio={"A": Holding(0.5, entered=day(-30))},
-        scores=script("A", (0, 0.3)),
-        trending=script("A", (0, 0.0)),
-    )
-    _, db = run_model(scenario)
+    _, db = run_model(_falling_half())
 
     got = decisions(db, "A")
     assert [(d["date"], d["action"], d["outcome"], d["decided_by"]) for d in got] == [

@@ -598,18 +598,19 @@ def run_property(group: str, examples: int, *, shrink: bool) -> Counter[str]:
 
 
 # The share of generated runs that must show each feature, so that a generator change that
-# stops reaching an edge case fails loudly instead of testing less (about half of what
-# random samples of 300 show).
+# stops reaching an edge case fails loudly instead of testing less. Each floor is about half
+# the lowest share seen over six example streams of 200 (the derandomized one and `@seed`
+# 11-14); a regime override is rare in every stream, so its floor is one run in 200.
 MIN_SHARE: Mapping[str, float] = {
-    "regime change": 0.3,
-    "core asset": 0.25,
-    "grace": 0.3,
+    "regime change": 0.25,
+    "core asset": 0.18,
+    "grace": 0.27,
     "holding block": 0.3,
-    "whipsaw block": 0.2,
-    "bucket override": 0.05,
-    "above the cap at start": 0.15,
-    "set intervention": 0.15,
-    "regime override granted": 0.05,
+    "whipsaw block": 0.15,
+    "bucket override": 0.03,
+    "above the cap at start": 0.1,
+    "set intervention": 0.13,
+    "regime override granted": 0.005,
 }
 
 
@@ -633,7 +634,8 @@ def _group_params(slow: bool) -> list[Any]:
 def test_run_when_generated_scenario_then_invariants_hold(group: str) -> None:
     seen = run_property(group, DEFAULT_EXAMPLES, shrink=group not in PENDING_FIX)
     shares = {name: seen[name] / seen["examples"] for name in MIN_SHARE}
-    assert all(shares[name] >= share for name, share in MIN_SHARE.items()), shares
+    short = {name: shares[name] for name, floor in MIN_SHARE.items() if shares[name] < floor}
+    assert not short, f"features below their floor: {short} (all shares: {shares})"
 
 
 @pytest.mark.parametrize("group", _group_params(slow=True))

@@ -10,18 +10,16 @@ Pure domain code. Typical use:
 See docs/configuration.md for the parameter reference.
 """
 
+from domain.config._coerce import coerce_param, coerce_value, parse_assignment
 from domain.config._config import (
-    MODE_CLAMPS,
-    RULES,
-    WEIGHT_SUM_TOLERANCE,
     Config,
+    DiversificationMode,
+    PositionSizeScaling,
+    RebalanceFrequency,
+    RegimeSeverity,
+    ResidualStrategy,
     Resolved,
-    Rule,
-    apply_mode_clamps,
-    coerce_param,
-    coerce_value,
     default_config,
-    parse_assignment,
     resolve,
 )
 from domain.config._errors import ConfigError, ConfigIssue
@@ -44,6 +42,7 @@ from domain.config._registry import (
     Param,
     params_for,
 )
+from domain.config._rules import MODE_CLAMPS, RULES, WEIGHT_SUM_TOLERANCE, Rule, apply_mode_clamps
 
 __all__ = [
     "ALIASES",
@@ -59,7 +58,12 @@ __all__ = [
     "Config",
     "ConfigError",
     "ConfigIssue",
+    "DiversificationMode",
     "Param",
+    "PositionSizeScaling",
+    "RebalanceFrequency",
+    "RegimeSeverity",
+    "ResidualStrategy",
     "Resolved",
     "Rule",
     "StrictYamlLoader",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import pickle
+import typing
 from pathlib import Path
 
 import attrs
@@ -568,6 +570,50 @@ def test_resolve_when_override_is_string_number_then_rejected():
 
 
 # -- Config --------------------------------------------------------------------------------------
+
+_PYTHON_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
+
+
+def test_config_fields_when_compared_with_registry_then_same_names_types_and_defaults():
+    fields = attrs.fields(Config)
+    assert [f.name for f in fields] == [p.name for p in REGISTRY]
+    for field, param in zip(fields, REGISTRY, strict=True):
+        if param.type == "choice":
+            assert typing.get_origin(field.type) is typing.Literal, param.name
+            assert typing.get_args(field.type) == param.choices, param.name
+        else:
+            assert field.type is _PYTHON_TYPES[param.type], param.name
+        assert type(field.default) is type(param.default), param.name
+        assert field.default == param.default, param.name
+
+
+def test_config_when_given_numpy_or_other_numeric_types_then_canonical_python_types():
+    cfg = Config(
+        grace_period_days=np.int64(7),
+        max_total_positions=12.0,
+        commission=np.float32(0.0625),
+        slippage_bps=3,
+        correlation_limit=np.float64(0.5),
+    )
+    for field in attrs.fields(Config):
+        value = getattr(cfg, field.name)
+        expected = str if typing.get_origin(field.type) is typing.Literal else field.type
+        assert type(value) is expected, field.name
+    assert (cfg.grace_period_days, cfg.max_total_positions, cfg.slippage_bps) == (7, 12, 3.0)
+
+
+def test_config_when_mode_clamps_raise_an_int_then_still_int():
+    cfg = Config(diversification_mode="strict", min_buckets_represented=1)
+    assert cfg.min_buckets_represented == 2 and type(cfg.min_buckets_represented) is int
+    assert type(cfg.max_bucket_allocation) is float
+
+
+def test_config_when_copied_then_same_instance_and_evolve_validates():
+    cfg = Config(grace_period_days=7)
+    assert copy.copy(cfg) is cfg and copy.deepcopy(cfg) is cfg
+    assert attrs.evolve(cfg, grace_period_days=2.0) == cfg.replace(grace_period_days=2)
+    with pytest.raises(ConfigError, match="out of range"):
+        attrs.evolve(cfg, grace_period_days=-1)
 
 
 def test_config_when_default_then_every_attribute_is_default():

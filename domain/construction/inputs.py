@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from domain.config import Config
 from domain.scenario import UNKNOWN_BUCKET
 
 EPS = 1e-12
@@ -56,7 +57,7 @@ class PlanInputs:
         trending: Today's trending confidence per column.
         valid: Whether each column can be traded today (scored and priced).
         weights: The book before today's trades: asset -> weight of equity.
-        config: The configuration (attribute access by parameter name).
+        config: The configuration.
         locked: Assets already decided this step (a re-plan round, or a protection's
             own proposal): asset -> weight. They keep that weight and are not re-planned.
         excluded: Assets that may not be opened this step (their open was blocked).
@@ -77,7 +78,7 @@ class PlanInputs:
     trending: np.ndarray = attrs.field(converter=_float_array)
     valid: np.ndarray = attrs.field(converter=_bool_array)
     weights: Mapping[str, float]
-    config: Any
+    config: Config
     locked: Mapping[str, float] = attrs.field(factory=dict)
     excluded: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
     review_due: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
@@ -175,7 +176,7 @@ def rank_scores(inp: PlanInputs) -> np.ndarray:
         j = column.get(asset)
         if j is not None and inp.weights.get(asset, 0.0) > EPS:
             periods[j] = max(int(days), 0) // DECAY_PERIOD_DAYS
-    return inp.score * float(inp.config.score_decay_factor) ** periods
+    return inp.score * inp.config.score_decay_factor**periods
 
 
 def market_volatility(closes: np.ndarray | None) -> float:
@@ -229,8 +230,8 @@ def dynamic_limits(inp: PlanInputs) -> Limits:
     max_new is at least 2 (and new slots go to other buckets first, see `select`).
     """
     cfg = inp.config
-    max_total = int(cfg.max_total_positions)
-    max_new = int(cfg.max_new_positions)
+    max_total = cfg.max_total_positions
+    max_new = cfg.max_new_positions
     if inp.regime_changed:
         max_new = int(max_new * cfg.regime_change_aggression)
         max_total = int(max_total * REGIME_TOTAL_FACTOR)
@@ -255,8 +256,6 @@ def dynamic_limits(inp: PlanInputs) -> Limits:
     )
 
 
-def window_rows(config: Any) -> int:
+def window_rows(config: Config) -> int:
     """Rows of closes the planner reads: the longest of its lookbacks, plus one."""
-    return (
-        max(int(config.correlation_window), int(config.volatility_lookback), MARKET_VOL_WINDOW) + 1
-    )
+    return max(config.correlation_window, config.volatility_lookback, MARKET_VOL_WINDOW) + 1

@@ -224,7 +224,7 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
     bucket_of = inp.bucket_of()
     locked_pos = sorted(a for a, w in inp.locked.items() if w > EPS)
     locked_buckets = [bucket_of.get(a, "Unknown") for a in locked_pos]
-    diversify = bool(cfg.enable_bucket_diversification)
+    diversify = cfg.enable_bucket_diversification
 
     overrides: set[int] = set()
     overflow: set[int] = set()
@@ -307,9 +307,9 @@ def _bucket_stage(
         locked_count[b] = locked_count.get(b, 0) + 1
 
     window = None
-    min_obs = min(MIN_CORRELATION_OBS, int(cfg.correlation_window))
+    min_obs = min(MIN_CORRELATION_OBS, cfg.correlation_window)
     if inp.closes is not None:
-        window = inp.closes[-(int(cfg.correlation_window) + 1) :]
+        window = inp.closes[-(cfg.correlation_window + 1) :]
 
     kept_in: list[int] = []
     new_in: list[int] = []
@@ -341,8 +341,8 @@ def _bucket_stage(
 
     # The correlation filter, one np.corrcoef per bucket over its members and the
     # assets that might come back by a smart override.
-    threshold = float(cfg.bucket_override_threshold)
-    limit = float(cfg.correlation_limit)
+    threshold = cfg.bucket_override_threshold
+    limit = cfg.correlation_limit
     hopefuls = sorted((j for j in turned_away if float(inp.score[j]) >= threshold), key=book.key)
     held = set(keep)
     dropped: set[int] = set()
@@ -375,7 +375,7 @@ def _bucket_stage(
     # max_bucket_overrides; a new one must still pass the correlation filter.
     granted: set[int] = set()
     for j in hopefuls:
-        if len(granted) >= int(cfg.max_bucket_overrides):
+        if len(granted) >= cfg.max_bucket_overrides:
             break
         b = str(buckets[j])
         cols, pos, corr, kept_b = checks[b]
@@ -420,7 +420,7 @@ def _min_buckets(
     """Add the best candidate of each missing bucket until `min_buckets_represented`."""
     cfg = inp.config
     buckets = book.buckets
-    need = int(cfg.min_buckets_represented)
+    need = cfg.min_buckets_represented
     picked = list(picked)
 
     def counts() -> dict[str, int]:

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from domain.config import Config
 from domain.construction.buckets import bucket_room, scale_buckets
 from domain.construction.inputs import EPS, PlanInputs, log_returns
 from domain.construction.selection import MIN_SIZE, NO_ROOM, NO_SIZE
@@ -81,7 +82,7 @@ def cap_and_normalise(raw: np.ndarray, cap: float, target: float) -> np.ndarray:
     return out
 
 
-def raw_weights(score: np.ndarray, config: Any, target: float) -> np.ndarray:
+def raw_weights(score: np.ndarray, config: Config, target: float) -> np.ndarray:
     """Relative sizes by `position_size_scaling` (behaviour.md section 5).
 
     equal_weight: 1 each; score_weighted: the score; adaptive: target / n x (1 + score /
@@ -167,7 +168,7 @@ def allocate_residual(
     tickers: Sequence[str],
     buckets: Sequence[str | None],
     room: Mapping[str, float],
-    config: Any,
+    config: Config,
     residual: float,
 ) -> tuple[np.ndarray, ResidualReport]:
     """Share the residual by `residual_strategy` (seed 002, residual with safety caps).
@@ -197,14 +198,14 @@ def allocate_residual(
     """
     w = np.asarray(weights, dtype=float).copy()
     base = w.copy()
-    strategy = str(config.residual_strategy)
+    strategy = config.residual_strategy
     residual = max(float(residual), 0.0)
-    threshold = float(config.residual_leftover_threshold)
+    threshold = config.residual_leftover_threshold
     if residual <= threshold:
         return w, ResidualReport(residual, strategy, (), {}, 0.0, residual)
-    cap = float(config.max_single_position_size)
-    per_asset = float(config.max_residual_per_asset_pct)
-    multiple = float(config.max_residual_position_multiple)
+    cap = config.max_single_position_size
+    per_asset = config.max_residual_per_asset_pct
+    multiple = config.max_residual_position_multiple
     room = dict(room)
     added = np.zeros(w.size)
     order = sorted(range(w.size), key=lambda i: (-float(scores[i]), tickers[i]))
@@ -317,21 +318,21 @@ def size_positions(
     """
     cfg = inp.config
     locked = {a: w for a, w in sorted(inp.locked.items()) if w > EPS}
-    room = max(float(cfg.target_total_allocation) - sum(locked.values()), 0.0)
-    cap = float(cfg.max_single_position_size)
+    room = max(cfg.target_total_allocation - sum(locked.values()), 0.0)
+    cap = cfg.max_single_position_size
     buckets = inp.bucket_array()
     bucket_of = inp.bucket_of()
     locked_by_bucket: dict[str, float] = {}
     for asset, w in locked.items():
         b = bucket_of.get(asset, UNKNOWN_BUCKET)
         locked_by_bucket[b] = locked_by_bucket.get(b, 0.0) + w
-    diversify = bool(cfg.enable_bucket_diversification)
-    limit = float(cfg.max_bucket_allocation)
+    diversify = cfg.enable_bucket_diversification
+    limit = cfg.max_bucket_allocation
 
     vol_factor: dict[int, float] = {}
     active = [int(j) for j in chosen]
     if cfg.volatility_position_scaling and inp.closes is not None and active:
-        vols = asset_volatility(inp.closes[:, active], int(cfg.volatility_lookback))
+        vols = asset_volatility(inp.closes[:, active], cfg.volatility_lookback)
         vol_of = dict(zip(active, vols.tolist(), strict=True))
     else:
         vol_of = None
@@ -402,7 +403,7 @@ def size_positions(
     )
     factor = 1.0
     if inp.drawdown > cfg.drawdown_trigger:
-        factor = float(cfg.drawdown_position_reduction)
+        factor = cfg.drawdown_position_reduction
         w = w * factor
     return Sizing(
         weights={j: float(x) for j, x in zip(active, w, strict=True)},

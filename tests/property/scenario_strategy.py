@@ -24,7 +24,7 @@ import yaml
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from domain.config import PARAMS, PRESETS, ConfigError, Param, resolve
+from domain.config import PARAMS, PRESETS, Config, ConfigError, Param, resolve
 
 TICKERS: tuple[str, ...] = tuple(f"{c}{c}{c}" for c in "ABCDEFGHJKLM")
 PATH_ONLY: tuple[str, ...] = ("PXA", "PXB")
@@ -184,7 +184,7 @@ def configurations(draw: Any) -> tuple[str | None, dict[str, Any]]:
     return preset, overrides
 
 
-def _feasible(name: str, cfg: Any) -> tuple[float, float] | None:
+def _feasible(name: str, cfg: Config) -> tuple[float, float] | None:
     """The range a `set` of `name` may take given the configuration in force `cfg`."""
     p = PARAMS[name]
     counts = ("max_new_positions", "max_positions_per_bucket", "max_core_assets")
@@ -217,7 +217,7 @@ def _feasible(name: str, cfg: Any) -> tuple[float, float] | None:
     return None
 
 
-def set_value(draw: Any, name: str, cfg: Any) -> Any:
+def set_value(draw: Any, name: str, cfg: Config) -> Any:
     """A value for a `set` of `name`, inside the range the configuration in force allows."""
     p = PARAMS[name]
     feasible = _feasible(name, cfg)
@@ -373,7 +373,7 @@ def regime_sections(draw: Any, days: list[dt.date], buckets: Sequence[str]) -> d
     return out
 
 
-def _thresholds(cfg: Any) -> list[float]:
+def _thresholds(cfg: Config) -> list[float]:
     """Score values at and around the thresholds of the configuration in force."""
     marks = (
         cfg.min_score_threshold,
@@ -391,7 +391,7 @@ def signal_sections(
     days: list[dt.date],
     buckets: Mapping[str, list[str]],
     assets: Sequence[str],
-    cfg: Any,
+    cfg: Config,
 ) -> dict[str, Any]:
     """Score and trending overrides: thresholds, >= 0.95 overrides, in-out-in patterns
     (high, low, high) that drive grace, closes and whipsaw re-entries, crowded buckets."""

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import run
+from domain.config import Config
 from domain.scenario import Scenario
 from sim.checks import CheckResult, check_run
 from sim.recorder import open_db
@@ -42,7 +43,7 @@ def prepare(path: Path) -> tuple[Scenario, Any]:
     return scenario, config
 
 
-def run_checked(scenario: Scenario, config: Any, db_path: Path) -> list[CheckResult]:
+def run_checked(scenario: Scenario, config: Config, db_path: Path) -> list[CheckResult]:
     """Run `scenario` into a fresh event DB and return every check (invariants first).
 
     Raises:

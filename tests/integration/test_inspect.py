@@ -22,7 +22,7 @@ import pytest
 from rich.console import Console
 
 import run
-from sim.inspect import (
+from sim.read.inspect import (
     InspectError,
     compare_runs,
     events_of_interest,

@@ -20,8 +20,8 @@ import pexpect
 import pytest
 from rich.console import Console
 
-from sim.inspect_view import flag_labels
-from sim.stepper import (
+from sim.read.inspect_view import flag_labels
+from sim.read.stepper import (
     Command,
     CommandLine,
     Stepper,

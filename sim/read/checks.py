@@ -25,8 +25,8 @@ from domain.scenario import (
     Window,
 )
 from sim.dbfile import open_readonly
-from sim.limit_checks import LIMIT_RTOL, breach_rows, limit_breaches
-from sim.metrics import METRICS
+from sim.read.limit_checks import LIMIT_RTOL, breach_rows, limit_breaches
+from sim.read.metrics import METRICS
 
 EVIDENCE_ROWS = 10
 VALUE_IDENTITY_TOLERANCE = 1e-9

@@ -2,7 +2,7 @@
 `inspect` command (`python run.py inspect DB SUBCOMMAND ...`).
 
 Every query is a function over an open `sqlite3.Connection` that returns plain lists and
-dicts (payloads parsed from JSON); `sim.inspect_view` turns them into rich renderables.
+dicts (payloads parsed from JSON); `sim.read.inspect_view` turns them into rich renderables.
 User values are always bound as parameters, never formatted into SQL. The command opens
 the database read-only (`mode=ro`, `sim.dbfile.open_readonly`); `sql` also sets
 `PRAGMA query_only`, allows only reading statements and read-only pragmas, and stops a
@@ -29,12 +29,12 @@ from typing import Any, NamedTuple, NoReturn
 import sqlite_utils
 from rich.console import Console
 
-from sim import inspect_view as view
 from sim.dbfile import DatabaseFileError
 from sim.dbfile import open_readonly as open_file_readonly
 from sim.liveness import run_status
+from sim.read import inspect_view as view
+from sim.read.summary import summarise
 from sim.recorder import CONTRACT
-from sim.summary import summarise
 
 TABLES: tuple[str, ...] = ("runs", "messages", "snapshots", "equity")
 """The tables of a run, in export order."""
@@ -167,7 +167,7 @@ def resolve_run(conn: sqlite3.Connection, run_id: str | None = None) -> str:
 
 
 def run_summary(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
-    """The headline figures of a run (`sim.summary.summarise`); `status` is the reported one
+    """The headline figures of a run (`sim.read.summary.summarise`); `status` is the reported one
     (`crashed` for a `running` run whose writer is gone), `recorded_status` the stored one."""
     summary = summarise(sqlite_utils.Database(conn, recursive_triggers=False), run_id)
     row = query(conn, "SELECT * FROM runs WHERE run_id = ?", [run_id])[0]
@@ -1155,7 +1155,7 @@ def _dispatch(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry point (`python -m sim.inspect DB ...`)."""
+    """Stand-alone entry point (`python -m sim.read.inspect DB ...`)."""
     return inspect_command(sys.argv[1:] if argv is None else argv, Console())
 
 

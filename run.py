@@ -58,7 +58,7 @@ from sim.db_path import db_path_problem
 from sim.dbfile import close_writer, open_readonly, tidy
 from sim.model import BulwarkModel
 from sim.read.checks import CheckResult, check_run
-from sim.read.inspect import inspect_command
+from sim.read.inspect_cli import inspect_command
 from sim.read.metrics import METRIC_HELP, METRICS
 from sim.read.report import render_checks, render_summary
 from sim.read.summary import summarise

@@ -1,7 +1,7 @@
 """The terminal step-through (`python run.py SCENARIO.yaml --step`).
 
 The model runs one step at a time; after each step the recorder has written the step, and
-the view is built from what was recorded (`sim.read.inspect.step_data`): a header (date, step,
+the view is built from what was recorded (`sim.read.steps.step_data`): a header (date, step,
 regime and severity, equity, drawdown, the step's events of interest), the holdings with
 their protection flags, the step's proposals with every protection's verdict and the
 decision, and the step's notices and requests. Because the view reads the database,
@@ -39,7 +39,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from sim.read.inspect import events_of_interest, step_data
 from sim.read.inspect_view import (
     OUTCOME_STYLES,
     flag_labels,
@@ -51,6 +50,7 @@ from sim.read.inspect_view import (
     stance_text,
     weight,
 )
+from sim.read.steps import events_of_interest, step_data
 
 ENTER = frozenset({"\r", "\n"})
 BACKSPACE = frozenset({"\x7f", "\b"})

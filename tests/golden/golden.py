@@ -28,7 +28,7 @@ import attrs
 
 import run
 from sim.read.checks import check_run
-from sim.read.inspect import COMPARED_COLUMNS, first_divergence
+from sim.read.compare import COMPARED_COLUMNS, first_divergence
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -1,14 +1,15 @@
 """The terminal step-through (`python run.py SCENARIO.yaml --step`).
 
 The model runs one step at a time; after each step the recorder has written the step, and
-the view is built from what was recorded (`sim.read.steps.step_data`): a header (date, step,
+the view is built from what was recorded (`sim.read.steps.step_data`; drawn by
+`sim.read.step_view`, or as plain text by `sim.read.step_text`): a header (date, step,
 regime and severity, equity, drawdown, the step's events of interest), the holdings with
 their protection flags, the step's proposals with every protection's verdict and the
 decision, and the step's notices and requests. Because the view reads the database,
 steps already run can be shown again (`g N` backwards) without rewinding the model.
 
-Keys (one rich Console, `rich.live.Live(auto_refresh=False)` refreshed once per step and
-once per key typed into a pending command):
+Keys (`sim.read.step_keys`; one rich Console, `rich.live.Live(auto_refresh=False)`
+refreshed once per step and once per key typed into a pending command):
 
     Enter or n   next step
     c            continue to the next step with an event of interest (regime change,
@@ -22,380 +23,18 @@ When the console is not a terminal the step-through prints every step as plain t
 
 from __future__ import annotations
 
-import codecs
-import contextlib
 import difflib
-import os
-import sys
-from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 import attrs
-from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console
 from rich.layout import Layout
 from rich.live import Live
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
 
-from sim.read.inspect_view import (
-    OUTCOME_STYLES,
-    flag_labels,
-    gist,
-    money,
-    outcome_text,
-    pct,
-    score,
-    stance_text,
-    weight,
-)
+from sim.read.step_keys import Command, CommandLine, key_reader
+from sim.read.step_text import step_lines
+from sim.read.step_view import screen
 from sim.read.steps import events_of_interest, step_data
-
-ENTER = frozenset({"\r", "\n"})
-BACKSPACE = frozenset({"\x7f", "\b"})
-ESCAPE = "\x1b"
-END_OF_INPUT = "\x04"  # Ctrl-D
-KEY_HELP = "Enter/n next · c next event · g N go to step · a TICKER follow (a alone: stop) · q quit"
-FOLLOW_STYLE = "reverse"
-
-
-# --- commands -------------------------------------------------------------------------
-
-
-@attrs.frozen
-class Command:
-    """One step-through command: next, continue, goto (arg: step), follow (arg: ticker or
-    None), quit, or invalid (arg: the message)."""
-
-    action: str
-    arg: Any = None
-
-
-def parse_command(text: str) -> Command | None:
-    """A typed command line: `n`, empty, `c`, `q`, `g N`, `a TICKER`, `a`.
-
-    Returns:
-        The command, or None when `text` is not a command.
-    """
-    text = text.strip()
-    head, _, rest = text.partition(" ")
-    rest = rest.strip()
-    if text in ("", "n"):
-        return Command("next")
-    if text == "c":
-        return Command("continue")
-    if text == "q":
-        return Command("quit")
-    if head.startswith("g"):
-        number = (head[1:] + rest).strip()
-        if number.isdigit():
-            return Command("goto", int(number))
-        return Command("invalid", f"g needs a step number, got {number!r}")
-    if head.startswith("a"):
-        ticker = (head[1:] + rest).strip()
-        return Command("follow", ticker or None)
-    return None
-
-
-class CommandLine:
-    """Turns keys into commands: `n`, Enter, `c`, `q` act at once; `g` and `a` open a
-    pending command that Enter completes, Backspace edits and Escape cancels.
-
-    Mutable on purpose (it is the line being typed); one per step-through.
-    """
-
-    def __init__(self) -> None:
-        self.pending: str | None = None
-
-    @property
-    def prompt(self) -> str:
-        """What is being typed (`g 12`), or empty."""
-        if self.pending is None:
-            return ""
-        label = "go to step" if self.pending.startswith("g") else "follow asset"
-        return f"{label}: {self.pending[1:].strip()}_"
-
-    def feed(self, key: str) -> Command | None:
-        """Take one key; return the command it completes, if any."""
-        if key == END_OF_INPUT:
-            return Command("quit")
-        if self.pending is None:
-            if key in ENTER or key in ("n", " "):
-                return Command("next")
-            if key in ("c", "q"):
-                return parse_command(key)
-            if key in ("g", "a"):
-                self.pending = key
-            return None
-        if key in ENTER:
-            text, self.pending = self.pending, None
-            return parse_command(text)
-        if key == ESCAPE:
-            self.pending = None
-        elif key in BACKSPACE:
-            self.pending = self.pending[:-1] or None
-        elif key.isprintable():
-            self.pending += key
-        return None
-
-
-# --- the view (pure functions of recorded data) ---------------------------------------
-
-
-def header_panel(
-    data: Mapping[str, Any], *, total: int, model_step: int, follow: str | None
-) -> Panel:
-    """Run, step, date, regime and severity, equity, drawdown, events of interest."""
-    regime = data["regime"] or {}
-    eq = data["equity"]
-    where = Text(f"step {data['step']} of 0..{total - 1}", style="bold")
-    if data["step"] < model_step:
-        where.append(f" (recorded; the model is at step {model_step})", style="yellow")
-    where.append(f" · {data['date']}", style="bold")
-    where.append(f" · run {data['run_id']}")
-    if follow:
-        where.append(f" · following {follow}", style="bold cyan")
-    changed = f", changed from {regime.get('previous')}" if regime.get("changed") else ""
-    line2 = Text(
-        f"regime {regime.get('regime')} ({regime.get('severity')}{changed})",
-        style="bold magenta" if regime.get("changed") else "",
-    )
-    line2.append(
-        f" · equity {money(eq['equity'])} · drawdown {pct(eq['drawdown'])}"
-        f" · cash {money(eq['cash'])} · positions {eq['n_positions']}",
-        style="",
-    )
-    events = events_of_interest(data, follow)
-    line3 = Text("events: " + ("; ".join(events) if events else "none"))
-    lines = [where, line2, line3]
-    for line in lines:
-        line.no_wrap, line.overflow = True, "ellipsis"
-    return Panel(Group(*lines), title="Bulwark step-through", title_align="left")
-
-
-def holdings_table(data: Mapping[str, Any], follow: str | None = None) -> Table:
-    """The book after the step: asset, bucket, weight, score, value, protection flags."""
-    t = Table(title=f"Holdings after step {data['step']}", title_justify="left", box=box.SIMPLE)
-    for name in ("asset", "bucket", "weight", "score", "value", "flags"):
-        t.add_column(name, justify="right" if name in ("weight", "score", "value") else "left")
-    for h in data["holdings"]:
-        t.add_row(
-            h["asset"],
-            h["bucket"],
-            weight(h["weight"]),
-            score(h["score"]),
-            money(h["value"]),
-            ", ".join(flag_labels(h["flags"])),
-            style=FOLLOW_STYLE if h["asset"] == follow else None,
-        )
-    if not data["holdings"]:
-        t.add_row("(no holdings)", "", "", "", "", "")
-    return t
-
-
-def verdicts_text(chain: Mapping[str, Any]) -> Text:
-    """Every verdict on a proposal, by priority: `system stance` each, coloured."""
-    out = Text()
-    for i, v in enumerate(chain["verdicts"]):
-        p = v["payload"]
-        if i:
-            out.append(" · ", style="dim")
-        out.append(f"{p['system']} ")
-        out.append_text(stance_text(p["stance"], p.get("amended_weight")))
-    return out
-
-
-def proposal_text(chain: Mapping[str, Any]) -> Text:
-    """One proposal in a few wrapped lines: the trade, every verdict by priority, the
-    decision with its reason, and the fills."""
-    prop = chain["proposal"]
-    p = prop["payload"]
-    out = Text(
-        f"{p['action']} {weight(p['from_weight'])} -> {weight(p['to_weight'])}"
-        f" (score {score(p.get('score'))}, round {prop['round']}, by {prop['sender']})",
-        style="bold",
-    )
-    out.append("\n")
-    out.append_text(verdicts_text(chain))
-    out.append("\n")
-    out.append_text(outcome_text(chain["decision"]))
-    if chain["decision"] is not None:
-        out.append(f": {chain['decision']['payload']['reason']}")
-    for f in chain["fills"]:
-        fp = f["payload"]
-        out.append(f"\nfill: {fp['side']} {money(fp['notional'])}", style="dim")
-    return out
-
-
-def proposals_table(data: Mapping[str, Any], follow: str | None = None) -> Table:
-    """The step's proposals, each with every protection's verdict, the decision with its
-    reason, and the fills."""
-    chains = data["chains"]
-    t = Table(title=f"Proposals ({len(chains)})", title_justify="left", box=box.SIMPLE, expand=True)
-    t.add_column("asset", no_wrap=True)
-    t.add_column("trade · verdicts (by priority) · decision", ratio=1)
-    for chain in chains:
-        t.add_row(
-            chain["proposal"]["asset"],
-            proposal_text(chain),
-            style=FOLLOW_STYLE if chain["proposal"]["asset"] == follow else None,
-            end_section=True,
-        )
-    return t
-
-
-def notices_table(data: Mapping[str, Any], follow: str | None = None) -> Table:
-    """The step's notices, interventions, core requests and re-plan requests."""
-    rows = sorted(
-        [*data["notices"], *data["interventions"], *data["replans"]], key=lambda m: m["id"]
-    )
-    t = Table(title=f"Notices ({len(rows)})", title_justify="left", box=box.SIMPLE, expand=True)
-    t.add_column("kind", no_wrap=True)
-    t.add_column("asset", no_wrap=True)
-    t.add_column("from", no_wrap=True)
-    t.add_column("what", ratio=1)
-    for m in rows:
-        t.add_row(
-            m["kind"],
-            m["asset"] or "",
-            m["sender"],
-            gist(m),
-            style=FOLLOW_STYLE if follow is not None and m["asset"] == follow else None,
-        )
-    return t
-
-
-def follow_panel(data: Mapping[str, Any], asset: str) -> Panel:
-    """The followed asset: its holding and its messages this step (proposals, block, amend
-    and grant verdicts, decisions, fills, notices, requests)."""
-    held = next((h for h in data["holdings"] if h["asset"] == asset), None)
-    lines = Table.grid(padding=(0, 1))
-    lines.add_column(no_wrap=True)
-    lines.add_column(no_wrap=True)
-    lines.add_column()
-    if held is None:
-        lines.add_row("", "holding", "not held")
-    else:
-        flags = ", ".join(flag_labels(held["flags"]))
-        lines.add_row(
-            "",
-            "holding",
-            f"weight {weight(held['weight'])}, score {score(held['score'])}"
-            + (f" [{flags}]" if flags else ""),
-        )
-    for m in data["messages"]:
-        if m["asset"] != asset or m["kind"] == "review_request":
-            continue
-        if m["kind"] == "verdict" and m["payload"]["stance"] in ("approve", "abstain"):
-            continue  # the proposals table lists every verdict
-        what = Text(gist(m))
-        if m["kind"] == "decision":
-            what.stylize(OUTCOME_STYLES.get(m["payload"]["outcome"], ""))
-        lines.add_row(str(m["id"]), m["kind"], what)
-    return Panel(lines, title=f"Following {asset}", title_align="left")
-
-
-def step_body(data: Mapping[str, Any], follow: str | None = None) -> Group:
-    """Holdings, proposals and notices of a step (the followed asset's panel first)."""
-    parts: list[RenderableType] = []
-    if follow:
-        parts.append(follow_panel(data, follow))
-    parts += [holdings_table(data, follow), proposals_table(data, follow)]
-    parts.append(notices_table(data, follow))
-    return Group(*parts)
-
-
-def step_lines(data: Mapping[str, Any], *, total: int, follow: str | None = None) -> list[str]:
-    """The step as plain text lines (the mode for a console that is not a terminal):
-    header, events, holdings, each proposal with every verdict, decision and fill, then
-    notices and requests; the followed asset's lines are marked with `>`."""
-    regime = data["regime"] or {}
-    eq = data["equity"]
-    changed = f", changed from {regime.get('previous')}" if regime.get("changed") else ""
-    lines = [
-        f"=== step {data['step']} of 0..{total - 1} | {data['date']} | regime"
-        f" {regime.get('regime')} ({regime.get('severity')}{changed}) | equity"
-        f" {money(eq['equity'])} | drawdown {pct(eq['drawdown'])} | cash {money(eq['cash'])}",
-    ]
-    events = events_of_interest(data, follow)
-    lines.append("events: " + ("; ".join(events) if events else "none"))
-
-    def mark(asset: str | None) -> str:
-        return "> " if follow is not None and asset == follow else "  "
-
-    lines.append(f"holdings ({len(data['holdings'])}):")
-    for h in data["holdings"]:
-        flags = ", ".join(flag_labels(h["flags"]))
-        lines.append(
-            f"{mark(h['asset'])}{h['asset']} [{h['bucket']}] weight {weight(h['weight'])}"
-            f" score {score(h['score'])} value {money(h['value'])}"
-            + (f" | {flags}" if flags else "")
-        )
-    lines.append(f"proposals ({len(data['chains'])}):")
-    for chain in data["chains"]:
-        prop = chain["proposal"]
-        p = prop["payload"]
-        m = mark(prop["asset"])
-        lines.append(
-            f"{m}{prop['proposal_id']} round {prop['round']} {prop['asset']} {p['action']}"
-            f" {weight(p['from_weight'])} -> {weight(p['to_weight'])} score"
-            f" {score(p.get('score'))} by {prop['sender']}: {p.get('reason')}"
-        )
-        for v in chain["verdicts"]:
-            lines.append(f"{m}    verdict {gist(v)}")
-        if chain["decision"] is not None:
-            lines.append(f"{m}    decision {gist(chain['decision'])}")
-        for f in chain["fills"]:
-            lines.append(f"{m}    fill {gist(f)}")
-    others = sorted(
-        [*data["notices"], *data["interventions"], *data["replans"]], key=lambda m: m["id"]
-    )
-    lines.append(f"notices ({len(others)}):")
-    for n in others:
-        about = f" {n['asset']}" if n["asset"] else ""
-        lines.append(f"{mark(n['asset'])}{n['kind']}{about} from {n['sender']}: {gist(n)}")
-    return lines
-
-
-def footer_panel(status: str, prompt: str) -> Panel:
-    """Keys, the last status message and the command being typed."""
-    return Panel(
-        Group(
-            Text(KEY_HELP, style="dim", overflow="ellipsis", no_wrap=True),
-            Text(
-                prompt or status or " ",
-                style="bold cyan" if prompt else "yellow",
-                overflow="ellipsis",
-                no_wrap=True,
-            ),
-        ),
-        box=box.ROUNDED,
-    )
-
-
-def screen(
-    data: Mapping[str, Any],
-    *,
-    total: int,
-    model_step: int,
-    follow: str | None,
-    status: str,
-    prompt: str,
-) -> Layout:
-    """The full-screen frame: header and footer fixed, the body cropped between them."""
-    layout = Layout()
-    layout.split_column(
-        Layout(
-            header_panel(data, total=total, model_step=model_step, follow=follow),
-            name="header",
-            size=5,
-        ),
-        Layout(step_body(data, follow), name="body"),
-        Layout(footer_panel(status, prompt), name="footer", size=4),
-    )
-    return layout
-
 
 # --- the controller -------------------------------------------------------------------
 
@@ -529,41 +168,6 @@ class Stepper:
         )
 
 
-# --- keys -----------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def key_reader(stream: IO[str] | None = None) -> Iterator[Callable[[], str]]:
-    """Read single keys from `stream` (default stdin): cbreak mode while inside when it is
-    a terminal (restored on exit), plain reads otherwise. Yields a function returning the
-    next key, or "" at the end of input."""
-    stream = sys.stdin if stream is None else stream
-    fd = stream.fileno()
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-
-    def read() -> str:
-        while True:
-            chunk = os.read(fd, 1)
-            if not chunk:
-                return ""
-            text = decoder.decode(chunk)
-            if text:
-                return text
-
-    if not os.isatty(fd):
-        yield read
-        return
-    import termios
-    import tty
-
-    saved = termios.tcgetattr(fd)
-    try:
-        tty.setcbreak(fd, termios.TCSANOW)  # keep keys typed ahead
-        yield read
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
 # --- entry point ----------------------------------------------------------------------
 
 
@@ -608,17 +212,36 @@ def step_through(
     if interactive is None:
         interactive = console.is_terminal
     if not interactive:
-        if stepper.status and stepper.follow is None:
-            console.print(stepper.status, markup=False, highlight=False)
-        stepper.start()
-        _print_lines(console, stepper.lines())
-        while not stepper.finished:
-            stepper.next()
-            _print_lines(console, stepper.lines())
+        _print_every_step(stepper, console)
         return StepThroughResult(model.steps_done, True, False)
-    line = CommandLine()
-    quit_ = False
     stepper.start()
+    _live_session(stepper, console, keys)
+    shown = stepper.data()
+    console.print(
+        f"step-through quit at step {shown['step']} ({shown['date']});"
+        f" the event database holds steps 0..{stepper.last}"
+        + ("" if stepper.finished else f" of 0..{stepper.total - 1}"),
+        markup=False,
+        highlight=False,
+    )
+    return StepThroughResult(model.steps_done, stepper.finished, True)
+
+
+def _print_every_step(stepper: Stepper, console: Console) -> None:
+    """Run the model to its end, printing every step as plain text."""
+    if stepper.status and stepper.follow is None:
+        console.print(stepper.status, markup=False, highlight=False)
+    stepper.start()
+    _print_lines(console, stepper.lines())
+    while not stepper.finished:
+        stepper.next()
+        _print_lines(console, stepper.lines())
+
+
+def _live_session(stepper: Stepper, console: Console, keys: IO[str] | None) -> None:
+    """The full-screen view, redrawn after every key, until the user quits (the end of
+    input counts as quitting)."""
+    line = CommandLine()
     with (
         key_reader(keys) as read_key,
         Live(
@@ -635,15 +258,5 @@ def step_through(
             key = read_key()
             command = Command("quit") if key == "" else line.feed(key)
             if command is not None and not stepper.apply(command):
-                quit_ = True
-                break
+                return
             live.update(stepper.screen(line.prompt), refresh=True)
-    shown = stepper.data()
-    console.print(
-        f"step-through {'quit' if quit_ else 'ended'} at step {shown['step']} ({shown['date']});"
-        f" the event database holds steps 0..{stepper.last}"
-        + ("" if stepper.finished else f" of 0..{stepper.total - 1}"),
-        markup=False,
-        highlight=False,
-    )
-    return StepThroughResult(model.steps_done, stepper.finished, quit_)

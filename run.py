@@ -53,15 +53,16 @@ from domain.protections.holding_period import HoldingPeriodProtection
 from domain.protections.whipsaw import WhipsawProtection
 from domain.resolution import PRIORITIES
 from domain.scenario import Scenario
-from sim.checks import CheckResult, check_run
 from sim.custom import load_custom_protection
 from sim.db_path import db_path_problem
 from sim.dbfile import close_writer, open_readonly, tidy
-from sim.inspect import inspect_command
-from sim.metrics import METRIC_HELP, METRICS
 from sim.model import BulwarkModel
+from sim.read.checks import CheckResult, check_run
+from sim.read.inspect_cli import inspect_command
+from sim.read.metrics import METRIC_HELP, METRICS
+from sim.read.report import render_checks, render_summary
+from sim.read.summary import summarise
 from sim.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
-from sim.report import render_checks, render_summary
 from sim.scenario import (
     ScenarioError,
     load_scenario,
@@ -76,7 +77,6 @@ from sim.signals import (
     stop_signals_raise,
     stopped_by,
 )
-from sim.summary import summarise
 from sim.yaml_nodes import Invalid, parse_int
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
@@ -248,7 +248,7 @@ def _record(
         if step is None:
             model.run()
         else:
-            from sim.stepper import step_through
+            from sim.read.stepper import step_through
 
             if not step_through(model, step, follow=follow).finished:
                 recorder.finish("interrupted", "quit from the step-through")
@@ -522,7 +522,7 @@ def cmd_validate(argv: Sequence[str], console: Console) -> int:
 
 
 def cmd_params(argv: Sequence[str], console: Console) -> int:
-    from sim.params_view import params_command
+    from sim.read.params_view import params_command
 
     p = argparse.ArgumentParser(prog="run.py params", description="Show the parameters.")
     p.add_argument("--tier", choices=("basic", "intermediate", "advanced", "expert"))

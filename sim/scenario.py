@@ -75,10 +75,10 @@ from domain.scenario import (
     Window,
 )
 from sim.market_check import market_problems
-from sim.metrics import METRICS
 from sim.price_csv import CsvError, read_price_csv
 from sim.problems import Problem, ScenarioError, display_path
-from sim.sql_check import readonly_select_problem
+from sim.read.metrics import METRICS
+from sim.read.sql_check import readonly_select_problem
 from sim.yaml_nodes import (
     Invalid,
     RefusedYAML,

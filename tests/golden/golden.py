@@ -27,8 +27,8 @@ from typing import Any
 import attrs
 
 import run
-from sim.checks import check_run
-from sim.inspect import COMPARED_COLUMNS, first_divergence
+from sim.read.checks import check_run
+from sim.read.compare import COMPARED_COLUMNS, first_divergence
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -31,8 +31,8 @@ from domain.scenario import (
     Signals,
 )
 from run import build_model
-from sim.checks import check_invariants, connect_readonly
 from sim.model import BulwarkModel
+from sim.read.checks import check_invariants, connect_readonly
 from sim.recorder import Recorder, open_db
 
 MONDAY = dt.date(2024, 1, 1)

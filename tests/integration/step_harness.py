@@ -4,7 +4,7 @@
 
 Used by tests/integration/test_stepper.py under a pseudo-terminal (pexpect). It builds the
 model with `run.build_model` and a recorder exactly as `run.run_scenario` does, steps it
-through `sim.stepper.step_through`, and marks the run completed, or interrupted when the
+through `sim.read.stepper.step_through`, and marks the run completed, or interrupted when the
 user quit before the last step. Exit code 0 either way.
 """
 
@@ -22,9 +22,9 @@ from rich.console import Console  # noqa: E402
 
 import run  # noqa: E402
 from sim.model import BulwarkModel  # noqa: E402
+from sim.read.stepper import step_through  # noqa: E402
 from sim.recorder import Recorder, open_db  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
-from sim.stepper import step_through  # noqa: E402
 
 
 def start_model(scenario_path: str, db_path: str) -> tuple[BulwarkModel, Recorder]:

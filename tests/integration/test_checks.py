@@ -17,8 +17,8 @@ from domain.scenario import (
     ExpectSql,
     Window,
 )
-from sim.checks import check_expectation, check_invariants, check_run, connect_readonly
-from sim.metrics import METRICS, compute
+from sim.read.checks import check_expectation, check_invariants, check_run, connect_readonly
+from sim.read.metrics import METRICS, compute
 from tests.integration.builders import open_close_reopen, run_model, tampered_invariants
 
 RUN = "t"

@@ -15,7 +15,9 @@ import sqlite3
 import pytest
 from rich.console import Console
 
-from sim.inspect import inspect_command, open_readonly, selection_status, why
+from sim.read.inspect_cli import inspect_command
+from sim.read.queries import open_readonly
+from sim.read.why import selection_status, why
 from tests.integration.builders import iso, make_scenario, notices, run_model, script
 
 RUN = "t"

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from sim.db_path import db_path_problem
+from sim.read.sql_check import readonly_select_problem
 from sim.scenario import ScenarioError, load_scenario, parse_setting, unmet_requirements
-from sim.sql_check import readonly_select_problem
 from sim.yaml_nodes import (
     MAX_ALIAS_NODES,
     MAX_DEPTH,

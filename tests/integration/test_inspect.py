@@ -22,16 +22,12 @@ import pytest
 from rich.console import Console
 
 import run
-from sim.inspect import (
-    InspectError,
-    compare_runs,
-    events_of_interest,
-    inspect_command,
-    open_readonly,
-    protection_history,
-    step_data,
-    why,
-)
+from sim.read.compare import compare_runs
+from sim.read.inspect_cli import inspect_command
+from sim.read.protection_history import protection_history
+from sim.read.queries import InspectError, open_readonly
+from sim.read.steps import events_of_interest, step_data
+from sim.read.why import why
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO = str(REPO / "tests" / "data" / "inspect" / "whipsaw.yaml")

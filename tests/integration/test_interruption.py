@@ -22,7 +22,7 @@ from rich.console import Console
 import run
 import sim.dbfile
 import sim.recorder
-from sim.inspect import inspect_command
+from sim.read.inspect_cli import inspect_command
 from sim.recorder import SCHEMA, Recorder, open_db
 from sim.scenario import load_scenario
 from tests.integration.writers import (

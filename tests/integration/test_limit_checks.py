@@ -1,4 +1,4 @@
-"""The cap and bucket invariants (sim/limit_checks.py): 1e-9 relative on every rebalance day,
+"""The cap and bucket invariants (sim/read/limit_checks.py): 1e-9 relative on every rebalance day,
 with what a protection held back on the record as the only allowance.
 
 The fixture is a real run: Y starts at 0.3 of equity, above the 0.2 cap, entered on the first
@@ -14,8 +14,8 @@ import sqlite3
 import pytest
 
 from domain.scenario import Holding
-from sim.checks import check_invariants, connect_readonly
-from sim.limit_checks import LIMIT_RTOL, held_back, rebalance_steps
+from sim.read.checks import check_invariants, connect_readonly
+from sim.read.limit_checks import LIMIT_RTOL, held_back, rebalance_steps
 from tests.integration.builders import (
     decisions,
     iso,

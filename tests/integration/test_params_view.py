@@ -18,7 +18,7 @@ from domain.config import (
     params_for,
     resolve,
 )
-from sim.params_view import CHANGED_STYLE, format_value, params_command, params_table
+from sim.read.params_view import CHANGED_STYLE, format_value, params_command, params_table
 
 
 def _console() -> Console:

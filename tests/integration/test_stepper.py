@@ -20,16 +20,10 @@ import pexpect
 import pytest
 from rich.console import Console
 
-from sim.inspect_view import flag_labels
-from sim.stepper import (
-    Command,
-    CommandLine,
-    Stepper,
-    StepThroughResult,
-    parse_command,
-    step_lines,
-    step_through,
-)
+from sim.read.inspect_view import flag_labels
+from sim.read.step_keys import Command, CommandLine, parse_command
+from sim.read.step_text import step_lines
+from sim.read.stepper import Stepper, StepThroughResult, step_through
 from tests.integration.step_harness import start_model
 
 REPO = Path(__file__).resolve().parents[2]

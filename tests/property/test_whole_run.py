@@ -1,7 +1,7 @@
 """Whole-run property tests (issue 9): generated scenarios through the real loader and model,
 every invariant of the team's definition checked by SQL written here.
 
-The checks are independent of `sim/checks.py` on purpose: each invariant is one query over
+The checks are independent of `sim/read/checks.py` on purpose: each invariant is one query over
 the event database (plus a few temporary tables the glue fills from the run's own record:
 the configuration in force per step, the rebalance steps, the starting book, the held-back
 decisions and the smart bucket overrides). Tolerances: 1e-9 relative (`REL`), weights at or

@@ -18,7 +18,7 @@ import pytest
 import run
 from domain.config import Config
 from domain.scenario import Scenario
-from sim.checks import CheckResult, check_run
+from sim.read.checks import CheckResult, check_run
 from sim.recorder import open_db
 from sim.scenario import load_scenario, unmet_requirements
 

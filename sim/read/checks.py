@@ -25,8 +25,8 @@ from domain.scenario import (
     Window,
 )
 from sim.dbfile import open_readonly
-from sim.limit_checks import LIMIT_RTOL, breach_rows, limit_breaches
-from sim.metrics import METRICS
+from sim.read.limit_checks import LIMIT_RTOL, breach_rows, limit_breaches
+from sim.read.metrics import METRICS
 
 EVIDENCE_ROWS = 10
 VALUE_IDENTITY_TOLERANCE = 1e-9
@@ -274,30 +274,17 @@ def check_invariants(con: sqlite3.Connection, run_id: str) -> list[CheckResult]:
     return [
         _inv(
             "cash never negative",
-            con.execute(
-                "SELECT step, date, cash FROM equity WHERE run_id = ? AND cash < -1e-9",
-                [run_id],
-            ).fetchall(),
+            _negative_cash(con, run_id),
             "step {step} {date}: cash {cash:.6f}",
         ),
         _inv(
             "cash plus holdings equals equity every step",
-            con.execute(
-                "SELECT e.step, e.date, e.equity, e.cash, COALESCE(SUM(s.value), 0) AS held"
-                " FROM equity e LEFT JOIN snapshots s ON s.run_id = e.run_id AND s.step = e.step"
-                " WHERE e.run_id = ? GROUP BY e.step"
-                " HAVING ABS(e.cash + held - e.equity) > ? * MAX(ABS(e.equity), 1)",
-                [run_id, VALUE_IDENTITY_TOLERANCE],
-            ).fetchall(),
+            _unbalanced_steps(con, run_id),
             "step {step} {date}: cash {cash:.2f} + holdings {held:.2f} != equity {equity:.2f}",
         ),
         _inv(
             "invested weight at most 1",
-            con.execute(
-                "SELECT step, date, invested / equity AS w FROM equity"
-                " WHERE run_id = ? AND invested > equity * (1 + ?)",
-                [run_id, LIMIT_RTOL],
-            ).fetchall(),
+            _overinvested_steps(con, run_id),
             "step {step} {date}: invested weight {w:.6f}",
         ),
         _inv(
@@ -312,25 +299,12 @@ def check_invariants(con: sqlite3.Connection, run_id: str) -> list[CheckResult]:
         ),
         _inv(
             "no fill without an approved or amended decision",
-            con.execute(
-                "SELECT f.id, f.date, f.asset, f.proposal_id FROM messages f"
-                " WHERE f.run_id = ? AND f.kind = 'fill' AND NOT EXISTS ("
-                " SELECT 1 FROM messages d WHERE d.run_id = f.run_id AND d.kind = 'decision'"
-                " AND d.proposal_id = f.proposal_id"
-                " AND json_extract(d.payload,'$.outcome') IN ('approved','amended'))",
-                [run_id],
-            ).fetchall(),
+            _unapproved_fills(con, run_id),
             "fill {id} {date} {asset} (proposal {proposal_id})",
         ),
         _inv(
             "exactly one decision per proposal",
-            con.execute(
-                "SELECT p.id, p.date, p.asset, p.proposal_id, COUNT(d.id) AS n"
-                " FROM messages p LEFT JOIN messages d ON d.run_id = p.run_id"
-                " AND d.kind = 'decision' AND d.proposal_id = p.proposal_id"
-                " WHERE p.run_id = ? AND p.kind = 'proposal' GROUP BY p.id HAVING n != 1",
-                [run_id],
-            ).fetchall(),
+            _proposals_without_one_decision(con, run_id),
             "proposal {proposal_id} ({id}, {date}, {asset}): {n} decisions",
         ),
         _inv(
@@ -341,6 +315,58 @@ def check_invariants(con: sqlite3.Connection, run_id: str) -> list[CheckResult]:
     ]
 
 
+def _negative_cash(con: sqlite3.Connection, run_id: str) -> list[sqlite3.Row]:
+    """The steps ending with cash below zero (beyond float rounding)."""
+    return con.execute(
+        "SELECT step, date, cash FROM equity WHERE run_id = ? AND cash < -1e-9",
+        [run_id],
+    ).fetchall()
+
+
+def _unbalanced_steps(con: sqlite3.Connection, run_id: str) -> list[sqlite3.Row]:
+    """The steps whose cash plus holdings differs from equity by more than
+    `VALUE_IDENTITY_TOLERANCE` relative."""
+    return con.execute(
+        "SELECT e.step, e.date, e.equity, e.cash, COALESCE(SUM(s.value), 0) AS held"
+        " FROM equity e LEFT JOIN snapshots s ON s.run_id = e.run_id AND s.step = e.step"
+        " WHERE e.run_id = ? GROUP BY e.step"
+        " HAVING ABS(e.cash + held - e.equity) > ? * MAX(ABS(e.equity), 1)",
+        [run_id, VALUE_IDENTITY_TOLERANCE],
+    ).fetchall()
+
+
+def _overinvested_steps(con: sqlite3.Connection, run_id: str) -> list[sqlite3.Row]:
+    """The steps with more invested than equity (beyond `LIMIT_RTOL` relative)."""
+    return con.execute(
+        "SELECT step, date, invested / equity AS w FROM equity"
+        " WHERE run_id = ? AND invested > equity * (1 + ?)",
+        [run_id, LIMIT_RTOL],
+    ).fetchall()
+
+
+def _unapproved_fills(con: sqlite3.Connection, run_id: str) -> list[sqlite3.Row]:
+    """The fills whose proposal has no approved or amended decision."""
+    return con.execute(
+        "SELECT f.id, f.date, f.asset, f.proposal_id FROM messages f"
+        " WHERE f.run_id = ? AND f.kind = 'fill' AND NOT EXISTS ("
+        " SELECT 1 FROM messages d WHERE d.run_id = f.run_id AND d.kind = 'decision'"
+        " AND d.proposal_id = f.proposal_id"
+        " AND json_extract(d.payload,'$.outcome') IN ('approved','amended'))",
+        [run_id],
+    ).fetchall()
+
+
+def _proposals_without_one_decision(con: sqlite3.Connection, run_id: str) -> list[sqlite3.Row]:
+    """The proposals with no decision or more than one, with their count `n`."""
+    return con.execute(
+        "SELECT p.id, p.date, p.asset, p.proposal_id, COUNT(d.id) AS n"
+        " FROM messages p LEFT JOIN messages d ON d.run_id = p.run_id"
+        " AND d.kind = 'decision' AND d.proposal_id = p.proposal_id"
+        " WHERE p.run_id = ? AND p.kind = 'proposal' GROUP BY p.id HAVING n != 1",
+        [run_id],
+    ).fetchall()
+
+
 def _inv(label: str, rows: Sequence[Any], template: str) -> CheckResult:
     evidence = tuple(template.format(**dict(r)) for r in rows[:EVIDENCE_ROWS])
     if len(rows) > EVIDENCE_ROWS:
@@ -349,6 +375,8 @@ def _inv(label: str, rows: Sequence[Any], template: str) -> CheckResult:
 
 
 def _core_sells(con: sqlite3.Connection, run_id: str) -> list[dict[str, Any]]:
+    """The sell fills of an asset whose last core event before the fill is a designation,
+    each with `since`, the date of that designation."""
     events = con.execute(
         "SELECT id, date, asset, json_extract(payload,'$.event') AS event FROM messages"
         " WHERE run_id = ? AND kind = 'notice' AND json_extract(payload,'$.event') IN"

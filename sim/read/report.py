@@ -51,6 +51,7 @@ def counts_table(title: str, counts: Mapping[str, int], key: str) -> Table:
 
 
 def summary_renderable(summary: Mapping[str, Any]) -> Group:
+    """The headline figures, then decisions by outcome and by system, and notices by event."""
     return Group(
         headline_table(summary),
         counts_table("Decisions by outcome", summary["decisions_by_outcome"], "outcome"),
@@ -60,6 +61,7 @@ def summary_renderable(summary: Mapping[str, Any]) -> Group:
 
 
 def render_summary(summary: Mapping[str, Any], console: Console) -> None:
+    """Print `summary_renderable(summary)`."""
     console.print(summary_renderable(summary))
 
 
@@ -79,6 +81,8 @@ def checks_table(checks: Sequence[Any], *, failures_only: bool = False) -> Table
 
 
 def render_checks(checks: Sequence[Any], console: Console, *, failures_only: bool) -> None:
+    """Print the checks table (only the failures with `failures_only`, and nothing when
+    none failed), then how many failed."""
     failed = [c for c in checks if not c.passed]
     if failures_only and not failed:
         return

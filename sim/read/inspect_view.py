@@ -1,6 +1,7 @@
-"""Rich renderables of what `sim.inspect` reads: pure functions from plain data to tables.
+"""Rich renderables of what the `inspect` command reads (`sim.read.queries` and the
+modules beside it): pure functions from plain data to tables.
 
-Shared by the `inspect` command and the step-through (`sim.stepper`): flag labels of a
+Shared by the `inspect` command and the step-through (`sim.read.stepper`): flag labels of a
 holding, a one-line gist of any message, and the styles of stances and outcomes.
 """
 
@@ -16,7 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from sim.report import summary_renderable
+from sim.read.report import summary_renderable
 
 STANCE_STYLES: Mapping[str, str] = {
     "block": "bold red",
@@ -108,7 +109,7 @@ def outcome_text(decision: Mapping[str, Any] | None) -> Text:
 
 
 def gist(m: Mapping[str, Any]) -> str:
-    """One line saying what a recorded message (as `sim.inspect.messages` returns it) says."""
+    """One line saying what a recorded message (as `sim.read.queries.messages` returns it) says."""
     p = m["payload"]
     kind = m["kind"]
     if kind == "regime_update":

@@ -1,0 +1,243 @@
+"""The `inspect` command (`python run.py inspect DB SUBCOMMAND ...`): parse the arguments,
+open the database read-only (`sim.read.queries.open_readonly`), run one query, and print
+its table, or its data as JSON with `--json`.
+
+Each sub-command is one handler returning (data, renderable); the queries are in
+`sim.read.queries`, `why`, `blocked`, `protection_history`, `compare`, `sql_query` and
+`export`, the tables in `sim.read.inspect_view`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from rich.console import Console, RenderableType
+
+from sim.read import inspect_view as view
+from sim.read.blocked import blocked
+from sim.read.compare import compare_runs
+from sim.read.export import export_run
+from sim.read.protection_history import protection_history
+from sim.read.queries import InspectError, list_runs, open_readonly, resolve_run, run_summary
+from sim.read.queries import timeline as asset_timeline
+from sim.read.sql_query import SQL_LIMIT, SQL_TIMEOUT_S, run_sql
+from sim.read.why import why as why_chain
+
+EXIT_OK, EXIT_INVALID = 0, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises InspectError instead of exiting on a usage error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InspectError(f"{self.prog}: {message}")
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `inspect` argument parser."""
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print the data as JSON")
+    one_run = _Parser(add_help=False)
+    one_run.add_argument("--run", help="run id (default: the latest run)")
+    p = _Parser(
+        prog="run.py inspect",
+        description="Inspect an event database (opened read-only). The latest run is the"
+        " default wherever a run is needed.",
+    )
+    p.add_argument("db", help="event database, e.g. runs/baseline.db")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("runs", parents=[common], help="every run in the database")
+    sub.add_parser("summary", parents=[common, one_run], help="headline figures of a run")
+    s = sub.add_parser("timeline", parents=[common, one_run], help="every message about an asset")
+    s.add_argument("ticker")
+    s = sub.add_parser(
+        "why", parents=[common, one_run], help="the chain behind an asset's decision on a day"
+    )
+    s.add_argument("ticker")
+    s.add_argument("date", help="YYYY-MM-DD, or a step number")
+    s = sub.add_parser("blocked", parents=[common, one_run], help="every blocked decision")
+    s.add_argument("--system", help="only blocks decided by this system")
+    s = sub.add_parser(
+        "protections",
+        parents=[common, one_run],
+        help="when an asset was held, core, in grace, whipsaw-limited",
+    )
+    s.add_argument("ticker")
+    s = sub.add_parser(
+        "compare", parents=[common], help="first diverging message and metric deltas"
+    )
+    s.add_argument("run_a")
+    s.add_argument("run_b")
+    s.add_argument("--db-b", help="database of RUN_B (default: the same database)")
+    _add_sql_parser(sub, common)
+    s = sub.add_parser("export", parents=[one_run], help="write a run's tables to files")
+    s.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    s.add_argument("--out", help="directory (default: <db dir>/<run id>)")
+    return p
+
+
+def _add_sql_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """The `sql` sub-command: a statement, a row limit and a time limit."""
+    s = sub.add_parser("sql", parents=[common], help="one read-only SQL statement")
+    s.add_argument("query")
+    s.add_argument(
+        "--limit",
+        type=_count,
+        default=SQL_LIMIT,
+        help=f"show at most N rows, counting the rest (default {SQL_LIMIT}; 0: all)",
+    )
+    s.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=SQL_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop the statement after this long (default {SQL_TIMEOUT_S:g})",
+    )
+
+
+def _emit_json(console: Console, data: Any) -> None:
+    console.print(
+        json.dumps(data, indent=2, sort_keys=True, default=str),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _print_error(console: Console, err: InspectError) -> None:
+    console.print(str(err), markup=False, highlight=False, soft_wrap=True)
+
+
+def inspect_command(argv: Sequence[str], console: Console) -> int:
+    """`run.py inspect DB SUBCOMMAND ...`: run one inspection and print it.
+
+    Returns:
+        0, or 2 after printing a clear message for a bad database path, an unknown run,
+        ticker, date or system, bad arguments, or a refused write.
+    """
+    try:
+        args = build_parser().parse_args(list(argv))
+    except InspectError as err:
+        _print_error(console, err)
+        return EXIT_INVALID
+    except SystemExit as done:  # --help
+        return int(done.code or 0)
+    try:
+        data, renderable = _inspect(args)
+    except InspectError as err:
+        _print_error(console, err)
+        return EXIT_INVALID
+    if getattr(args, "json", False):
+        _emit_json(console, data)
+    else:
+        console.print(renderable)
+    return EXIT_OK
+
+
+def _inspect(args: argparse.Namespace) -> tuple[Any, RenderableType]:
+    """Open the database and run the sub-command's handler on it."""
+    conn = open_readonly(args.db)
+    try:
+        return HANDLERS[args.command](args, conn)
+    finally:
+        conn.close()
+
+
+# --- one handler per sub-command: (data, renderable) -------------------------------------
+
+Handler = Callable[[argparse.Namespace, sqlite3.Connection], tuple[Any, RenderableType]]
+
+
+def _runs(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    data = list_runs(conn)
+    return data, view.runs_table(data)
+
+
+def _summary(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    data = run_summary(conn, resolve_run(conn, args.run))
+    return data, view.summary_view(data)
+
+
+def _timeline(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    run_id = resolve_run(conn, args.run)
+    data = asset_timeline(conn, run_id, args.ticker)
+    return data, view.timeline_table(run_id, args.ticker, data)
+
+
+def _why(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    data = why_chain(conn, resolve_run(conn, args.run), args.ticker, args.date)
+    return data, view.why_view(data)
+
+
+def _blocked(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    run_id = resolve_run(conn, args.run)
+    data = blocked(conn, run_id, args.system)
+    return data, view.blocked_table(run_id, args.system, data)
+
+
+def _protections(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    data = protection_history(conn, resolve_run(conn, args.run), args.ticker)
+    return data, view.protections_view(data)
+
+
+def _compare(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    conn_b = open_readonly(args.db_b) if args.db_b else conn
+    try:
+        run_a = resolve_run(conn, args.run_a)
+        data = compare_runs(conn, run_a, conn_b, resolve_run(conn_b, args.run_b))
+    finally:
+        if conn_b is not conn:
+            conn_b.close()
+    return data, view.compare_view(data)
+
+
+def _sql(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    result = run_sql(conn, args.query, limit=args.limit, timeout=args.timeout)
+    data = {
+        "columns": result.columns,
+        "rows": [list(r) for r in result.rows],
+        "total_rows": result.total,
+    }
+    return data, view.sql_table(result.columns, result.rows, total=result.total)
+
+
+def _export(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    run_id = resolve_run(conn, args.run)
+    out = args.out or str(Path(args.db).parent / run_id)
+    data = export_run(conn, run_id, args.format, out)
+    return data, view.export_view(run_id, data)
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "runs": _runs,
+    "summary": _summary,
+    "timeline": _timeline,
+    "why": _why,
+    "blocked": _blocked,
+    "protections": _protections,
+    "compare": _compare,
+    "sql": _sql,
+    "export": _export,
+}
+"""The handler of each sub-command of `build_parser`."""

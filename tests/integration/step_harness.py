@@ -21,9 +21,9 @@ if str(REPO) not in sys.path:
 from rich.console import Console  # noqa: E402
 
 import run  # noqa: E402
+from sim.load.document import load_scenario  # noqa: E402
 from sim.model import BulwarkModel  # noqa: E402
 from sim.recorder import Recorder, open_db  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
 from sim.stepper import step_through  # noqa: E402
 
 

@@ -23,8 +23,8 @@ import run
 import sim.dbfile
 import sim.recorder
 from sim.inspect import inspect_command
+from sim.load.document import load_scenario
 from sim.recorder import SCHEMA, Recorder, open_db
-from sim.scenario import load_scenario
 from tests.integration.writers import (
     REPO,
     SMALL,

@@ -30,15 +30,14 @@ import numpy as np
 import pandas as pd
 
 from domain.limits import FIRST_DATE, LAST_DATE, MAX_PRICE, MIN_PRICE
-from sim.yaml_nodes import Invalid, parse_date, shown
+from sim.load.problems import WHOLE_FILE
+from sim.load.yaml_nodes import Invalid, parse_date, shown
 
 CLOSE_COLUMNS: tuple[str, ...] = ("close", "price")
 ADJ_CLOSE_COLUMNS: tuple[str, ...] = ("adj_close", "adjusted_close", "adjclose")
 TICKER_COLUMNS: tuple[str, ...] = ("ticker", "symbol")
 #: Cells that mean "no price that day".
 MISSING: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null")
-#: The field of a problem with the file as a whole.
-WHOLE_FILE = "(document)"
 
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 

@@ -1,11 +1,15 @@
-"""Read and check a price csv: every cell the market will use, with file:line: column.
+"""The one price csv reader: every cell the market will use, checked with file:line: column.
 
-Two layouts (column names case-insensitive, spaces read as underscores):
+The loader checks a scenario's csv with `read_price_csv` (`sim.load.universe`) and the
+market is built from what it returns (`sim.market_data`), so a file the loader accepts is
+the file the run reads. Two layouts, told apart by the header (column names
+case-insensitive, spaces read as underscores):
 
-- long: `date`, `ticker` (or `symbol`), and `close` and/or `adj_close` (`adjusted_close`,
-  `adjclose`); other columns are ignored. A ticker with any adj_close value uses
-  adj_close only (a blank cell stays missing); a ticker without any uses close.
-- wide: `date` and one column per ticker.
+- long (the header has `ticker` or `symbol`): `date`, `ticker` (or `symbol`), and
+  `close` (or `price`) and/or `adj_close` (`adjusted_close`, `adjclose`); other columns
+  are ignored. A ticker with any adj_close value uses adj_close only (a blank cell stays
+  missing); a ticker without any uses close.
+- wide (otherwise): `date` and one column per ticker.
 
 The content rules (docs/market.md): the file is UTF-8 text with a header; no column
 name twice; every date an ISO `YYYY-MM-DD` date from FIRST_DATE to LAST_DATE; no date

@@ -53,9 +53,13 @@ from domain.protections.holding_period import HoldingPeriodProtection
 from domain.protections.whipsaw import WhipsawProtection
 from domain.resolution import PRIORITIES
 from domain.scenario import Scenario
-from sim.custom import load_custom_protection
 from sim.db_path import db_path_problem
 from sim.dbfile import close_writer, open_readonly, tidy
+from sim.load.config_section import parse_setting
+from sim.load.custom import load_custom_protection
+from sim.load.document import load_scenario, unmet_requirements, validate_files
+from sim.load.problems import ScenarioError
+from sim.load.yaml_nodes import Invalid, parse_int
 from sim.model import BulwarkModel
 from sim.read.checks import CheckResult, check_run
 from sim.read.inspect_cli import inspect_command
@@ -63,13 +67,6 @@ from sim.read.metrics import METRIC_HELP, METRICS
 from sim.read.report import render_checks, render_summary
 from sim.read.summary import summarise
 from sim.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
-from sim.scenario import (
-    ScenarioError,
-    load_scenario,
-    parse_setting,
-    unmet_requirements,
-    validate_files,
-)
 from sim.signals import (
     RunInterrupted,
     exit_code,
@@ -77,7 +74,6 @@ from sim.signals import (
     stop_signals_raise,
     stopped_by,
 )
-from sim.yaml_nodes import Invalid, parse_int
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
 #: Most worker processes of a directory run.
@@ -131,7 +127,7 @@ def resolve_run_config(
 ) -> Any:
     """Defaults, then the preset (the command line's, else the scenario's), then the
     scenario's `config`, then every `--set name=value` (read by the file's rules, see
-    `sim.scenario.parse_setting`; dashed names accepted)."""
+    `sim.load.config_section.parse_setting`; dashed names accepted)."""
     if preset is not None and preset not in PRESETS:
         raise InvalidInput(f"--preset {preset}: unknown preset '{preset}'{_known(PRESETS)}")
     overrides = dict(scenario.config)

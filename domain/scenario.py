@@ -1,8 +1,8 @@
 """The scenario as typed, immutable value objects.
 
-`sim.scenario` reads a YAML file, checks it and structures it into these classes.
-Everything downstream (market generator, regime timeline, model, expectations)
-reads only these objects, never raw YAML.
+`sim.load.document.load_scenario` reads a YAML file, checks it and structures it into
+these classes. Everything downstream (market generator, regime timeline, model,
+expectations) reads only these objects, never raw YAML.
 
 Percentages are fractions. Dates are `datetime.date`. Collections are tuples or
 read-only mappings so a loaded scenario cannot be changed by accident.

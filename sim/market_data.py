@@ -1,4 +1,8 @@
-"""Market I/O adapter: build a scenario's market and regimes (csv files via sim.price_csv).
+"""Market I/O adapter: build a scenario's market and regimes.
+
+Csv files are read by `sim.load.prices.read_price_csv`, the one price csv reader: the
+loader checks a file with it and the market is built from what it returns, so both
+accept the same layouts (long and wide) by the same rules.
 
 `build_market` is the one entry point the model needs: it picks the synthetic
 generator or a csv file, applies the scenario's paths and shocks, then builds the
@@ -20,15 +24,12 @@ from domain.market import (
 )
 from domain.regimes import RegimeState, detected_timeline, scripted_regimes, scripted_timeline
 from domain.scenario import Scenario
-from sim.price_csv import CsvError, CsvPrices, read_price_csv
+from sim.load.prices import CsvPrices, read_price_csv
 
 __all__ = [
-    "CsvError",
-    "CsvPrices",
     "build_market",
     "csv_market",
     "named_assets",
-    "read_price_csv",
     "resolve_csv_path",
 ]
 

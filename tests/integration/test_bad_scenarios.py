@@ -36,7 +36,8 @@ import pytest
 from rich.console import Console
 
 import run
-from sim.scenario import Problem, ScenarioError, load_scenario, validate_files
+from sim.load.document import load_scenario, validate_files
+from sim.load.problems import Problem, ScenarioError
 
 REPO = Path(__file__).resolve().parents[2]
 BAD = REPO / "tests" / "data" / "bad"

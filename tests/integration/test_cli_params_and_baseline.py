@@ -7,7 +7,7 @@ import yaml
 from rich.console import Console
 
 import run
-from sim.scenario import load_scenario
+from sim.load.document import load_scenario
 
 
 def _main(*argv):

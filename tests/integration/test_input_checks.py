@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from sim.db_path import db_path_problem
-from sim.read.sql_check import readonly_select_problem
-from sim.scenario import ScenarioError, load_scenario, parse_setting, unmet_requirements
-from sim.yaml_nodes import (
+from sim.load.config_section import parse_setting
+from sim.load.document import load_scenario, unmet_requirements
+from sim.load.problems import ScenarioError
+from sim.load.yaml_nodes import (
     MAX_ALIAS_NODES,
     MAX_DEPTH,
     Invalid,
@@ -24,6 +25,7 @@ from sim.yaml_nodes import (
     parse_int,
     parse_number,
 )
+from sim.read.sql_check import readonly_select_problem
 
 # --- the strict composer ----------------------------------------------------------------
 

@@ -22,9 +22,9 @@ from rich.console import Console
 import run
 import sim.dbfile
 import sim.recorder
+from sim.load.document import load_scenario
 from sim.read.inspect_cli import inspect_command
 from sim.recorder import SCHEMA, Recorder, open_db
-from sim.scenario import load_scenario
 from tests.integration.writers import (
     REPO,
     SMALL,

@@ -20,7 +20,8 @@ from domain.scenario import (
     Scenario,
     Shock,
 )
-from sim.market_data import CsvError, build_market, read_price_csv, resolve_csv_path
+from sim.load.prices import CsvError, read_price_csv
+from sim.market_data import build_market, resolve_csv_path
 
 CSV_DIR = Path(__file__).resolve().parents[1] / "data" / "csv"
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"

@@ -15,7 +15,7 @@ import pytest
 
 from domain.scenario import Holding, Intervention, RegimePoint
 from run import resolve_run_config
-from sim.scenario import load_scenario
+from sim.load.document import load_scenario
 from tests.integration.builders import (
     RUN_ID,
     day,

@@ -5,8 +5,8 @@ import pytest
 import run
 from domain.messages import NoticeIssued
 from sim.bus import MessageBus
+from sim.load.document import load_scenario
 from sim.recorder import Recorder, dumps, open_db
-from sim.scenario import load_scenario
 
 SMALL = "tests/data/run/small.yaml"
 

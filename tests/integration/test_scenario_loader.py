@@ -24,7 +24,8 @@ from domain.scenario import (
     Shock,
     Window,
 )
-from sim.scenario import Problem, ScenarioError, load_scenario
+from sim.load.document import load_scenario
+from sim.load.problems import Problem, ScenarioError
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = REPO / "tests" / "data" / "good"
@@ -976,7 +977,7 @@ def test_load_when_set_interventions_break_a_cross_rule_then_the_breaking_one_is
 
 def test_load_protection_class_when_valid_then_the_class_is_returned(rules_dir) -> None:
     from domain.protections.base import Protection
-    from sim.scenario import load_protection_class
+    from sim.load.custom import load_protection_class
 
     cls = load_protection_class("bulwark_fixture_rules:LiquidityGuard", rules_dir)
     assert issubclass(cls, Protection) and cls.__name__ == "LiquidityGuard"

@@ -41,7 +41,7 @@ import yaml
 from hypothesis import Phase, given, note, settings
 
 import run
-from sim.scenario import ScenarioError
+from sim.load.problems import ScenarioError
 from tests.property.scenario_strategy import SCENARIO_NAME, scenario_documents, to_yaml
 
 REL = 1e-9

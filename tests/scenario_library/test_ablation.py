@@ -15,7 +15,7 @@ import attrs
 import pytest
 
 from domain.scenario import Protections, Scenario
-from sim.scenario import load_scenario, unmet_requirements
+from sim.load.document import load_scenario, unmet_requirements
 from tests.scenario_library.test_library import (
     KNOWN_GAPS,
     SCENARIOS,

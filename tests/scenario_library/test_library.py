@@ -18,9 +18,9 @@ import pytest
 import run
 from domain.config import Config
 from domain.scenario import Scenario
+from sim.load.document import load_scenario, unmet_requirements
 from sim.read.checks import CheckResult, check_run
 from sim.recorder import open_db
-from sim.scenario import load_scenario, unmet_requirements
 
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
 SCENARIOS = sorted(LIBRARY.glob("*.yaml"))

@@ -23,9 +23,10 @@ from yaml.nodes import Node
 from domain.limits import MAX_PRICE, MIN_PRICE
 from domain.market import MarketData
 from domain.scenario import Scenario
-from sim.market_data import build_market, csv_market, read_price_csv, resolve_csv_path
-from sim.problems import Problem, display_path
-from sim.yaml_nodes import find, find_key, line_of
+from sim.load.prices import read_price_csv
+from sim.load.problems import Problem, display_path
+from sim.load.yaml_nodes import find, find_key, line_of
+from sim.market_data import build_market, csv_market, resolve_csv_path
 
 
 class _Where:

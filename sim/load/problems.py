@@ -1,15 +1,20 @@
 """The one error type of bad scenario input: `file:line: field: message` problems.
 
 The scenario loader, the csv reader's callers and the market check all report through
-`Problem` and `ScenarioError`, so every message has the same shape.
+`Problem` and `ScenarioError`, so every message has the same shape. The two path helpers
+are how a problem names a file (`display_path`) and decides that it is absent (`exists`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import attrs
+
+#: The field of a problem with a file as a whole (a scenario or a csv).
+WHOLE_FILE = "(document)"
 
 
 @attrs.frozen
@@ -44,3 +49,11 @@ def display_path(path: str | os.PathLike[str], like: str) -> str:
     if os.path.isabs(like):
         return os.path.abspath(text)
     return os.path.relpath(text)
+
+
+def exists(path: Path, *, file: bool = False) -> bool:
+    """Path.exists (or is_file) that says False for a name the OS cannot even look up."""
+    try:
+        return path.is_file() if file else path.exists()
+    except (OSError, ValueError):
+        return False

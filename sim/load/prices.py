@@ -1,11 +1,15 @@
-"""Read and check a price csv: every cell the market will use, with file:line: column.
+"""The one price csv reader: every cell the market will use, checked with file:line: column.
 
-Two layouts (column names case-insensitive, spaces read as underscores):
+The loader checks a scenario's csv with `read_price_csv` (`sim.load.universe`) and the
+market is built from what it returns (`sim.market_data`), so a file the loader accepts is
+the file the run reads. Two layouts, told apart by the header (column names
+case-insensitive, spaces read as underscores):
 
-- long: `date`, `ticker` (or `symbol`), and `close` and/or `adj_close` (`adjusted_close`,
-  `adjclose`); other columns are ignored. A ticker with any adj_close value uses
-  adj_close only (a blank cell stays missing); a ticker without any uses close.
-- wide: `date` and one column per ticker.
+- long (the header has `ticker` or `symbol`): `date`, `ticker` (or `symbol`), and
+  `close` (or `price`) and/or `adj_close` (`adjusted_close`, `adjclose`); other columns
+  are ignored. A ticker with any adj_close value uses adj_close only (a blank cell stays
+  missing); a ticker without any uses close.
+- wide (otherwise): `date` and one column per ticker.
 
 The content rules (docs/market.md): the file is UTF-8 text with a header; no column
 name twice; every date an ISO `YYYY-MM-DD` date from FIRST_DATE to LAST_DATE; no date
@@ -30,15 +34,14 @@ import numpy as np
 import pandas as pd
 
 from domain.limits import FIRST_DATE, LAST_DATE, MAX_PRICE, MIN_PRICE
-from sim.yaml_nodes import Invalid, parse_date, shown
+from sim.load.problems import WHOLE_FILE
+from sim.load.yaml_nodes import Invalid, parse_date, shown
 
 CLOSE_COLUMNS: tuple[str, ...] = ("close", "price")
 ADJ_CLOSE_COLUMNS: tuple[str, ...] = ("adj_close", "adjusted_close", "adjclose")
 TICKER_COLUMNS: tuple[str, ...] = ("ticker", "symbol")
 #: Cells that mean "no price that day".
 MISSING: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null")
-#: The field of a problem with the file as a whole.
-WHOLE_FILE = "(document)"
 
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 

@@ -33,14 +33,15 @@ import attrs
 import numpy as np
 
 from domain.calendar import weekdays
-from domain.config import default_config
+from domain.config import Config, default_config
 from domain.construction import (
+    Plan,
     PlanInputs,
     diff_trades,
     plan_targets,
     window_rows,
 )
-from domain.scoring import score_assets, window_needed
+from domain.scoring import ScoreBoard, score_assets, window_needed
 
 BUCKETS = (
     "Risk Assets",
@@ -103,74 +104,127 @@ def synthetic_market(
     return tickers, buckets, 100.0 * np.exp(log_prices)
 
 
+@attrs.define
+class _Tally:
+    """Per-step stage times (ms) and running counts of what the planner did."""
+
+    inputs_ms: list[float] = attrs.field(factory=list)
+    plan_ms: list[float] = attrs.field(factory=list)
+    trades_ms: list[float] = attrs.field(factory=list)
+    positions: int = 0
+    candidates: int = 0
+    trades: int = 0
+    overrides: int = 0
+    drops: int = 0
+
+    def add(self, clock: Sequence[float], plan: Plan, trades: Sequence[object]) -> None:
+        """Record one step: `clock` = perf_counter before inputs, plan, trades and after."""
+        start, mid, after, end = clock
+        self.inputs_ms.append((mid - start) * 1e3)
+        self.plan_ms.append((after - mid) * 1e3)
+        self.trades_ms.append((end - after) * 1e3)
+        self.positions += len(plan.targets)
+        self.candidates += sum(1 for c in plan.choices.values() if not c.held)
+        self.trades += len(trades)
+        self.overrides += len(plan.overrides)
+        self.drops += sum(1 for c in plan.choices.values() if c.reason == "correlation")
+
+    def result(self, assets: int, steps: int) -> SizeResult:
+        """The `SizeResult` of `steps` recorded steps over `assets` assets."""
+        return SizeResult(
+            assets=assets,
+            steps=steps,
+            inputs_ms=tuple(self.inputs_ms),
+            plan_ms=tuple(self.plan_ms),
+            trades_ms=tuple(self.trades_ms),
+            mean_positions=self.positions / steps,
+            mean_candidates=self.candidates / steps,
+            mean_trades=self.trades / steps,
+            overrides=self.overrides,
+            correlation_drops=self.drops,
+        )
+
+
+@attrs.frozen
+class _Universe:
+    """The fixed inputs of a benchmark: market, fundamentals and configuration."""
+
+    tickers: tuple[str, ...]
+    buckets: tuple[str, ...]
+    closes: np.ndarray
+    fundamentals: np.ndarray
+    config: Config
+
+
+def _plan_inputs(
+    u: _Universe,
+    board: ScoreBoard,
+    step: int,
+    day: dt.date,
+    weights: dict[str, float],
+    entered: dict[str, dt.date],
+) -> PlanInputs:
+    """The planner's inputs on `step`: the book, this regime's favoured buckets, closes."""
+    t = WARMUP + step
+    regime = step // REGIME_EVERY
+    return PlanInputs(
+        tickers=u.tickers,
+        score=board.score,
+        trending=board.trending,
+        valid=board.valid,
+        weights=weights,
+        config=u.config,
+        buckets=u.buckets,
+        days_held={a: (day - entered[a]).days for a in weights},
+        favored_buckets=frozenset(FAVOURED[regime % 2]),
+        regime_changed=step > 0 and step % REGIME_EVERY == 0,
+        closes=u.closes[t - window_rows(u.config) + 1 : t + 1],
+        drawdown=0.12 if step % 10 == 9 else 0.0,
+    )
+
+
+def _score_day(u: _Universe, t: int) -> ScoreBoard:
+    """The score board of row `t` (the scoring stage, not timed)."""
+    return score_assets(
+        u.closes[max(0, t - window_needed() + 1) : t + 1],
+        fundamentals=u.fundamentals,
+        technical_weight=u.config.technical_weight,
+        fundamental_weight=u.config.fundamental_weight,
+    )
+
+
+def _carry_book(
+    entered: dict[str, dt.date], targets: dict[str, float], day: dt.date
+) -> dict[str, float]:
+    """Fill every planned trade at its target: update entry days, return the new weights."""
+    for asset in targets:
+        entered.setdefault(asset, day)
+    for asset in set(entered) - set(targets):
+        del entered[asset]
+    return dict(targets)
+
+
 def bench_size(assets: int, steps: int, seed: int) -> SizeResult:
     """Run `steps` rebalances of the planner over `assets` assets."""
     rng = np.random.default_rng(seed)
-    rows = WARMUP + steps
-    tickers, buckets, closes = synthetic_market(assets, rows, rng)
+    tickers, buckets, closes = synthetic_market(assets, WARMUP + steps, rng)
     fundamentals = np.where(rng.random(assets) < 0.7, rng.uniform(0.3, 0.9, assets), np.nan)
-    config = default_config()
-    days = weekdays(dt.date(2010, 1, 4), steps)
-    column = {t: j for j, t in enumerate(tickers)}
+    u = _Universe(tickers, buckets, closes, fundamentals, default_config())
     weights: dict[str, float] = {}
     entered: dict[str, dt.date] = {}
-    inputs_ms, plan_ms, trades_ms = [], [], []
-    positions = candidates = trades_count = overrides = drops = 0
-    for step, day in enumerate(days):
-        t = WARMUP + step
-        board = score_assets(
-            closes[max(0, t - window_needed() + 1) : t + 1],
-            fundamentals=fundamentals,
-            technical_weight=config.technical_weight,
-            fundamental_weight=config.fundamental_weight,
-        )
-        regime = step // REGIME_EVERY
+    tally = _Tally()
+    for step, day in enumerate(weekdays(dt.date(2010, 1, 4), steps)):
+        board = _score_day(u, WARMUP + step)
         start = time.perf_counter()
-        inp = PlanInputs(
-            tickers=tickers,
-            score=board.score,
-            trending=board.trending,
-            valid=board.valid,
-            weights=weights,
-            config=config,
-            buckets=buckets,
-            days_held={a: (day - entered[a]).days for a in weights},
-            favored_buckets=frozenset(FAVOURED[regime % 2]),
-            regime_changed=step > 0 and step % REGIME_EVERY == 0,
-            closes=closes[t - window_rows(config) + 1 : t + 1],
-            drawdown=0.12 if step % 10 == 9 else 0.0,
-        )
+        inp = _plan_inputs(u, board, step, day, weights, entered)
         mid = time.perf_counter()
         plan = plan_targets(inp)
         after = time.perf_counter()
-        trades = diff_trades(weights, plan.targets, min_trade_weight=config.min_trade_weight)
-        end = time.perf_counter()
-        inputs_ms.append((mid - start) * 1e3)
-        plan_ms.append((after - mid) * 1e3)
-        trades_ms.append((end - after) * 1e3)
-        positions += len(plan.targets)
-        candidates += sum(1 for c in plan.choices.values() if not c.held)
-        trades_count += len(trades)
-        overrides += len(plan.overrides)
-        drops += sum(1 for c in plan.choices.values() if c.reason == "correlation")
-        for asset in plan.targets:
-            entered.setdefault(asset, day)
-        for asset in set(entered) - set(plan.targets):
-            del entered[asset]
-        weights = dict(plan.targets)
-        assert all(a in column for a in weights)
-    return SizeResult(
-        assets=assets,
-        steps=steps,
-        inputs_ms=tuple(inputs_ms),
-        plan_ms=tuple(plan_ms),
-        trades_ms=tuple(trades_ms),
-        mean_positions=positions / steps,
-        mean_candidates=candidates / steps,
-        mean_trades=trades_count / steps,
-        overrides=overrides,
-        correlation_drops=drops,
-    )
+        trades = diff_trades(weights, plan.targets, min_trade_weight=u.config.min_trade_weight)
+        tally.add((start, mid, after, time.perf_counter()), plan, trades)
+        weights = _carry_book(entered, plan.targets, day)
+        assert set(weights) <= set(tickers)
+    return tally.result(assets, steps)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -209,43 +209,9 @@ def build_scenario(
         raise ValueError("need at least one day")
     rng = np.random.default_rng(seed) if rng is None else rng
     buckets = bucket_tickers(assets)
-    tickers = [t for bucket in buckets for t in buckets[bucket]]
-    # About 70% of assets have a fundamental score; the rest are technical-only.
-    has_fundamental = rng.random(len(tickers)) < 0.7
-    fundamentals = np.round(rng.uniform(0.3, 0.9, len(tickers)), 3)
-    start_prices = np.round(rng.uniform(20.0, 300.0, len(tickers)), 2)
-    asset_specs = {
-        t: AssetSpec(
-            fundamental=float(fundamentals[i]) if has_fundamental[i] else None,
-            start_price=float(start_prices[i]),
-        )
-        for i, t in enumerate(tickers)
-    }
-    present = set(buckets)
-    drift = LevelSpec(
-        default=0.05,
-        by_key={b: mu for b, _p, mu, _s in BUCKETS if b in present},
-        by_regime={
-            r: {b: v for b, v in levels.items() if b in present}
-            for r, levels in REGIME_DRIFT.items()
-        },
-    )
-    volatility = LevelSpec(
-        default=0.20,
-        by_key={b: sigma for b, _p, _m, sigma in BUCKETS if b in present},
-        by_regime={"Deflation": {b: 0.45 for b in ("Risk Assets", "Growth") if b in present}},
-    )
-    sim_dates = weekdays(START, days=days)
-    timeline, shocks = regime_script(sim_dates, buckets, rng)
-    # A starting book: two core holdings and six ordinary ones, entered before the start.
-    first_of = [buckets[b][0] for b in buckets]
-    portfolio: dict[str, Holding] = {}
-    for k, ticker in enumerate(first_of[:8]):
-        portfolio[ticker] = Holding(
-            weight=0.08,
-            entered=START - dt.timedelta(days=30 * (k + 1)),
-            core=k < 2,
-        )
+    asset_specs = _asset_specs([t for bucket in buckets for t in buckets[bucket]], rng)
+    drift, volatility = _levels(set(buckets))
+    timeline, shocks = regime_script(weekdays(START, days=days), buckets, rng)
     return Scenario(
         name=f"bench-{assets}x{days}-{frequency}",
         description="Synthetic end-to-end benchmark (bench/bench_run.py).",
@@ -264,8 +230,53 @@ def build_scenario(
             warmup_days=WARMUP_DAYS,
         ),
         regimes=RegimeSpec(source="scripted", timeline=timeline),
-        portfolio=portfolio,
+        portfolio=_starting_book(buckets),
     )
+
+
+def _asset_specs(tickers: Sequence[str], rng: np.random.Generator) -> dict[str, AssetSpec]:
+    """Fundamentals (about 70% of assets have one) and start prices, drawn from `rng`."""
+    has_fundamental = rng.random(len(tickers)) < 0.7
+    fundamentals = np.round(rng.uniform(0.3, 0.9, len(tickers)), 3)
+    start_prices = np.round(rng.uniform(20.0, 300.0, len(tickers)), 2)
+    return {
+        t: AssetSpec(
+            fundamental=float(fundamentals[i]) if has_fundamental[i] else None,
+            start_price=float(start_prices[i]),
+        )
+        for i, t in enumerate(tickers)
+    }
+
+
+def _levels(present: set[str]) -> tuple[LevelSpec, LevelSpec]:
+    """Drift and volatility by bucket and regime, for the buckets `present`."""
+    drift = LevelSpec(
+        default=0.05,
+        by_key={b: mu for b, _p, mu, _s in BUCKETS if b in present},
+        by_regime={
+            r: {b: v for b, v in levels.items() if b in present}
+            for r, levels in REGIME_DRIFT.items()
+        },
+    )
+    volatility = LevelSpec(
+        default=0.20,
+        by_key={b: sigma for b, _p, _m, sigma in BUCKETS if b in present},
+        by_regime={"Deflation": {b: 0.45 for b in ("Risk Assets", "Growth") if b in present}},
+    )
+    return drift, volatility
+
+
+def _starting_book(buckets: dict[str, tuple[str, ...]]) -> dict[str, Holding]:
+    """Two core holdings and six ordinary ones (first ticker of each bucket), entered early."""
+    first_of = [buckets[b][0] for b in buckets]
+    return {
+        ticker: Holding(
+            weight=0.08,
+            entered=START - dt.timedelta(days=30 * (k + 1)),
+            core=k < 2,
+        )
+        for k, ticker in enumerate(first_of[:8])
+    }
 
 
 # --- timing --------------------------------------------------------------------------

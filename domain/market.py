@@ -20,7 +20,7 @@ import numpy as np
 
 from domain.calendar import weekdays, weekdays_before
 from domain.regimes import scripted_regimes
-from domain.scenario import UNKNOWN_BUCKET, LevelSpec, Scenario, Shock
+from domain.scenario import UNKNOWN_BUCKET, LevelSpec, MarketSpec, Scenario, Shock
 
 TRADING_DAYS_PER_YEAR = 252
 
@@ -202,18 +202,46 @@ def generate_synthetic(
     """
     market = scenario.market
     dates, start = synthetic_dates(scenario)
+    day_regimes = _day_regimes(scenario, dates, start, regimes_by_day)
+    bucket_of = scenario.bucket_of()
+    tickers = column_order(bucket_of)
+    loadings = factor_loadings(market.correlation.within_bucket, market.correlation.across_buckets)
+    mu, sigma = _daily_levels(market, bucket_of, tickers, day_regimes)
+    shocks = _factor_shocks(loadings, bucket_of, tickers, rng, len(dates))
+    log_returns = (mu - sigma**2 / 2) / TRADING_DAYS_PER_YEAR + sigma / math.sqrt(
+        TRADING_DAYS_PER_YEAR
+    ) * shocks
+
+    log_level = np.vstack([np.zeros((1, len(tickers))), np.cumsum(log_returns, axis=0)])
+    start_prices = np.array([_start_price(scenario, t) for t in tickers], dtype=np.float64)
+    closes = start_prices * np.exp(log_level - log_level[start])
+    return MarketData(
+        dates=dates, start_index=start, tickers=tickers, bucket_of=bucket_of, closes=closes
+    )
+
+
+def _day_regimes(
+    scenario: Scenario,
+    dates: Sequence[dt.date],
+    start: int,
+    regimes_by_day: Sequence[str] | None,
+) -> list[str]:
+    """The regime of every day, warm-up included (warm-up days take the first one)."""
     n_sim = len(dates) - start
     if regimes_by_day is None:
         regimes_by_day = scripted_regimes(scenario.regimes, dates[start:])
     if len(regimes_by_day) != n_sim:
         raise ValueError(f"regimes_by_day has {len(regimes_by_day)} days, expected {n_sim}")
-    day_regimes = [regimes_by_day[0]] * start + list(regimes_by_day)
+    return [regimes_by_day[0]] * start + list(regimes_by_day)
 
-    bucket_of = scenario.bucket_of()
-    tickers = column_order(bucket_of)
-    buckets = sorted({bucket_of[t] for t in tickers})
-    a, b, c = factor_loadings(market.correlation.within_bucket, market.correlation.across_buckets)
 
+def _daily_levels(
+    market: MarketSpec,
+    bucket_of: Mapping[str, str],
+    tickers: Sequence[str],
+    day_regimes: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drift and volatility of each (day after the first, ticker), by the day's regime."""
     # mu, sigma per (regime, ticker), then per day by regime index.
     regimes = sorted(set(day_regimes))
     mu_table = np.array(
@@ -225,26 +253,25 @@ def generate_synthetic(
     if (sigma_table < 0).any():
         raise ValueError("volatility must not be negative")
     regime_row = np.array([regimes.index(r) for r in day_regimes], dtype=np.intp)
-    mu = mu_table[regime_row[1:]]
-    sigma = sigma_table[regime_row[1:]]
+    return mu_table[regime_row[1:]], sigma_table[regime_row[1:]]
 
-    n_days = len(dates)
+
+def _factor_shocks(
+    loadings: tuple[float, float, float],
+    bucket_of: Mapping[str, str],
+    tickers: Sequence[str],
+    rng: np.random.Generator,
+    n_days: int,
+) -> np.ndarray:
+    """The (n_days-1, tickers) standard shocks a*M + b*B + c*e, from one block of draws."""
+    a, b, c = loadings
+    buckets = sorted({bucket_of[t] for t in tickers})
     draws = rng.standard_normal((max(n_days - 1, 0), 1 + len(buckets) + len(tickers)))
     market_factor = draws[:, :1]
     bucket_factor = draws[:, 1 : 1 + len(buckets)]
     noise = draws[:, 1 + len(buckets) :]
     bucket_col = np.array([buckets.index(bucket_of[t]) for t in tickers], dtype=np.intp)
-    shocks = a * market_factor + b * bucket_factor[:, bucket_col] + c * noise
-    log_returns = (mu - sigma**2 / 2) / TRADING_DAYS_PER_YEAR + sigma / math.sqrt(
-        TRADING_DAYS_PER_YEAR
-    ) * shocks
-
-    log_level = np.vstack([np.zeros((1, len(tickers))), np.cumsum(log_returns, axis=0)])
-    start_prices = np.array([_start_price(scenario, t) for t in tickers], dtype=np.float64)
-    closes = start_prices * np.exp(log_level - log_level[start])
-    return MarketData(
-        dates=dates, start_index=start, tickers=tickers, bucket_of=bucket_of, closes=closes
-    )
+    return a * market_factor + b * bucket_factor[:, bucket_col] + c * noise
 
 
 def _start_price(scenario: Scenario, ticker: str) -> float:
@@ -296,19 +323,7 @@ def market_from_history(
         )
     keep = ~np.all(np.isnan(values), axis=1) if values.shape[1] else np.ones(len(dates), bool)
     rows = np.flatnonzero(keep)
-    kept_dates = [dates[i] for i in rows]
-    first = bisect.bisect_left(kept_dates, start)
-    if days is not None:
-        last = first + days
-        if last > len(kept_dates):
-            raise ValueError(
-                f"price history has {len(kept_dates) - first} trading days from {start}, "
-                f"the calendar asks for {days}"
-            )
-    else:
-        last = bisect.bisect_right(kept_dates, end)
-    if last <= first:
-        raise ValueError(f"price history has no trading day from {start} to the calendar's end")
+    first, last = _simulated_span([dates[i] for i in rows], start, days, end)
     lo = max(0, first - max(warmup_days, 0))
     chosen = rows[lo:last]
     full_buckets = {t: bucket_of.get(t, UNKNOWN_BUCKET) for t in tickers}
@@ -322,6 +337,25 @@ def market_from_history(
         bucket_of=full_buckets,
         closes=_forward_fill(picked),
     )
+
+
+def _simulated_span(
+    kept_dates: Sequence[dt.date], start: dt.date, days: int | None, end: dt.date | None
+) -> tuple[int, int]:
+    """Simulated rows [first, last) of `kept_dates`: `days` rows from `start`, or to `end`."""
+    first = bisect.bisect_left(kept_dates, start)
+    if days is not None:
+        last = first + days
+        if last > len(kept_dates):
+            raise ValueError(
+                f"price history has {len(kept_dates) - first} trading days from {start}, "
+                f"the calendar asks for {days}"
+            )
+    else:
+        last = bisect.bisect_right(kept_dates, end)
+    if last <= first:
+        raise ValueError(f"price history has no trading day from {start} to the calendar's end")
+    return first, last
 
 
 # --- shocks and paths ----------------------------------------------------------------
@@ -373,24 +407,49 @@ def apply_shocks_and_paths(
             simulated day, a shock return <= -100%, or an unknown target.
     """
     paths = dict(paths or {})
-    new = sorted(set(paths) - set(market.tickers))
-    if new:
-        buckets = dict(market.bucket_of)
-        for ticker in new:
-            buckets[ticker] = (bucket_of or {}).get(ticker, UNKNOWN_BUCKET)
-        order = column_order(buckets)
-        closes = np.full((len(market.dates), len(order)), np.nan)
-        for j, ticker in enumerate(order):
-            if ticker in market.bucket_of:
-                closes[:, j] = market.closes[:, market.column(ticker)]
-        market = MarketData(
-            dates=market.dates,
-            start_index=market.start_index,
-            tickers=order,
-            bucket_of=buckets,
-            closes=closes,
-        )
+    market = _with_path_tickers(market, paths, bucket_of)
     closes = np.array(market.closes, copy=True)
+    explicit = _write_paths(market, closes, paths)
+    log_shock = _shock_log_steps(market, shocks)
+    log_shock[explicit] = 0.0
+    closes = closes * np.exp(np.cumsum(log_shock, axis=0))
+    return MarketData(
+        dates=market.dates,
+        start_index=market.start_index,
+        tickers=market.tickers,
+        bucket_of=market.bucket_of,
+        closes=closes,
+    )
+
+
+def _with_path_tickers(
+    market: MarketData, paths: Mapping[str, object], bucket_of: Mapping[str, str] | None
+) -> MarketData:
+    """`market` with a NaN column for each path ticker it lacks (bucket from `bucket_of`)."""
+    new = sorted(set(paths) - set(market.tickers))
+    if not new:
+        return market
+    buckets = dict(market.bucket_of)
+    for ticker in new:
+        buckets[ticker] = (bucket_of or {}).get(ticker, UNKNOWN_BUCKET)
+    order = column_order(buckets)
+    closes = np.full((len(market.dates), len(order)), np.nan)
+    for j, ticker in enumerate(order):
+        if ticker in market.bucket_of:
+            closes[:, j] = market.closes[:, market.column(ticker)]
+    return MarketData(
+        dates=market.dates,
+        start_index=market.start_index,
+        tickers=order,
+        bucket_of=buckets,
+        closes=closes,
+    )
+
+
+def _write_paths(
+    market: MarketData, closes: np.ndarray, paths: Mapping[str, Sequence[float]]
+) -> np.ndarray:
+    """Write each path into `closes` in place; return the mask of explicit path values."""
     start, n_sim = market.start_index, len(market.sim_dates)
     explicit = np.zeros(closes.shape, dtype=bool)
     for ticker in sorted(paths):
@@ -405,29 +464,28 @@ def apply_shocks_and_paths(
         closes[start : start + values.size, j] = values
         closes[start + values.size :, j] = values[-1]
         explicit[start : start + values.size, j] = True
+    return explicit
 
-    log_shock = np.zeros(closes.shape)
-    sim_dates = market.sim_dates
+
+def _shock_log_steps(market: MarketData, shocks: Sequence[Shock]) -> np.ndarray:
+    """Daily log steps of every shock, shape of `market.closes` (not yet cumulated)."""
+    log_shock = np.zeros(market.closes.shape)
+    start, sim_dates = market.start_index, market.sim_dates
     for shock in shocks:
-        if shock.return_ <= -1.0:
-            raise ValueError(f"shock on {shock.date}: return must be above -100%")
-        if shock.days < 1:
-            raise ValueError(f"shock on {shock.date}: days must be at least 1")
-        if shock.date < sim_dates[0] or shock.date > sim_dates[-1]:
-            raise ValueError(
-                f"shock on {shock.date} is outside the simulated days "
-                f"{sim_dates[0]}..{sim_dates[-1]}"
-            )
+        _check_shock(shock, sim_dates)
         first = start + bisect.bisect_left(sim_dates, shock.date)
         cols = [market.column(t) for t in shock_targets(shock, market)]
         step = math.log1p(shock.return_) / shock.days
         log_shock[first : first + shock.days, cols] += step
-    log_shock[explicit] = 0.0
-    closes = closes * np.exp(np.cumsum(log_shock, axis=0))
-    return MarketData(
-        dates=market.dates,
-        start_index=market.start_index,
-        tickers=market.tickers,
-        bucket_of=market.bucket_of,
-        closes=closes,
-    )
+    return log_shock
+
+
+def _check_shock(shock: Shock, sim_dates: Sequence[dt.date]) -> None:
+    if shock.return_ <= -1.0:
+        raise ValueError(f"shock on {shock.date}: return must be above -100%")
+    if shock.days < 1:
+        raise ValueError(f"shock on {shock.date}: days must be at least 1")
+    if shock.date < sim_dates[0] or shock.date > sim_dates[-1]:
+        raise ValueError(
+            f"shock on {shock.date} is outside the simulated days {sim_dates[0]}..{sim_dates[-1]}"
+        )

@@ -210,53 +210,14 @@ def _indicators(
     `prices` is forward-filled, at least `MIN_HISTORY` rows; values in columns with too
     little history are meaningless and are replaced by the caller.
     """
-    n_rows, n_assets = prices.shape
-    cols = np.arange(n_assets)
     logp = np.log(prices)
-    last = logp[-1]
     returns = np.diff(logp, axis=0)
-
     sigma_floor = SIGMA_FLOOR_ANNUAL / np.sqrt(TRADING_DAYS_PER_YEAR)
     sigma = np.maximum(_masked_std(returns[-SIGMA_WINDOW:]), sigma_floor)
 
-    comps: dict[str, np.ndarray] = {}
-    direction = np.zeros(n_assets)
-    for name, horizon in zip(MOMENTUM_COMPONENTS, MOMENTUM_HORIZONS, strict=True):
-        # Short history: the longest return available (history - 1 days).
-        span = np.clip(np.minimum(horizon, history - 1), 1, n_rows - 1)
-        ret = last - logp[n_rows - 1 - span, cols]
-        comps[name] = _squash(ret / (sigma * np.sqrt(span)))
-        direction += ret > 0
-    direction /= len(MOMENTUM_HORIZONS)
-
-    # Simple moving averages with a per-column window, from reversed cumulative sums.
-    rev_cumsum = np.cumsum(np.nan_to_num(prices[::-1], nan=0.0), axis=0)
-
-    def sma(window: np.ndarray) -> np.ndarray:
-        return rev_cumsum[window - 1, cols] / window
-
-    short = np.clip(np.minimum(SMA_SHORT, history), 2, n_rows)
-    # Random-walk std of log(close / SMA_S) is about sigma * sqrt(S / 3).
-    comps["trend_sma"] = _squash((last - np.log(sma(short))) / (sigma * np.sqrt(short / 3.0)))
-
-    long_ = np.clip(np.minimum(SMA_LONG, history), 2, n_rows)
-    cross_short = np.clip(np.minimum(SMA_SHORT, long_ * SMA_SHORT // SMA_LONG), 1, long_ - 1)
-    # Random-walk std of log(SMA_S / SMA_L) is about sigma * (L - S) / sqrt(3 L).
-    cross_scale = sigma * (long_ - cross_short) / np.sqrt(3.0 * long_)
-    comps["trend_cross"] = _squash(np.log(sma(cross_short) / sma(long_)) / cross_scale)
-
-    recent = returns[-RSI_WINDOW:]
-    gains = np.where(recent > 0, recent, 0.0).sum(axis=0)
-    losses = np.where(recent < 0, -recent, 0.0).sum(axis=0)
-    moves = gains + losses
-    rsi = np.where(moves > 0, 100.0 * gains / np.where(moves > 0, moves, 1.0), 50.0)
-    rsi_value = np.where(
-        rsi <= RSI_OVERBOUGHT,
-        rsi,
-        RSI_OVERBOUGHT + RSI_OVERBOUGHT_SLOPE * (rsi - RSI_OVERBOUGHT),
-    )
-    comps["rsi_14"] = rsi_value / 100.0
-
+    comps, direction = _momentum(logp, history, sigma)
+    comps.update(_trend(prices, logp[-1], history, sigma))
+    comps["rsi_14"] = _rsi(returns[-RSI_WINDOW:]) / 100.0
     vol = _masked_std(returns[-VOL_WINDOW:]) * np.sqrt(TRADING_DAYS_PER_YEAR)
     comps["vol_20"] = 1.0 - np.clip(vol / VOL_CEILING, 0.0, 1.0)
 
@@ -269,6 +230,62 @@ def _indicators(
     )
     trending = TRENDING_DIRECTION_WEIGHT * direction + (1 - TRENDING_DIRECTION_WEIGHT) * strength
     return comps, trending
+
+
+def _momentum(
+    logp: np.ndarray, history: np.ndarray, sigma: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Momentum components and the share of horizons with a positive return."""
+    n_rows, n_assets = logp.shape
+    cols = np.arange(n_assets)
+    last = logp[-1]
+    comps: dict[str, np.ndarray] = {}
+    direction = np.zeros(n_assets)
+    for name, horizon in zip(MOMENTUM_COMPONENTS, MOMENTUM_HORIZONS, strict=True):
+        # Short history: the longest return available (history - 1 days).
+        span = np.clip(np.minimum(horizon, history - 1), 1, n_rows - 1)
+        ret = last - logp[n_rows - 1 - span, cols]
+        comps[name] = _squash(ret / (sigma * np.sqrt(span)))
+        direction += ret > 0
+    direction /= len(MOMENTUM_HORIZONS)
+    return comps, direction
+
+
+def _trend(
+    prices: np.ndarray, last: np.ndarray, history: np.ndarray, sigma: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The close-over-SMA and SMA-cross components (`last` = today's log close)."""
+    n_rows, n_assets = prices.shape
+    cols = np.arange(n_assets)
+    # Simple moving averages with a per-column window, from reversed cumulative sums.
+    rev_cumsum = np.cumsum(np.nan_to_num(prices[::-1], nan=0.0), axis=0)
+
+    def sma(window: np.ndarray) -> np.ndarray:
+        return rev_cumsum[window - 1, cols] / window
+
+    short = np.clip(np.minimum(SMA_SHORT, history), 2, n_rows)
+    # Random-walk std of log(close / SMA_S) is about sigma * sqrt(S / 3).
+    trend_sma = _squash((last - np.log(sma(short))) / (sigma * np.sqrt(short / 3.0)))
+
+    long_ = np.clip(np.minimum(SMA_LONG, history), 2, n_rows)
+    cross_short = np.clip(np.minimum(SMA_SHORT, long_ * SMA_SHORT // SMA_LONG), 1, long_ - 1)
+    # Random-walk std of log(SMA_S / SMA_L) is about sigma * (L - S) / sqrt(3 L).
+    cross_scale = sigma * (long_ - cross_short) / np.sqrt(3.0 * long_)
+    trend_cross = _squash(np.log(sma(cross_short) / sma(long_)) / cross_scale)
+    return {"trend_sma": trend_sma, "trend_cross": trend_cross}
+
+
+def _rsi(recent: np.ndarray) -> np.ndarray:
+    """RSI of the recent returns (50 when flat), damped above `RSI_OVERBOUGHT`."""
+    gains = np.where(recent > 0, recent, 0.0).sum(axis=0)
+    losses = np.where(recent < 0, -recent, 0.0).sum(axis=0)
+    moves = gains + losses
+    rsi = np.where(moves > 0, 100.0 * gains / np.where(moves > 0, moves, 1.0), 50.0)
+    return np.where(
+        rsi <= RSI_OVERBOUGHT,
+        rsi,
+        RSI_OVERBOUGHT + RSI_OVERBOUGHT_SLOPE * (rsi - RSI_OVERBOUGHT),
+    )
 
 
 def score_assets(
@@ -296,48 +313,20 @@ def score_assets(
         ValueError: On a shape mismatch, negative weights or weights not summing to 1.
     """
     _check_weights(technical_weight, fundamental_weight)
-    closes = np.asarray(closes_window, dtype=float)
-    if closes.ndim != 2:
-        raise ValueError(f"closes_window must be 2-D (days x assets), got {closes.ndim}-D")
-    fund = np.asarray(fundamentals, dtype=float)
-    n_assets = closes.shape[1]
-    if fund.shape != (n_assets,):
-        raise ValueError(
-            f"fundamentals must have shape ({n_assets},) to match the closes, got {fund.shape}"
-        )
-
+    closes, fund = _checked_inputs(closes_window, fundamentals)
     raw = closes[-window_needed() :].copy()
     with np.errstate(invalid="ignore"):
         raw[~(np.isfinite(raw) & (raw > 0))] = np.nan
-    n_rows = raw.shape[0]
-    finite = np.isfinite(raw)
-    first = np.argmax(finite, axis=0) if n_rows else np.zeros(n_assets, dtype=int)
-    history = np.where(finite.any(axis=0), n_rows - first, 0)
-    priced_today = finite[-1] if n_rows else np.zeros(n_assets, dtype=bool)
-    valid = (history >= MIN_HISTORY) & priced_today
+    history, valid = _history_and_valid(raw)
+    comps, trending = _components(raw, history, valid)
 
-    comps = _neutral_components(n_assets)
-    trending = np.zeros(n_assets)
-    if valid.any():
-        # Columns that cannot be scored get a constant stand-in path (no NaN, no warning).
-        filled = np.where(valid, _forward_fill(raw), 1.0)
-        computed, computed_trending = _indicators(filled, np.where(valid, history, n_rows))
-        for name in INDICATOR_COMPONENTS:
-            comps[name] = np.clip(np.where(valid, computed[name], NEUTRAL), 0.0, 1.0)
-        trending = np.clip(np.where(valid, computed_trending, 0.0), 0.0, 1.0)
-
-    technical = np.zeros(n_assets)
-    for name in INDICATOR_COMPONENTS:
-        technical += TECHNICAL_WEIGHTS[name] * comps[name]
-    technical = np.clip(technical, 0.0, 1.0)
-
+    technical = _technical(comps, closes.shape[1])
     given = np.isfinite(fund)
     fundamental = np.where(given, np.clip(np.nan_to_num(fund, nan=NEUTRAL), 0.0, 1.0), NEUTRAL)
     blended = np.where(
         given, technical_weight * technical + fundamental_weight * fundamental, technical
     )
     score = np.where(valid, np.clip(blended, 0.0, 1.0), 0.0)
-
     return ScoreBoard(
         technical=_readonly(technical),
         fundamental=_readonly(fundamental),
@@ -347,6 +336,57 @@ def score_assets(
         fundamental_given=_readonly(given),
         components=MappingProxyType({k: _readonly(v) for k, v in comps.items()}),
     )
+
+
+def _technical(comps: Mapping[str, np.ndarray], n_assets: int) -> np.ndarray:
+    """The weighted sum of the indicator components, clipped to [0, 1]."""
+    technical = np.zeros(n_assets)
+    for name in INDICATOR_COMPONENTS:
+        technical += TECHNICAL_WEIGHTS[name] * comps[name]
+    return np.clip(technical, 0.0, 1.0)
+
+
+def _checked_inputs(
+    closes_window: np.ndarray, fundamentals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The closes (2-D) and fundamentals (one per column) as float arrays, shapes checked."""
+    closes = np.asarray(closes_window, dtype=float)
+    if closes.ndim != 2:
+        raise ValueError(f"closes_window must be 2-D (days x assets), got {closes.ndim}-D")
+    fund = np.asarray(fundamentals, dtype=float)
+    n_assets = closes.shape[1]
+    if fund.shape != (n_assets,):
+        raise ValueError(
+            f"fundamentals must have shape ({n_assets},) to match the closes, got {fund.shape}"
+        )
+    return closes, fund
+
+
+def _history_and_valid(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows since each column's first price, and whether the column can be scored today."""
+    n_rows, n_assets = raw.shape
+    finite = np.isfinite(raw)
+    first = np.argmax(finite, axis=0) if n_rows else np.zeros(n_assets, dtype=int)
+    history = np.where(finite.any(axis=0), n_rows - first, 0)
+    priced_today = finite[-1] if n_rows else np.zeros(n_assets, dtype=bool)
+    return history, (history >= MIN_HISTORY) & priced_today
+
+
+def _components(
+    raw: np.ndarray, history: np.ndarray, valid: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Indicator components (neutral where not valid) and trending confidence (0 there)."""
+    n_rows, n_assets = raw.shape
+    comps = _neutral_components(n_assets)
+    trending = np.zeros(n_assets)
+    if valid.any():
+        # Columns that cannot be scored get a constant stand-in path (no NaN, no warning).
+        filled = np.where(valid, _forward_fill(raw), 1.0)
+        computed, computed_trending = _indicators(filled, np.where(valid, history, n_rows))
+        for name in INDICATOR_COMPONENTS:
+            comps[name] = np.clip(np.where(valid, computed[name], NEUTRAL), 0.0, 1.0)
+        trending = np.clip(np.where(valid, computed_trending, 0.0), 0.0, 1.0)
+    return comps, trending
 
 
 def score_as_of(

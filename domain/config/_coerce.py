@@ -48,21 +48,37 @@ def coerce_or_issue(param: Param, value: Any, from_cli: bool) -> tuple[Any, Conf
     """Return (canonical value, None) or (None, issue)."""
     kind = param.type
     if kind == "bool":
-        if isinstance(value, bool):
-            return value, None
-        if isinstance(value, str) and value.strip().lower() in _BOOL_STRINGS:
-            return _BOOL_STRINGS[value.strip().lower()], None
-        return None, _wrong_type(param, "true or false", value)
+        return _coerce_bool(param, value)
     if kind in ("str", "choice"):
-        if not isinstance(value, str):
-            expected = "one of " + "|".join(param.choices) if kind == "choice" else "a string"
-            return None, _wrong_type(param, expected, value)
-        if kind == "choice" and value not in param.choices:
-            close = suggest(value, param.choices)
-            hint = f" (did you mean {close!r}?)" if close else ""
-            message = f"{param.name}: {value!r} is not one of {', '.join(param.choices)}{hint}"
-            return None, ConfigIssue((param.name,), "not_in_choices", message)
+        return _coerce_text(param, value)
+    return _coerce_number(param, value, from_cli)
+
+
+def _coerce_bool(param: Param, value: Any) -> tuple[Any, ConfigIssue | None]:
+    if isinstance(value, bool):
         return value, None
+    if isinstance(value, str) and value.strip().lower() in _BOOL_STRINGS:
+        return _BOOL_STRINGS[value.strip().lower()], None
+    return None, _wrong_type(param, "true or false", value)
+
+
+def _coerce_text(param: Param, value: Any) -> tuple[Any, ConfigIssue | None]:
+    """A "str" or "choice" value; a choice must be one of the registry's choices, exactly."""
+    kind = param.type
+    if not isinstance(value, str):
+        expected = "one of " + "|".join(param.choices) if kind == "choice" else "a string"
+        return None, _wrong_type(param, expected, value)
+    if kind == "choice" and value not in param.choices:
+        close = suggest(value, param.choices)
+        hint = f" (did you mean {close!r}?)" if close else ""
+        message = f"{param.name}: {value!r} is not one of {', '.join(param.choices)}{hint}"
+        return None, ConfigIssue((param.name,), "not_in_choices", message)
+    return value, None
+
+
+def _coerce_number(param: Param, value: Any, from_cli: bool) -> tuple[Any, ConfigIssue | None]:
+    """An "int" or "float" value: finite, integral for an int, within the param's range."""
+    kind = param.type
     number = _number(value, from_cli)
     if number is None:
         expected = "an integer" if kind == "int" else "a number"

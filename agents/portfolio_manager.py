@@ -1,7 +1,8 @@
 """The portfolio manager: scores assets, plans the book, proposes trades, re-plans.
 
 The agent stays thin: it gathers the planner's inputs (scores, the book's weights and
-entry dates, the regime, the drawdown, a window of closes), calls
+entry dates, the regime from the day's RegimeUpdated, the drawdown, a window of closes),
+calls
 `domain.construction.plan_targets`, and publishes one proposal per trade with the plan's
 reason and numbers. A smart bucket override asks the core_asset agent for a designation
 the next morning, once the position is on the book (docs/construction.md).
@@ -9,13 +10,14 @@ the next morning, once the position is on the book (docs/construction.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import attrs
 import numpy as np
 
 from agents.base import BulwarkAgent
 from agents.protection import notice
+from agents.view import WorldView
 from domain.construction import (
     LIMIT_RTOL,
     Plan,
@@ -35,33 +37,40 @@ from domain.messages import (
     InterventionApplied,
     NoticeIssued,
     ProposeTrade,
+    RegimeUpdated,
     RequestCoreDesignation,
     ScoresPublished,
 )
+from domain.resolution import PLANNER
+from domain.scenario import AssetSpec, Signals
 from domain.scoring import apply_overrides, score_as_of
-
-if TYPE_CHECKING:
-    from sim.model import BulwarkModel
 
 
 class PortfolioManagerAgent(BulwarkAgent):
-    """Proposes the rebalance on rebalance days and re-plans around blocked trades."""
+    """Proposes the rebalance on rebalance days and re-plans around blocked trades.
 
-    name = "portfolio_manager"
+    Args:
+        model: the world.
+        assets: the scenario's per-asset attributes (fundamental scores).
+        signals: the scenario's scripted score overrides.
+    """
 
-    def __init__(self, model: BulwarkModel) -> None:
+    name = PLANNER
+
+    def __init__(self, model: WorldView, assets: Mapping[str, AssetSpec], signals: Signals) -> None:
         super().__init__(model)
         market = model.market
         self._fundamentals = np.array(
             [
                 np.nan
-                if model.scenario.assets.get(t) is None
-                or model.scenario.assets[t].fundamental is None
-                else model.scenario.assets[t].fundamental
+                if assets.get(t) is None or assets[t].fundamental is None
+                else assets[t].fundamental
                 for t in market.tickers
             ],
             dtype=float,
         )
+        self._signals = signals
+        self._regime: RegimeUpdated | None = None
         self._column = {t: j for j, t in enumerate(market.tickers)}
         self._status = StatusBoard.empty(len(market.tickers))
         self.board = None
@@ -80,14 +89,14 @@ class PortfolioManagerAgent(BulwarkAgent):
     # --- stage: interventions -------------------------------------------------------
     def apply_interventions(self) -> None:
         """Carry out the scenario's manual controls dated today (or on the weekend or
-        holiday before today: `details.rolled_from` then records the date written)."""
+        holiday before today: `details.rolled_from` then records the date written). A
+        `set` takes effect as its InterventionApplied message is published."""
         for iv in self.model.interventions_today():
             details = {"reason": iv.reason}
             if iv.date != self.model.date:
                 details["rolled_from"] = iv.date.isoformat()
             if iv.action == "set":
                 details.update(param=iv.param, value=iv.value)
-                self.model.set_param(iv.param, iv.value)
             if iv.days is not None:
                 details["days"] = iv.days
             core_on = self.model.has_agent("core_asset")
@@ -114,9 +123,9 @@ class PortfolioManagerAgent(BulwarkAgent):
         pending, self._override_requests = self._override_requests, {}
         if not self.model.has_agent("core_asset"):
             return
-        quantities = self.model.broker.quantities
+        held = self.model.positions_view()
         for asset in sorted(pending):
-            if quantities.get(asset, 0.0) > 0:
+            if asset in held:
                 self._requested.add(asset)
                 self.publish(pending[asset], to="core_asset")
 
@@ -132,12 +141,9 @@ class PortfolioManagerAgent(BulwarkAgent):
             technical_weight=cfg.technical_weight,
             fundamental_weight=cfg.fundamental_weight,
         )
-        self.board = apply_overrides(
-            board, model.date, model.market.tickers, model.scenario.signals
-        )
-        held = sorted(a for a, q in model.broker.quantities.items() if q > 0)
+        self.board = apply_overrides(board, model.date, model.market.tickers, self._signals)
+        held = model.positions_view()
         scores = {a: round(float(self.board.score[self._column[a]]), 6) for a in held}
-        model.scores_today = scores
         self.publish(ScoresPublished(scores=scores))
 
     def _score_of(self, asset: str | None) -> float | None:
@@ -156,13 +162,14 @@ class PortfolioManagerAgent(BulwarkAgent):
             self._review_due = set()
         self._read_notices()
         if round_ == 0:
+            self._regime = self.inbox("regime_update")[-1].message
             day, previous = self.model.date, self._previous_day
             self._previous_day = day
             others = [e.message for e in self.inbox("proposal") if e.sender != self.name]
             locked = {p.asset: p.to_weight for p in others}
             self._trading = {p.asset: (p.to_weight, side_of(p.action)) for p in others}
             due = rebalance_due(self.model.config.rebalance_frequency, day, previous)
-            if not (due or self.model.regime.changed):
+            if not (due or self._regime.changed):
                 return
             self._planned = True
             self._plan(locked=locked, excluded=frozenset(), round_=round_)
@@ -286,8 +293,8 @@ class PortfolioManagerAgent(BulwarkAgent):
             days_held={
                 a: (model.date - p.entered).days for a, p in book.items() if p.entered is not None
             },
-            favored_buckets=frozenset(model.regime.favored_buckets),
-            regime_changed=model.regime.changed,
+            favored_buckets=frozenset(self._regime.favored_buckets),
+            regime_changed=self._regime.changed,
             opened=self._opened_this_step,
             closes=market.window(model.t, window_rows(cfg)),
             drawdown=model.drawdown(),
@@ -314,7 +321,7 @@ class PortfolioManagerAgent(BulwarkAgent):
 
     def _rebalance_notice(self, plan: Plan, n_trades: int) -> NoticeIssued:
         """The record that today is a rebalance day, and the limits the plan used."""
-        cfg, regime = self.model.config, self.model.regime
+        cfg, regime = self.model.config, self._regime
         why = "regime changed" if regime.changed else f"{cfg.rebalance_frequency} rebalance day"
         return notice(
             "rebalance",

@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 
 import run
-from domain.messages import NoticeIssued
+from domain.messages import NoticeIssued, RequestReview
 from sim.bus import MessageBus
-from sim.recorder import Recorder, dumps, open_db
+from sim.recorder import Recorder, dumps, message_row, open_db
 from sim.scenario import load_scenario
 
 SMALL = "tests/data/run/small.yaml"
@@ -46,6 +46,17 @@ EQUITY = {
     "turnover": 0.0,
     "costs": 0.0,
 }
+
+
+def test_message_row_when_envelope_then_columns_of_event_db():
+    bus = MessageBus()
+    bus.subscribe("a")
+    bus.begin_step(0, dt.date(2024, 1, 2))
+    env = bus.publish("a", RequestReview(proposal_id="p9", asset="AAPL"), in_reply_to=7)
+    row = message_row(env, "run1")
+    assert row["kind"] == "review_request" and row["asset"] == "AAPL"
+    assert row["proposal_id"] == "p9" and row["in_reply_to"] == 7 and row["run_id"] == "run1"
+    assert row["date"] == "2024-01-02" and row["payload"] == "{}"
 
 
 def test_open_db_when_new_then_tables_and_indexes_exist():

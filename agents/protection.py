@@ -17,7 +17,7 @@ from domain.messages import (
     RequestCoreDesignation,
     ScoresPublished,
 )
-from domain.protections.base import DayContext, Protection, ReviewContext
+from domain.protections.base import DayContext, PositionView, Protection, ReviewContext
 
 
 class ProtectionAgent(BulwarkAgent):
@@ -86,8 +86,9 @@ class ProtectionAgent(BulwarkAgent):
             self.publish(verdict, to="orchestrator", in_reply_to=request.id)
             self._emit(self.protection.after_review(verdict, proposal, ctx))
 
-    def status(self, asset: str) -> dict[str, Any]:
-        return dict(self.protection.status(asset, self.model.date))
+    def status(self, asset: str, position: PositionView | None) -> dict[str, Any]:
+        """The protection's flags for `asset`, held as `position` after the day's trades."""
+        return dict(self.protection.status(asset, self.model.date, position))
 
     def _emit(self, messages: list[Message]) -> None:
         for message in messages:

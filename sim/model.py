@@ -158,16 +158,19 @@ class BulwarkModel(mesa.Model):
         if board is not None:
             column = {t: j for j, t in enumerate(self.market.tickers)}
             scores = {a: float(board.score[column[a]]) for a in book.positions}
+        prices, equity = self.prices_today, book.equity(self.prices_today)
         flags: dict[str, dict[str, Any]] = {}
-        for asset in book.positions:
+        for asset, p in book.positions.items():
+            weight = p.quantity * prices[asset] / equity if equity else 0.0
+            after = PositionView(asset, weight, p.entered)
             flags[asset] = {}
             for agent in self.protection_agents:
-                flags[asset].update(agent.status(asset))
+                flags[asset].update(agent.status(asset, after))
         return DayRecord(
             step=self.steps_done,
             date=self.date,
             book=book,
-            prices=self.prices_today,
+            prices=prices,
             bucket_of=self.market.bucket_of,
             scores=scores,
             flags=flags,

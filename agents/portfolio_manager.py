@@ -155,25 +155,37 @@ class PortfolioManagerAgent(BulwarkAgent):
     def propose(self, round_: int) -> None:
         """Round 0: plan the rebalance (on rebalance days). Later rounds: re-plan on request."""
         if round_ == 0:
-            self._planned = False
-            self._opened_this_step = 0
-            self._decided = {}
-            self._trading = {}
-            self._review_due = set()
+            self._start_day()
         self._read_notices()
         if round_ == 0:
-            self._regime = self.inbox("regime_update")[-1].message
-            day, previous = self.model.date, self._previous_day
-            self._previous_day = day
-            others = [e.message for e in self.inbox("proposal") if e.sender != self.name]
-            locked = {p.asset: p.to_weight for p in others}
-            self._trading = {p.asset: (p.to_weight, side_of(p.action)) for p in others}
-            due = rebalance_due(self.model.config.rebalance_frequency, day, previous)
-            if not (due or self._regime.changed):
-                return
+            self._plan_rebalance()
+        else:
+            self._read_decisions()
+            self._replan(round_)
+
+    def _start_day(self) -> None:
+        """Forget yesterday's negotiation; read today's regime."""
+        self._planned = False
+        self._opened_this_step = 0
+        self._decided = {}
+        self._trading = {}
+        self._review_due = set()
+        self._regime = self.inbox("regime_update")[-1].message
+
+    def _plan_rebalance(self) -> None:
+        """On a rebalance day (or a regime change), plan around the protections' own trades."""
+        day, previous = self.model.date, self._previous_day
+        self._previous_day = day
+        others = [e.message for e in self.inbox("proposal") if e.sender != self.name]
+        self._trading = {p.asset: (p.to_weight, side_of(p.action)) for p in others}
+        due = rebalance_due(self.model.config.rebalance_frequency, day, previous)
+        if due or self._regime.changed:
             self._planned = True
-            self._plan(locked=locked, excluded=frozenset(), round_=round_)
-            return
+            locked = {p.asset: p.to_weight for p in others}
+            self._plan(locked=locked, excluded=frozenset(), round_=0)
+
+    def _read_decisions(self) -> None:
+        """The book as decided so far today, what trades, and how many opens went through."""
         for env in self.inbox("decision"):
             decision = env.message
             self._decided[decision.asset] = decision.final_weight
@@ -184,6 +196,9 @@ class PortfolioManagerAgent(BulwarkAgent):
             )
             if decision.action == OPEN and decision.final_weight > 0:
                 self._opened_this_step += 1
+
+    def _replan(self, round_: int) -> None:
+        """Plan again around what the orchestrator locked and blocked, when it asks."""
         requests = self.inbox("replan_request")
         if not (self._planned and requests):
             return

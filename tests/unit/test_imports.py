@@ -2,7 +2,8 @@
 
 Every import counts, those under `if TYPE_CHECKING:` and inside functions too: the walk
 reads every `import` statement of every module of domain/, agents/, sim/ and run.py.
-(What domain may import of outside libraries is test_domain_purity's job.)
+(What domain may import of outside libraries is test_domain_purity's job.) Agents read
+the model only through `agents.view.WorldView` and its `BusPort`, and write none of it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 from pathlib import Path
+
+from agents.view import BusPort, WorldView
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("domain", "agents", "sim")
@@ -82,6 +85,60 @@ def test_imports_when_packages_walked_then_sim_imports_agents_and_agents_import_
     assert "sim/model.py" in graph["sim"]["agents"]
     assert set(graph["agents"]) == {"domain"}
     assert set(graph["domain"]) == set()
+
+
+def _model_uses(path: Path) -> tuple[set[str], set[str], set[str]]:
+    """(members of `model` read, members of `model.bus` used, members of `model` assigned)
+    in one agent module, for `model.x` and `self.model.x` alike."""
+
+    def is_model(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Name) and node.id == "model") or (
+            isinstance(node, ast.Attribute)
+            and node.attr == "model"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+        )
+
+    read, bus, written = set(), set(), set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Attribute) and is_model(node.value):
+            (written if isinstance(node.ctx, ast.Store | ast.Del) else read).add(node.attr)
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "bus"
+            and is_model(node.value.value)
+        ):
+            bus.add(node.attr)
+    return read, bus, written
+
+
+def _members(protocol: type) -> set[str]:
+    return {n for n in vars(protocol) if not n.startswith("_")}
+
+
+def test_agents_when_reading_the_model_then_only_members_of_the_view_and_bus_port():
+    read, bus, written = set(), set(), set()
+    for path in sorted((REPO / "agents").glob("*.py")):
+        r, b, w = _model_uses(path)
+        read |= r
+        bus |= b
+        written |= w
+    assert read and read <= _members(WorldView), read - _members(WorldView)
+    assert bus and bus <= _members(BusPort), bus - _members(BusPort)
+    assert written == set()
+
+
+def test_model_uses_when_agent_writes_and_reads_beyond_the_view_then_detected(tmp_path):
+    path = tmp_path / "a.py"
+    path.write_text(
+        "class A:\n"
+        "    def f(self, model):\n"
+        "        self.model.regime = 1\n"
+        "        model.bus.round\n"
+        "        return self.model.broker.book\n"
+    )
+    assert _model_uses(path) == ({"bus", "broker"}, {"round"}, {"regime"})
 
 
 def _tree(tmp_path: Path, files: Mapping[str, str]) -> Path:

@@ -50,7 +50,8 @@ class PriceView(Protocol):
 
 @attrs.frozen
 class PositionView:
-    """One current holding as the protections see it (before today's trades)."""
+    """One holding as the protections see it: its weight and the book's entry date
+    (before today's trades in the contexts, after them in `Protection.status`)."""
 
     asset: str
     weight: float

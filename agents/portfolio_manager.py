@@ -19,7 +19,6 @@ from agents.base import BulwarkAgent
 from agents.protection import notice
 from agents.view import WorldView
 from domain.construction import (
-    LIMIT_RTOL,
     Plan,
     PlanInputs,
     Trade,
@@ -28,6 +27,7 @@ from domain.construction import (
     rebalance_due,
     window_rows,
 )
+from domain.construction.proposals import core_requests, trade_reason
 from domain.construction.status import StatusBoard, selection_changes
 from domain.execution import CostRates, side_of
 from domain.messages import (
@@ -220,34 +220,6 @@ class PortfolioManagerAgent(BulwarkAgent):
             elif notice.event.startswith("core_") and "core_assets" in notice.details:
                 self._core = frozenset(notice.details["core_assets"])
 
-    @staticmethod
-    def _reason(trade: Trade, plan: Plan, score: float, cap: float) -> str:
-        """Why the plan wants this trade, in the terms of the rule that drove it."""
-        choice = plan.choices.get(trade.asset)
-        if trade.action in ("open", "close") and choice is not None:
-            if trade.action == "close" and choice.selected:  # only a zero drawdown factor
-                return f"{choice.detail}; target 0 after drawdown reduction"
-            if trade.action == "open" and trade.to_weight <= 0:
-                return f"open decided earlier today withdrawn: {choice.detail}"
-            return choice.detail
-        notes = []
-        if trade.action == "reduce" and trade.from_weight > cap * (1 + LIMIT_RTOL):
-            notes.append(
-                f"would end the day at {trade.from_weight:.4f}, above max_single_position_size"
-                f" {cap}: trimmed"
-            )
-        if choice is not None and choice.reason not in ("kept", "new"):
-            notes.append(choice.detail)
-        scale = plan.bucket_scaling.get(choice.bucket) if choice is not None else None
-        if scale is not None:
-            notes.append(f"{choice.bucket} scaled x{scale:.4f} to max_bucket_allocation")
-        if plan.residual.added.get(trade.asset):
-            notes.append(f"residual +{plan.residual.added[trade.asset]:.4f}")
-        if plan.drawdown_factor != 1.0:
-            notes.append(f"drawdown reduction x{plan.drawdown_factor}")
-        extra = f"; {'; '.join(notes)}" if notes else ""
-        return f"re-sized to target {trade.to_weight:.4f} (score {score:.3f}){extra}"
-
     def _plan(
         self,
         *,
@@ -329,7 +301,7 @@ class PortfolioManagerAgent(BulwarkAgent):
             from_weight=trade.from_weight,
             to_weight=trade.to_weight,
             score=components["score"],
-            reason=self._reason(trade, plan, components["score"], cap),
+            reason=trade_reason(trade, plan, components["score"], cap),
             origin=self.name,
             components=components,
         )
@@ -349,26 +321,17 @@ class PortfolioManagerAgent(BulwarkAgent):
         )
 
     def _note_overrides(self, plan: Plan, round_: int) -> None:
-        """Remember today's smart overrides that should become core requests tomorrow.
-
-        An override asks for core designation when its score reaches
-        `core_asset_override_threshold`, it is not core already, and it was not already
-        requested since it became an override (a run of consecutive rebalances with the
-        override counts once).
-        """
-        cfg = self.model.config
+        """Remember today's smart overrides that should become core requests tomorrow
+        (`domain.construction.proposals.core_requests`); a run of consecutive rebalances
+        with the same override asks once."""
         if round_ == 0:
             self._requested &= set(plan.overrides)
-        for asset in plan.overrides:
-            choice = plan.choices[asset]
-            if (
-                choice.score < cfg.core_asset_override_threshold
-                or asset in self._core
-                or asset in self._requested
-            ):
-                continue
-            self._override_requests[asset] = RequestCoreDesignation(
-                asset=asset,
-                score=choice.score,
-                reason=f"bucket override on {self.model.date.isoformat()}: {choice.detail}",
+        self._override_requests.update(
+            core_requests(
+                plan,
+                self.model.date,
+                threshold=self.model.config.core_asset_override_threshold,
+                core=self._core,
+                requested=self._requested,
             )
+        )

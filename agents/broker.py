@@ -3,112 +3,77 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from agents.base import BulwarkAgent
 from agents.protection import notice
-from domain.execution import Order, equity_of, execute, side_of
-from domain.messages import AMENDED, APPROVED, TradeDecided, TradeFilled
-
-if TYPE_CHECKING:
-    from sim.model import BulwarkModel
+from agents.view import WorldView
+from domain.execution import Book, BookedFill, TradingDay, trade_day
+from domain.messages import TradeFilled
 
 
 class BrokerAgent(BulwarkAgent):
-    """Keeps the book (cash, units, entry dates) and executes decided targets."""
+    """Keeps the book (`domain.execution.Book`) and fills the day's decided targets.
+
+    Args:
+        model: the world.
+        cash: the starting cash.
+    """
 
     name = "broker"
 
-    def __init__(self, model: BulwarkModel, cash: float) -> None:
+    def __init__(self, model: WorldView, cash: float) -> None:
         super().__init__(model)
-        self.cash = float(cash)
-        self.quantities: dict[str, float] = {}
-        self.entered: dict[str, dt.date] = {}
-        self.turnover = 0.0
-        self.costs = 0.0
+        self.book = Book(float(cash))
+        self.day = TradingDay(self.book)
 
-    def seed_book(self, weights: dict[str, float], entered: dict[str, dt.date]) -> None:
+    def seed_book(self, weights: Mapping[str, float], entered: Mapping[str, dt.date]) -> None:
         """Hold the starting portfolio: weights of starting cash at the first day's close."""
-        prices = self.model.prices_today
-        start_cash = self.cash
-        for asset in sorted(weights):
-            value = weights[asset] * start_cash
-            self.quantities[asset] = value / prices[asset]
-            self.cash -= value
-            self.entered[asset] = entered[asset]
+        self.book = Book.seeded(self.book.cash, weights, entered, self.model.prices_today)
+        self.day = TradingDay(self.book)
 
     def equity(self) -> float:
-        return equity_of(self.cash, self.quantities, self.model.prices_today)
+        """The book's value at today's closes."""
+        return self.book.equity(self.model.prices_today)
 
     def execute(self) -> None:
-        """Fill today's decisions: per asset the last decision of the step counts (a block
-        keeps the position as it is); sells first, buys scaled down to the cash."""
-        last: dict[str, object] = {}
-        for env in self.inbox("decision"):
-            last[env.message.asset] = env  # a later round's decision replaces an earlier one
-        orders = []
-        by_proposal = {}
-        for env in last.values():
-            if env.message.outcome not in (APPROVED, AMENDED):
-                continue
-            decision: TradeDecided = env.message
-            orders.append(
-                Order(
-                    decision.proposal_id,
-                    decision.asset,
-                    decision.final_weight,
-                    side_of(decision.action),
-                )
-            )
-            by_proposal[decision.proposal_id] = env.id
-        self.turnover = 0.0
-        self.costs = 0.0
-        if not orders:
-            return
+        """Fill today's decisions (the last one of each asset counts) and report the fills."""
+        decisions = self.inbox("decision")
         cfg = self.model.config
-        prices = self.model.prices_today
-        before = dict(self.quantities)
-        result = execute(
-            orders,
-            cash=self.cash,
-            quantities=self.quantities,
-            prices=prices,
+        self.day = trade_day(
+            self.book,
+            [env.message for env in decisions],
+            day=self.model.date,
+            prices=self.model.prices_today,
             slippage_bps=cfg.slippage_bps,
             commission=cfg.commission,
         )
-        self.cash = result.cash
-        self.quantities = dict(result.quantities)
-        equity_after = self.equity()
-        for fill in result.fills:
-            if fill.side == "buy" and before.get(fill.asset, 0.0) <= 0.0:
-                self.entered[fill.asset] = self.model.date
-            if fill.asset not in self.quantities:
-                self.entered.pop(fill.asset, None)
-            weight_after = self.quantities.get(fill.asset, 0.0) * prices[fill.asset] / equity_after
-            slippage_cost = abs(fill.price - prices[fill.asset]) * fill.quantity
-            self.turnover += fill.notional
-            self.costs += fill.commission + slippage_cost
-            self.publish(
-                TradeFilled(
-                    proposal_id=fill.proposal_id,
-                    asset=fill.asset,
-                    side=fill.side,
-                    quantity=fill.quantity,
-                    price=fill.price,
-                    notional=fill.notional,
-                    commission=fill.commission,
-                    weight_after=weight_after,
-                    requested_quantity=fill.requested_quantity,
-                    scale=fill.scale,
-                ),
-                in_reply_to=by_proposal[fill.proposal_id],
-            )
-        if result.buy_scale < 1.0:
+        self.book = self.day.book
+        reply_to = {env.message.proposal_id: env.id for env in decisions}
+        for booked in self.day.fills:
+            self.publish(_filled(booked), in_reply_to=reply_to[booked.fill.proposal_id])
+        if self.day.buy_scale < 1.0:
             self.publish(
                 notice(
                     "buys_scaled",
                     None,
-                    scale=result.buy_scale,
+                    scale=self.day.buy_scale,
                     reason="buys cost more than the cash after sells",
                 )
             )
+
+
+def _filled(booked: BookedFill) -> TradeFilled:
+    fill = booked.fill
+    return TradeFilled(
+        proposal_id=fill.proposal_id,
+        asset=fill.asset,
+        side=fill.side,
+        quantity=fill.quantity,
+        price=fill.price,
+        notional=fill.notional,
+        commission=fill.commission,
+        weight_after=booked.weight_after,
+        requested_quantity=fill.requested_quantity,
+        scale=fill.scale,
+    )

@@ -1,7 +1,8 @@
 """The portfolio manager: scores assets, plans the book, proposes trades, re-plans.
 
 The agent stays thin: it gathers the planner's inputs (scores, the book's weights and
-entry dates, the regime, the drawdown, a window of closes), calls
+entry dates, the regime from the day's RegimeUpdated, the drawdown, a window of closes),
+calls
 `domain.construction.plan_targets`, and publishes one proposal per trade with the plan's
 reason and numbers. A smart bucket override asks the core_asset agent for a designation
 the next morning, once the position is on the book (docs/construction.md).
@@ -9,15 +10,15 @@ the next morning, once the position is on the book (docs/construction.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import attrs
 import numpy as np
 
 from agents.base import BulwarkAgent
 from agents.protection import notice
+from agents.view import WorldView
 from domain.construction import (
-    LIMIT_RTOL,
     Plan,
     PlanInputs,
     Trade,
@@ -26,6 +27,7 @@ from domain.construction import (
     rebalance_due,
     window_rows,
 )
+from domain.construction.proposals import core_requests, trade_reason
 from domain.construction.status import StatusBoard, selection_changes
 from domain.execution import CostRates, side_of
 from domain.messages import (
@@ -35,33 +37,40 @@ from domain.messages import (
     InterventionApplied,
     NoticeIssued,
     ProposeTrade,
+    RegimeUpdated,
     RequestCoreDesignation,
     ScoresPublished,
 )
+from domain.resolution import PLANNER
+from domain.scenario import AssetSpec, Signals
 from domain.scoring import apply_overrides, score_as_of
-
-if TYPE_CHECKING:
-    from sim.model import BulwarkModel
 
 
 class PortfolioManagerAgent(BulwarkAgent):
-    """Proposes the rebalance on rebalance days and re-plans around blocked trades."""
+    """Proposes the rebalance on rebalance days and re-plans around blocked trades.
 
-    name = "portfolio_manager"
+    Args:
+        model: the world.
+        assets: the scenario's per-asset attributes (fundamental scores).
+        signals: the scenario's scripted score overrides.
+    """
 
-    def __init__(self, model: BulwarkModel) -> None:
+    name = PLANNER
+
+    def __init__(self, model: WorldView, assets: Mapping[str, AssetSpec], signals: Signals) -> None:
         super().__init__(model)
         market = model.market
         self._fundamentals = np.array(
             [
                 np.nan
-                if model.scenario.assets.get(t) is None
-                or model.scenario.assets[t].fundamental is None
-                else model.scenario.assets[t].fundamental
+                if assets.get(t) is None or assets[t].fundamental is None
+                else assets[t].fundamental
                 for t in market.tickers
             ],
             dtype=float,
         )
+        self._signals = signals
+        self._regime: RegimeUpdated | None = None
         self._column = {t: j for j, t in enumerate(market.tickers)}
         self._status = StatusBoard.empty(len(market.tickers))
         self.board = None
@@ -80,14 +89,14 @@ class PortfolioManagerAgent(BulwarkAgent):
     # --- stage: interventions -------------------------------------------------------
     def apply_interventions(self) -> None:
         """Carry out the scenario's manual controls dated today (or on the weekend or
-        holiday before today: `details.rolled_from` then records the date written)."""
+        holiday before today: `details.rolled_from` then records the date written). A
+        `set` takes effect as its InterventionApplied message is published."""
         for iv in self.model.interventions_today():
             details = {"reason": iv.reason}
             if iv.date != self.model.date:
                 details["rolled_from"] = iv.date.isoformat()
             if iv.action == "set":
                 details.update(param=iv.param, value=iv.value)
-                self.model.set_param(iv.param, iv.value)
             if iv.days is not None:
                 details["days"] = iv.days
             core_on = self.model.has_agent("core_asset")
@@ -114,9 +123,9 @@ class PortfolioManagerAgent(BulwarkAgent):
         pending, self._override_requests = self._override_requests, {}
         if not self.model.has_agent("core_asset"):
             return
-        quantities = self.model.broker.quantities
+        held = self.model.positions_view()
         for asset in sorted(pending):
-            if quantities.get(asset, 0.0) > 0:
+            if asset in held:
                 self._requested.add(asset)
                 self.publish(pending[asset], to="core_asset")
 
@@ -132,12 +141,9 @@ class PortfolioManagerAgent(BulwarkAgent):
             technical_weight=cfg.technical_weight,
             fundamental_weight=cfg.fundamental_weight,
         )
-        self.board = apply_overrides(
-            board, model.date, model.market.tickers, model.scenario.signals
-        )
-        held = sorted(a for a, q in model.broker.quantities.items() if q > 0)
+        self.board = apply_overrides(board, model.date, model.market.tickers, self._signals)
+        held = model.positions_view()
         scores = {a: round(float(self.board.score[self._column[a]]), 6) for a in held}
-        model.scores_today = scores
         self.publish(ScoresPublished(scores=scores))
 
     def _score_of(self, asset: str | None) -> float | None:
@@ -149,24 +155,37 @@ class PortfolioManagerAgent(BulwarkAgent):
     def propose(self, round_: int) -> None:
         """Round 0: plan the rebalance (on rebalance days). Later rounds: re-plan on request."""
         if round_ == 0:
-            self._planned = False
-            self._opened_this_step = 0
-            self._decided = {}
-            self._trading = {}
-            self._review_due = set()
+            self._start_day()
         self._read_notices()
         if round_ == 0:
-            day, previous = self.model.date, self._previous_day
-            self._previous_day = day
-            others = [e.message for e in self.inbox("proposal") if e.sender != self.name]
-            locked = {p.asset: p.to_weight for p in others}
-            self._trading = {p.asset: (p.to_weight, side_of(p.action)) for p in others}
-            due = rebalance_due(self.model.config.rebalance_frequency, day, previous)
-            if not (due or self.model.regime.changed):
-                return
+            self._plan_rebalance()
+        else:
+            self._read_decisions()
+            self._replan(round_)
+
+    def _start_day(self) -> None:
+        """Forget yesterday's negotiation; read today's regime."""
+        self._planned = False
+        self._opened_this_step = 0
+        self._decided = {}
+        self._trading = {}
+        self._review_due = set()
+        self._regime = self.inbox("regime_update")[-1].message
+
+    def _plan_rebalance(self) -> None:
+        """On a rebalance day (or a regime change), plan around the protections' own trades."""
+        day, previous = self.model.date, self._previous_day
+        self._previous_day = day
+        others = [e.message for e in self.inbox("proposal") if e.sender != self.name]
+        self._trading = {p.asset: (p.to_weight, side_of(p.action)) for p in others}
+        due = rebalance_due(self.model.config.rebalance_frequency, day, previous)
+        if due or self._regime.changed:
             self._planned = True
-            self._plan(locked=locked, excluded=frozenset(), round_=round_)
-            return
+            locked = {p.asset: p.to_weight for p in others}
+            self._plan(locked=locked, excluded=frozenset(), round_=0)
+
+    def _read_decisions(self) -> None:
+        """The book as decided so far today, what trades, and how many opens went through."""
         for env in self.inbox("decision"):
             decision = env.message
             self._decided[decision.asset] = decision.final_weight
@@ -177,6 +196,9 @@ class PortfolioManagerAgent(BulwarkAgent):
             )
             if decision.action == OPEN and decision.final_weight > 0:
                 self._opened_this_step += 1
+
+    def _replan(self, round_: int) -> None:
+        """Plan again around what the orchestrator locked and blocked, when it asks."""
         requests = self.inbox("replan_request")
         if not (self._planned and requests):
             return
@@ -197,34 +219,6 @@ class PortfolioManagerAgent(BulwarkAgent):
                 self._review_due.add(notice.asset)
             elif notice.event.startswith("core_") and "core_assets" in notice.details:
                 self._core = frozenset(notice.details["core_assets"])
-
-    @staticmethod
-    def _reason(trade: Trade, plan: Plan, score: float, cap: float) -> str:
-        """Why the plan wants this trade, in the terms of the rule that drove it."""
-        choice = plan.choices.get(trade.asset)
-        if trade.action in ("open", "close") and choice is not None:
-            if trade.action == "close" and choice.selected:  # only a zero drawdown factor
-                return f"{choice.detail}; target 0 after drawdown reduction"
-            if trade.action == "open" and trade.to_weight <= 0:
-                return f"open decided earlier today withdrawn: {choice.detail}"
-            return choice.detail
-        notes = []
-        if trade.action == "reduce" and trade.from_weight > cap * (1 + LIMIT_RTOL):
-            notes.append(
-                f"would end the day at {trade.from_weight:.4f}, above max_single_position_size"
-                f" {cap}: trimmed"
-            )
-        if choice is not None and choice.reason not in ("kept", "new"):
-            notes.append(choice.detail)
-        scale = plan.bucket_scaling.get(choice.bucket) if choice is not None else None
-        if scale is not None:
-            notes.append(f"{choice.bucket} scaled x{scale:.4f} to max_bucket_allocation")
-        if plan.residual.added.get(trade.asset):
-            notes.append(f"residual +{plan.residual.added[trade.asset]:.4f}")
-        if plan.drawdown_factor != 1.0:
-            notes.append(f"drawdown reduction x{plan.drawdown_factor}")
-        extra = f"; {'; '.join(notes)}" if notes else ""
-        return f"re-sized to target {trade.to_weight:.4f} (score {score:.3f}){extra}"
 
     def _plan(
         self,
@@ -286,8 +280,8 @@ class PortfolioManagerAgent(BulwarkAgent):
             days_held={
                 a: (model.date - p.entered).days for a, p in book.items() if p.entered is not None
             },
-            favored_buckets=frozenset(model.regime.favored_buckets),
-            regime_changed=model.regime.changed,
+            favored_buckets=frozenset(self._regime.favored_buckets),
+            regime_changed=self._regime.changed,
             opened=self._opened_this_step,
             closes=market.window(model.t, window_rows(cfg)),
             drawdown=model.drawdown(),
@@ -307,14 +301,14 @@ class PortfolioManagerAgent(BulwarkAgent):
             from_weight=trade.from_weight,
             to_weight=trade.to_weight,
             score=components["score"],
-            reason=self._reason(trade, plan, components["score"], cap),
+            reason=trade_reason(trade, plan, components["score"], cap),
             origin=self.name,
             components=components,
         )
 
     def _rebalance_notice(self, plan: Plan, n_trades: int) -> NoticeIssued:
         """The record that today is a rebalance day, and the limits the plan used."""
-        cfg, regime = self.model.config, self.model.regime
+        cfg, regime = self.model.config, self._regime
         why = "regime changed" if regime.changed else f"{cfg.rebalance_frequency} rebalance day"
         return notice(
             "rebalance",
@@ -327,26 +321,17 @@ class PortfolioManagerAgent(BulwarkAgent):
         )
 
     def _note_overrides(self, plan: Plan, round_: int) -> None:
-        """Remember today's smart overrides that should become core requests tomorrow.
-
-        An override asks for core designation when its score reaches
-        `core_asset_override_threshold`, it is not core already, and it was not already
-        requested since it became an override (a run of consecutive rebalances with the
-        override counts once).
-        """
-        cfg = self.model.config
+        """Remember today's smart overrides that should become core requests tomorrow
+        (`domain.construction.proposals.core_requests`); a run of consecutive rebalances
+        with the same override asks once."""
         if round_ == 0:
             self._requested &= set(plan.overrides)
-        for asset in plan.overrides:
-            choice = plan.choices[asset]
-            if (
-                choice.score < cfg.core_asset_override_threshold
-                or asset in self._core
-                or asset in self._requested
-            ):
-                continue
-            self._override_requests[asset] = RequestCoreDesignation(
-                asset=asset,
-                score=choice.score,
-                reason=f"bucket override on {self.model.date.isoformat()}: {choice.detail}",
+        self._override_requests.update(
+            core_requests(
+                plan,
+                self.model.date,
+                threshold=self.model.config.core_asset_override_threshold,
+                core=self._core,
+                requested=self._requested,
             )
+        )

@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from agents.base import BulwarkAgent
+from agents.view import WorldView
+from domain.envelope import Envelope
 from domain.messages import (
     InterventionApplied,
     Message,
     NoticeIssued,
     ProposeTrade,
+    RegimeUpdated,
     RequestCoreDesignation,
+    ScoresPublished,
 )
-from domain.protections.base import DayContext, Protection, ReviewContext
-from sim.bus import Envelope
-
-if TYPE_CHECKING:
-    from sim.model import BulwarkModel
+from domain.protections.base import DayContext, PositionView, Protection, ReviewContext
 
 
 class ProtectionAgent(BulwarkAgent):
-    """Feeds its protection every message, runs its housekeeping and its reviews."""
+    """Feeds its protection every message, runs its housekeeping and its reviews.
 
-    def __init__(self, model: BulwarkModel, protection: Protection) -> None:
+    The regime and the day's scores in the protection's contexts are the last
+    RegimeUpdated and ScoresPublished messages the agent saw on the bus.
+    """
+
+    def __init__(self, model: WorldView, protection: Protection) -> None:
         self.protection = protection
         super().__init__(model, name=protection.name)
         self._proposals: dict[str, ProposeTrade] = {}
+        self._regime: RegimeUpdated | None = None
+        self._scores: Mapping[str, float] = {}
         model.bus.observe(self._observe)
 
     @property
@@ -33,9 +40,14 @@ class ProtectionAgent(BulwarkAgent):
         return self.protection.priority
 
     def _observe(self, env: Envelope) -> None:
-        if isinstance(env.message, ProposeTrade):
-            self._proposals[env.message.proposal_id] = env.message
-        self.protection.observe(env.message, env.date)
+        message = env.message
+        if isinstance(message, ProposeTrade):
+            self._proposals[message.proposal_id] = message
+        elif isinstance(message, RegimeUpdated):
+            self._regime = message
+        elif isinstance(message, ScoresPublished):
+            self._scores = message.scores
+        self.protection.observe(message, env.date)
 
     def start(self) -> None:
         """Learn the starting book (the first day, before anything else)."""
@@ -47,8 +59,8 @@ class ProtectionAgent(BulwarkAgent):
         ctx = DayContext(
             step=self.model.steps_done,
             date=self.model.date,
-            regime=self.model.regime,
-            scores=self.model.scores_today,
+            regime=self._regime,
+            scores=self._scores,
             holdings=self.model.positions_view(),
             bucket_of=self.model.market.bucket_of,
             prices=self.model.market,
@@ -65,8 +77,8 @@ class ProtectionAgent(BulwarkAgent):
             ctx = ReviewContext(
                 step=self.model.steps_done,
                 date=self.model.date,
-                round=self.model.bus.round,
-                regime=self.model.regime,
+                round=self.model.round,
+                regime=self._regime,
                 position=self.model.positions_view().get(proposal.asset),
                 bucket_of=self.model.market.bucket_of,
             )
@@ -74,8 +86,9 @@ class ProtectionAgent(BulwarkAgent):
             self.publish(verdict, to="orchestrator", in_reply_to=request.id)
             self._emit(self.protection.after_review(verdict, proposal, ctx))
 
-    def status(self, asset: str) -> dict[str, Any]:
-        return dict(self.protection.status(asset, self.model.date))
+    def status(self, asset: str, position: PositionView | None) -> dict[str, Any]:
+        """The protection's flags for `asset`, held as `position` after the day's trades."""
+        return dict(self.protection.status(asset, self.model.date, position))
 
     def _emit(self, messages: list[Message]) -> None:
         for message in messages:

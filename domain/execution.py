@@ -13,15 +13,24 @@ Rules (behaviour.md section 1, docs/architecture.md "Fills"):
   factor is recorded on each fill (`scale`).
 - Quantities are fractional (units of the asset); a trade smaller than `MIN_NOTIONAL` is
   not executed, including a buy the cash scaling shrinks below it.
+
+The book (`Book`) is the one record of what is held: cash, and per asset its units and
+its entry date. A position is entered on the buy fill that takes its units up from zero
+and leaves the book when a sell takes them to zero; adding to a held position keeps its
+entry date. `trade_day` turns the day's decisions into orders (the last decision of an
+asset wins; a blocked one leaves the position as it is), fills them, and returns the new
+book with each fill's weight after the day, the turnover and the costs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import attrs
 
-from domain.messages import CLOSE, INCREASE, OPEN, REDUCE
+from domain.messages import AMENDED, APPROVED, CLOSE, INCREASE, OPEN, REDUCE, TradeDecided
 
 MIN_NOTIONAL = 1e-6
 _CASH_SAFETY = 1.0 - 1e-12
@@ -233,3 +242,152 @@ def _deltas(
         if abs(delta) * price >= MIN_NOTIONAL:
             (buys if delta > 0 else sells).append((order, delta))
     return sells, buys
+
+
+# --- the book ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Position:
+    """One asset on the book: units held and the day the position was entered."""
+
+    quantity: float
+    entered: dt.date
+
+
+def _positions(value: Mapping[str, Position]) -> Mapping[str, Position]:
+    return MappingProxyType({asset: value[asset] for asset in sorted(value)})
+
+
+@attrs.frozen
+class Book:
+    """Cash and positions, never mutated: a day's fills give a new book (`trade_day`)."""
+
+    cash: float
+    positions: Mapping[str, Position] = attrs.field(factory=dict, converter=_positions)
+
+    @classmethod
+    def seeded(
+        cls,
+        cash: float,
+        weights: Mapping[str, float],
+        entered: Mapping[str, dt.date],
+        prices: Mapping[str, float],
+    ) -> Book:
+        """The starting book: each weight of `cash` bought at `prices`, with no costs.
+
+        Args:
+            cash: the starting cash.
+            weights: asset -> fraction of the starting cash it holds.
+            entered: asset -> its entry date (every asset of `weights`).
+            prices: the first day's closes.
+        """
+        start = left = float(cash)
+        positions = {}
+        for asset in sorted(weights):
+            value = weights[asset] * start
+            positions[asset] = Position(value / prices[asset], entered[asset])
+            left -= value
+        return cls(left, positions)
+
+    @property
+    def quantities(self) -> dict[str, float]:
+        """asset -> units held, for every position."""
+        return {asset: p.quantity for asset, p in self.positions.items()}
+
+    def held(self) -> tuple[str, ...]:
+        """The assets with units above zero, sorted."""
+        return tuple(a for a, p in self.positions.items() if p.quantity > 0)
+
+    def equity(self, prices: Mapping[str, float]) -> float:
+        """Cash plus the positions valued at `prices`."""
+        return equity_of(self.cash, self.quantities, prices)
+
+    def after(self, execution: Execution, day: dt.date) -> Book:
+        """The book once `execution` (filled against this book on `day`) is done."""
+        opened = {
+            f.asset
+            for f in execution.fills
+            if f.side == BUY and self.quantities.get(f.asset, 0.0) <= 0.0
+        }
+        return Book(
+            execution.cash,
+            {
+                asset: Position(qty, day if asset in opened else self.positions[asset].entered)
+                for asset, qty in execution.quantities.items()
+            },
+        )
+
+
+@attrs.frozen
+class BookedFill:
+    """A fill and the weight of its asset in the equity after the day's trades."""
+
+    fill: Fill
+    weight_after: float
+
+
+@attrs.frozen
+class TradingDay:
+    """What a day's decisions did: the book after, the fills, turnover and costs.
+
+    Attributes:
+        turnover: the notional traded.
+        costs: commissions plus slippage (distance of each fill's price from the close,
+            times its units).
+        buy_scale: the factor the cash scaled every buy by (1 when it did not).
+    """
+
+    book: Book
+    fills: tuple[BookedFill, ...] = ()
+    turnover: float = 0.0
+    costs: float = 0.0
+    buy_scale: float = 1.0
+
+
+def orders_of(decisions: Iterable[TradeDecided]) -> list[Order]:
+    """The orders of a day's decisions, in decision order: per asset only the last
+    decision counts (a later round replaces an earlier one), and a blocked last decision
+    keeps the position as it is (no order)."""
+    last: dict[str, TradeDecided] = {}
+    for decision in decisions:
+        last[decision.asset] = decision
+    return [
+        Order(d.proposal_id, d.asset, d.final_weight, side_of(d.action))
+        for d in last.values()
+        if d.outcome in (APPROVED, AMENDED)
+    ]
+
+
+def trade_day(
+    book: Book,
+    decisions: Iterable[TradeDecided],
+    *,
+    day: dt.date,
+    prices: Mapping[str, float],
+    slippage_bps: float,
+    commission: float,
+) -> TradingDay:
+    """Fill a day's decisions against `book` at `prices` (see the module's rules)."""
+    orders = orders_of(decisions)
+    if not orders:
+        return TradingDay(book)
+    result = execute(
+        orders,
+        cash=book.cash,
+        quantities=book.quantities,
+        prices=prices,
+        slippage_bps=slippage_bps,
+        commission=commission,
+    )
+    new = book.after(result, day)
+    equity_after = new.equity(prices)
+    booked = []
+    turnover = costs = 0.0
+    for fill in result.fills:
+        position = new.positions.get(fill.asset)
+        units = 0.0 if position is None else position.quantity
+        booked.append(BookedFill(fill, units * prices[fill.asset] / equity_after))
+        turnover += fill.notional
+        costs += fill.commission + abs(fill.price - prices[fill.asset]) * fill.quantity
+    return TradingDay(new, tuple(booked), turnover, costs, result.buy_scale)

@@ -23,10 +23,13 @@ from domain.messages import (
     BLOCK,
     BLOCKED,
     DECISIVE_STANCES,
+    ENTRIES,
     GRANT,
+    OPEN,
     ProposalReviewed,
     ProposeTrade,
     RegimeUpdated,
+    RequestReplan,
     TradeDecided,
 )
 
@@ -275,3 +278,90 @@ def _resolve(
         reason=" | ".join(parts),
     )
     return Resolution(decision=decision, lifted=lifted_names)
+
+
+# --- the re-plan rule -----------------------------------------------------------------
+
+PLANNER = "portfolio_manager"
+"""The system whose proposals a re-plan replaces (every other origin's trade is locked)."""
+
+_HELD_TOL = 1e-12
+
+
+@attrs.frozen
+class HeldBack:
+    """What the decisions of one negotiation round held back, and what the day locked.
+
+    Attributes:
+        held_back: some decision of the round ends away from its proposal's target.
+        locked: asset -> final weight the planner must leave alone for the rest of the
+            day: every asset decided on another system's proposal and every asset held
+            back, in this round or an earlier one of the day.
+        blocked: assets whose open was blocked to nothing today (this round or earlier):
+            the planner does not propose them again that day.
+        freed_slots: opens of this round blocked to nothing (a slot for another asset).
+        freed_weight: weight the round's opens and increases did not get.
+    """
+
+    held_back: bool = False
+    locked: Mapping[str, float] = attrs.field(factory=dict, converter=MappingProxyType)
+    blocked: frozenset[str] = frozenset()
+    freed_slots: int = 0
+    freed_weight: float = 0.0
+
+
+def held_back(
+    decided: Iterable[tuple[ProposeTrade, TradeDecided]], before: HeldBack | None = None
+) -> HeldBack:
+    """Apply the re-plan rule to one round's decisions.
+
+    A decision holds its asset back when its final weight differs from the proposal's
+    target (by more than 1e-12): the asset is then locked at the final weight; an open
+    or increase frees the weight it did not get, and an open blocked to nothing also
+    frees its slot and is not proposed again that day. A decision on a proposal of any
+    system but the planner locks its asset at the final weight in any case.
+
+    Args:
+        decided: the round's (proposal, decision) pairs, in decision order.
+        before: what the earlier rounds of the day locked and blocked (None: nothing).
+
+    Returns:
+        The round's freed slots and weight, and the day's locks and blocks so far.
+    """
+    before = before or HeldBack()
+    locked = dict(before.locked)
+    blocked = set(before.blocked)
+    any_held = False
+    freed_slots = 0
+    freed_weight = 0.0
+    for proposal, decision in decided:
+        final = decision.final_weight
+        if proposal.origin != PLANNER:
+            locked[proposal.asset] = final
+        if abs(final - proposal.to_weight) <= _HELD_TOL:
+            continue
+        any_held = True
+        locked[proposal.asset] = final
+        if proposal.action in ENTRIES:
+            freed_weight += max(proposal.to_weight - final, 0.0)
+            if proposal.action == OPEN and final <= _HELD_TOL:
+                freed_slots += 1
+                blocked.add(proposal.asset)
+    return HeldBack(any_held, locked, frozenset(blocked), freed_slots, freed_weight)
+
+
+def replan_request(held: HeldBack, round_: int, max_rounds: int) -> RequestReplan | None:
+    """The request to re-plan after round `round_`, or None.
+
+    The planner is asked when the round held something back and the day has rounds
+    left (`max_negotiation_rounds` re-plans at most after the first plan).
+    """
+    if not held.held_back or round_ >= max_rounds:
+        return None
+    return RequestReplan(
+        round=round_ + 1,
+        locked=dict(sorted(held.locked.items())),
+        freed_slots=held.freed_slots,
+        freed_weight=held.freed_weight,
+        blocked=tuple(sorted(held.blocked)),
+    )

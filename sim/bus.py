@@ -11,48 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
-import attrs
-
+from domain.envelope import BROADCAST, Envelope
 from domain.messages import Message
-
-BROADCAST = "*"
-
-
-@attrs.frozen
-class Envelope:
-    """A message as it travelled: its place in the global order and its route."""
-
-    id: int
-    step: int
-    date: dt.date
-    round: int
-    sender: str
-    recipient: str
-    in_reply_to: int | None
-    message: Message
-
-    @property
-    def kind(self) -> str:
-        return self.message.KIND
-
-    def row(self, run_id: str, dumps: Callable[[Any], str]) -> dict[str, Any]:
-        """The `messages` table row for this envelope."""
-        return {
-            "id": self.id,
-            "run_id": run_id,
-            "step": self.step,
-            "date": self.date.isoformat(),
-            "round": self.round,
-            "sender": self.sender,
-            "recipient": self.recipient,
-            "kind": self.kind,
-            "asset": self.message.asset_ref,
-            "proposal_id": self.message.proposal_ref,
-            "in_reply_to": self.in_reply_to,
-            "payload": dumps(self.message.payload()),
-        }
 
 
 class UnknownRecipient(LookupError):

@@ -5,16 +5,21 @@ from the model's seeded generator (`self.rng`), every agent iterates sorted inpu
 the only outputs are the messages on the bus (recorded by the recorder) and the
 DataCollector's table.
 
-Agents talk only through messages. Besides messages they may read two read-only views
-of the environment: the market (closes up to today, `self.market.window(self.t, n)`)
-and the broker's book (units, cash, entry dates), as a trader reads a screen.
+Agents talk only through messages. Besides their inboxes they read the model through
+`agents.view.WorldView` only: the day, the negotiation round, the configuration, the
+market up to today (`market.window(t, n)`), the book before today's trades (weights and
+entry dates), today's interventions and the starting holdings. No agent writes to the
+model: the regime and the day's scores travel as RegimeUpdated and ScoresPublished
+messages, the broker keeps the book (`domain.execution.Book`) and the model reads it,
+and a `set` intervention changes the configuration when its InterventionApplied message
+is published. The model imports the agents; the agents import nothing of `sim`.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import mesa
@@ -26,13 +31,15 @@ from agents.orchestrator import OrchestratorAgent
 from agents.portfolio_manager import PortfolioManagerAgent
 from agents.protection import CoreAssetAgent, ProtectionAgent
 from agents.regime_provider import RegimeProviderAgent
+from domain.envelope import Envelope
 from domain.market import MarketData
+from domain.messages import InterventionApplied, RegimeUpdated
 from domain.protections.base import PositionView, Protection, StartingHolding
 from domain.regimes import RegimeState
 from domain.scenario import Intervention, Scenario
 from sim.bus import MessageBus
 from sim.market_data import build_market
-from sim.recorder import Recorder
+from sim.recorder import DayRecord, Recorder
 
 MarketBuilder = Callable[[Scenario, np.random.Generator], tuple[MarketData, Sequence[RegimeState]]]
 
@@ -64,63 +71,52 @@ class BulwarkModel(mesa.Model):
         self.config = config
         self.recorder = recorder
         self.bus = MessageBus()
+        self.bus.observe(self._apply_setting)  # before any agent observes the bus
         self.market, timeline = market_builder(scenario, self.rng)
-        self.timeline = tuple(timeline)
         self.sim_dates = self.market.sim_dates
         self.steps_done = 0
         self.t = self.market.start_index
         self.date = self.sim_dates[0]
-        self.regime = None
-        self.scores_today: dict[str, float] = {}
+        self.regime: RegimeUpdated | None = None
         self.peak_equity = float(scenario.cash)
         self.running = True
         self._prices_key: int | None = None
         self._prices: dict[str, float] = {}
         self._positions_key: int | None = None
         self._positions: dict[str, PositionView] = {}
-        # an intervention dated on a weekend or holiday is applied on the next simulated
-        # day (the message records `rolled_from`); the loader refuses one after the last
-        self._interventions: dict[dt.date, list[Intervention]] = {}
-        for iv in scenario.interventions:
-            i = bisect.bisect_left(self.sim_dates, iv.date)
-            if i < len(self.sim_dates):
-                self._interventions.setdefault(self.sim_dates[i], []).append(iv)
+        self._interventions = _by_simulated_day(scenario.interventions, self.sim_dates)
+        self.starting_holdings = {
+            asset: StartingHolding(asset, h.weight, h.entered or self.sim_dates[0], h.core)
+            for asset, h in sorted(scenario.portfolio.items())
+        }
+        self._build_agents(timeline, protections)
+        self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS)
 
-        self.regime_provider = RegimeProviderAgent(self)
-        self.portfolio_manager = PortfolioManagerAgent(self)
+    def _build_agents(
+        self, timeline: Sequence[RegimeState], protections: Sequence[Protection]
+    ) -> None:
+        """Every agent, in bus registration order, and the broker's starting book."""
+        self.regime_provider = RegimeProviderAgent(self, timeline)
+        self.portfolio_manager = PortfolioManagerAgent(
+            self, self.scenario.assets, self.scenario.signals
+        )
         self.orchestrator = OrchestratorAgent(self)
         protection_agents = [
             (CoreAssetAgent if p.name == "core_asset" else ProtectionAgent)(self, p)
             for p in sorted(protections, key=lambda p: (p.priority, p.name))
         ]
         self.protection_agents = AgentSet(protection_agents, random=self.random)
-        self.broker = BrokerAgent(self, cash=scenario.cash)
-
-        start = self.sim_dates[0]
-        self.starting_holdings = {
-            asset: StartingHolding(asset, h.weight, h.entered or start, h.core)
-            for asset, h in sorted(scenario.portfolio.items())
-        }
+        self.broker = BrokerAgent(self, cash=self.scenario.cash)
         self.broker.seed_book(
             {a: h.weight for a, h in self.starting_holdings.items()},
             {a: h.entered for a, h in self.starting_holdings.items()},
-        )
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "date": lambda m: m.date.isoformat(),
-                "equity": lambda m: m.broker.equity(),
-                "cash": lambda m: m.broker.cash,
-                "drawdown": lambda m: m.drawdown(),
-                "regime": lambda m: m.regime.regime if m.regime else None,
-                "positions": lambda m: sum(1 for q in m.broker.quantities.values() if q > 0),
-            }
         )
 
     # --- the day ----------------------------------------------------------------------
     def step(self) -> None:
         """One trading day, stage by stage."""
         self.advance_market()
-        self.regime_provider.publish_regime()
+        self.regime = self.regime_provider.publish_regime()
         if self.steps_done == 0:
             self.protection_agents.do("start")
         self.portfolio_manager.apply_interventions()
@@ -132,8 +128,7 @@ class BulwarkModel(mesa.Model):
             self.portfolio_manager.propose(round_)
             self.orchestrator.request_reviews()
             self.protection_agents.do("review_pending")
-            self.orchestrator.resolve()
-            if not self.orchestrator.replan_requested:
+            if not self.orchestrator.resolve():
                 break
         self.broker.execute()
         self.snapshot()
@@ -149,60 +144,53 @@ class BulwarkModel(mesa.Model):
         self.bus.clear_inboxes()
 
     def snapshot(self) -> None:
-        """Collect the day's figures and write the step's batch."""
+        """Collect the day's figures and write the step's batch (`sim.recorder.day_rows`)."""
         self.datacollector.collect(self)
-        equity = self.broker.equity()
-        self.peak_equity = max(self.peak_equity, equity)
-        if self.recorder is None:
-            self.bus.drain()
-            return
-        prices = self.prices_today
-        board = self.portfolio_manager.board
-        column = {t: j for j, t in enumerate(self.market.tickers)}
-        rows = []
-        invested = 0.0
-        for asset in sorted(self.broker.quantities):
-            qty = self.broker.quantities[asset]
-            value = qty * prices[asset]
-            invested += value
-            flags: dict[str, Any] = {}
+        self.peak_equity = max(self.peak_equity, self.broker.equity())
+        envelopes = self.bus.drain()
+        if self.recorder is not None:
+            self.recorder.record_step(envelopes, self.day_record())
+
+    def day_record(self) -> DayRecord:
+        """What the finished day leaves for the event database."""
+        book, board = self.broker.book, self.portfolio_manager.board
+        scores = None
+        if board is not None:
+            column = {t: j for j, t in enumerate(self.market.tickers)}
+            scores = {a: float(board.score[column[a]]) for a in book.positions}
+        prices, equity = self.prices_today, book.equity(self.prices_today)
+        flags: dict[str, dict[str, Any]] = {}
+        for asset, p in book.positions.items():
+            weight = p.quantity * prices[asset] / equity if equity else 0.0
+            after = PositionView(asset, weight, p.entered)
+            flags[asset] = {}
             for agent in self.protection_agents:
-                flags.update(agent.status(asset))
-            rows.append(
-                {
-                    "step": self.steps_done,
-                    "date": self.date.isoformat(),
-                    "asset": asset,
-                    "bucket": self.market.bucket_of.get(asset, "Unknown"),
-                    "quantity": qty,
-                    "price": prices[asset],
-                    "value": value,
-                    "weight": value / equity if equity else 0.0,
-                    "score": float(board.score[column[asset]]) if board is not None else None,
-                    "flags": flags,
-                }
-            )
-        self.recorder.write_step(
-            self.bus.drain(),
-            rows,
-            {
-                "step": self.steps_done,
-                "date": self.date.isoformat(),
-                "equity": equity,
-                "cash": self.broker.cash,
-                "invested": invested,
-                "drawdown": self.drawdown(),
-                "regime": self.regime.regime,
-                "n_positions": len(rows),
-                "turnover": self.broker.turnover / equity if equity else 0.0,
-                "costs": self.broker.costs,
-            },
+                flags[asset].update(agent.status(asset, after))
+        return DayRecord(
+            step=self.steps_done,
+            date=self.date,
+            book=book,
+            prices=prices,
+            bucket_of=self.market.bucket_of,
+            scores=scores,
+            flags=flags,
+            drawdown=self.drawdown(),
+            regime=self.regime.regime,
+            turnover=self.broker.day.turnover,
+            costs=self.broker.day.costs,
         )
 
-    # --- environment views --------------------------------------------------------------
+    def _apply_setting(self, env: Envelope) -> None:
+        """A published `set` intervention changes the configuration from then on."""
+        message = env.message
+        if isinstance(message, InterventionApplied) and message.action == "set":
+            self.set_param(message.details["param"], message.details["value"])
+
+    # --- the agents' view (agents.view.WorldView) ----------------------------------------
     @property
-    def regime_today(self) -> RegimeState:
-        return self.timeline[self.steps_done]
+    def round(self) -> int:
+        """The negotiation round under way."""
+        return self.bus.round
 
     @property
     def prices_today(self) -> dict[str, float]:
@@ -219,29 +207,32 @@ class BulwarkModel(mesa.Model):
     def positions_view(self) -> dict[str, PositionView]:
         """The book before today's trades (computed once a day, the broker fills at the end)."""
         if self._positions_key != self.steps_done:
-            equity = self.broker.equity()
-            prices = self.prices_today
+            book, prices = self.broker.book, self.prices_today
+            equity = book.equity(prices)
             self._positions = {
-                a: PositionView(a, q * prices[a] / equity, self.broker.entered.get(a))
-                for a, q in sorted(self.broker.quantities.items())
-                if q > 0
+                a: PositionView(a, p.quantity * prices[a] / equity, p.entered)
+                for a, p in book.positions.items()
+                if p.quantity > 0
             }
             self._positions_key = self.steps_done
         return self._positions
 
     def drawdown(self) -> float:
+        """How far the equity is below its peak so far (0 at the peak)."""
         equity = self.broker.equity()
         peak = max(self.peak_equity, equity)
         return 1.0 - equity / peak if peak > 0 else 0.0
 
     def interventions_today(self) -> list[Intervention]:
+        """The scenario's interventions to carry out today."""
         return self._interventions.get(self.date, [])
 
     def has_agent(self, name: str) -> bool:
+        """Whether a protection called `name` takes part in the run."""
         return any(agent.name == name for agent in self.protection_agents)
 
     def set_param(self, name: str, value: Any) -> None:
-        """Change one parameter from today on (a scenario `set` intervention)."""
+        """Change one parameter from now on (a scenario `set` intervention)."""
         self.config = self.config.replace(**{name: value})
         for agent in self.protection_agents:
             agent.protection.reconfigure(self.config)
@@ -253,3 +244,28 @@ class BulwarkModel(mesa.Model):
             self.step()
             if on_step is not None:
                 on_step(self)
+
+
+_REPORTERS: Mapping[str, Callable[[BulwarkModel], Any]] = {
+    "date": lambda m: m.date.isoformat(),
+    "equity": lambda m: m.broker.equity(),
+    "cash": lambda m: m.broker.book.cash,
+    "drawdown": lambda m: m.drawdown(),
+    "regime": lambda m: m.regime.regime if m.regime else None,
+    "positions": lambda m: len(m.broker.book.held()),
+}
+"""The DataCollector's columns, one row per step."""
+
+
+def _by_simulated_day(
+    interventions: Sequence[Intervention], sim_dates: Sequence[dt.date]
+) -> dict[dt.date, list[Intervention]]:
+    """Interventions by the simulated day they apply on: one dated on a weekend or holiday
+    is applied on the next simulated day (its message records `rolled_from`); the loader
+    refuses one after the last."""
+    out: dict[dt.date, list[Intervention]] = {}
+    for iv in interventions:
+        i = bisect.bisect_left(sim_dates, iv.date)
+        if i < len(sim_dates):
+            out.setdefault(sim_dates[i], []).append(iv)
+    return out

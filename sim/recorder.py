@@ -20,9 +20,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import sqlite_utils
 
-from sim.bus import Envelope
+from domain.envelope import Envelope
+from domain.execution import Book
 from sim.dbfile import connect_writer, create_complete, write_transaction
 from sim.liveness import own_identity, this_host
 
@@ -42,6 +44,94 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
+
+
+def message_row(env: Envelope, run_id: str) -> dict[str, Any]:
+    """The `messages` table row of one envelope (payload as canonical JSON)."""
+    return {
+        "id": env.id,
+        "run_id": run_id,
+        "step": env.step,
+        "date": env.date.isoformat(),
+        "round": env.round,
+        "sender": env.sender,
+        "recipient": env.recipient,
+        "kind": env.kind,
+        "asset": env.message.asset_ref,
+        "proposal_id": env.message.proposal_ref,
+        "in_reply_to": env.in_reply_to,
+        "payload": dumps(env.message.payload()),
+    }
+
+
+@attrs.frozen
+class DayRecord:
+    """What a finished step leaves for the `snapshots` and `equity` tables.
+
+    Attributes:
+        step: the step's index.
+        date: the simulated day.
+        book: the book after the day's fills.
+        prices: the day's closes (every asset on the book).
+        bucket_of: asset -> bucket ("Unknown" for an asset in none).
+        scores: asset -> the day's score, or None before any scoring.
+        flags: asset -> the protections' status flags of the holding.
+        drawdown: the equity's distance below its peak.
+        regime: the day's regime.
+        turnover: the notional traded that day.
+        costs: the day's commissions and slippage.
+    """
+
+    step: int
+    date: dt.date
+    book: Book
+    prices: Mapping[str, float]
+    bucket_of: Mapping[str, str]
+    scores: Mapping[str, float] | None
+    flags: Mapping[str, Mapping[str, Any]]
+    drawdown: float
+    regime: str
+    turnover: float
+    costs: float
+
+
+def day_rows(day: DayRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The day's `snapshots` rows (one per position on the book, in asset order) and its
+    `equity` row, without the run id."""
+    equity = day.book.equity(day.prices)
+    rows = []
+    invested = 0.0
+    for asset, position in day.book.positions.items():
+        price = day.prices[asset]
+        value = position.quantity * price
+        invested += value
+        rows.append(
+            {
+                "step": day.step,
+                "date": day.date.isoformat(),
+                "asset": asset,
+                "bucket": day.bucket_of.get(asset, "Unknown"),
+                "quantity": position.quantity,
+                "price": price,
+                "value": value,
+                "weight": value / equity if equity else 0.0,
+                "score": None if day.scores is None else day.scores[asset],
+                "flags": day.flags.get(asset, {}),
+            }
+        )
+    totals = {
+        "step": day.step,
+        "date": day.date.isoformat(),
+        "equity": equity,
+        "cash": day.book.cash,
+        "invested": invested,
+        "drawdown": day.drawdown,
+        "regime": day.regime,
+        "n_positions": len(rows),
+        "turnover": day.turnover / equity if equity else 0.0,
+        "costs": day.costs,
+    }
+    return rows, totals
 
 
 def _now() -> str:
@@ -299,6 +389,11 @@ class Recorder:
                 }
             )
 
+    def record_step(self, envelopes: Iterable[Envelope], day: DayRecord) -> None:
+        """Write one finished step: its messages, and the rows `day_rows` builds."""
+        snapshots, equity = day_rows(day)
+        self.write_step(envelopes, snapshots, equity)
+
     def write_step(
         self,
         envelopes: Iterable[Envelope],
@@ -307,7 +402,7 @@ class Recorder:
     ) -> None:
         """Write one finished step (messages, holdings, equity row, the runs row's counts and
         heartbeat) in one transaction."""
-        rows = [env.row(self.run_id, dumps) for env in envelopes]
+        rows = [message_row(env, self.run_id) for env in envelopes]
         snaps = [
             {**row, "run_id": self.run_id, "flags": dumps(dict(row["flags"]))} for row in snapshots
         ]

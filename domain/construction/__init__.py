@@ -13,6 +13,8 @@ Modules, in the order a rebalance uses them (docs/construction.md is the rule bo
   residual strategies, drawdown reduction.
 - `plan`: `plan_targets` puts them together into a `Plan`.
 - `trades`: `diff_trades` and `rebalance_due`.
+- `proposals`: each trade's reason (`trade_reason`) and the smart overrides that ask for
+  core designation (`core_requests`).
 """
 
 from domain.construction.buckets import abs_correlations, bucket_slots

@@ -50,7 +50,8 @@ class PriceView(Protocol):
 
 @attrs.frozen
 class PositionView:
-    """One current holding as the protections see it (before today's trades)."""
+    """One holding as the protections see it: its weight and the book's entry date
+    (before today's trades in the contexts, after them in `Protection.status`)."""
 
     asset: str
     weight: float
@@ -133,8 +134,13 @@ class Protection(abc.ABC):
         """Messages to publish after a verdict (e.g. a whipsaw_blocked notice). None by default."""
         return []
 
-    def status(self, asset: str, day: dt.date) -> Mapping[str, Any]:
-        """Flags for the holdings snapshot (e.g. {"core": True}). Empty when nothing to say."""
+    def status(
+        self, asset: str, day: dt.date, position: PositionView | None = None
+    ) -> Mapping[str, Any]:
+        """Flags for the holdings snapshot (e.g. {"core": True}). Empty when nothing to say.
+
+        `position` is the holding after the day's trades (its weight and entry date).
+        """
         return {}
 
     def verdict(

@@ -30,7 +30,13 @@ from domain.messages import (
     ProposalReviewed,
     ProposeTrade,
 )
-from domain.protections.base import DayContext, Protection, ReviewContext, StartingHolding
+from domain.protections.base import (
+    DayContext,
+    PositionView,
+    Protection,
+    ReviewContext,
+    StartingHolding,
+)
 
 RETAIN = "RETAIN"
 MONITOR_CLOSELY = "MONITOR_CLOSELY"
@@ -409,7 +415,9 @@ class CoreAssetProtection(Protection):
             )
         return self.verdict(proposal, ABSTAIN, f"action {proposal.action} not governed")
 
-    def status(self, asset: str, day: dt.date) -> Mapping[str, Any]:
+    def status(
+        self, asset: str, day: dt.date, position: PositionView | None = None
+    ) -> Mapping[str, Any]:
         """{"core": True, "core_until": iso date} while `asset` is core."""
         if not self.is_core(asset, day):
             return {}

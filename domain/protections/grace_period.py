@@ -32,7 +32,13 @@ from domain.messages import (
     ProposeTrade,
     TradeFilled,
 )
-from domain.protections.base import DayContext, Protection, ReviewContext, StartingHolding
+from domain.protections.base import (
+    DayContext,
+    PositionView,
+    Protection,
+    ReviewContext,
+    StartingHolding,
+)
 from domain.scenario import UNKNOWN_BUCKET
 
 EPS = 1e-12
@@ -269,7 +275,9 @@ class GracePeriodProtection(Protection):
             )
         return self.verdict(proposal, ABSTAIN, "within the grace schedule")
 
-    def status(self, asset: str, day: dt.date) -> Mapping[str, Any]:
+    def status(
+        self, asset: str, day: dt.date, position: PositionView | None = None
+    ) -> Mapping[str, Any]:
         """{"grace_day": k} while `asset` is in grace."""
         k = self.grace_day(asset, day)
         return {} if k is None else {"grace_day": k}

@@ -5,6 +5,9 @@ increases of a position are blocked (a regime override may lift the block, see
 `domain.resolution`). Every `position_holding_period_max` days a holding is due a
 forced review: a holding_review notice asks the portfolio manager to check it still
 meets `min_score_new_position`.
+
+Entry dates are the book's (`PositionView.entered`, kept by `domain.execution.Book`):
+the protection keeps only when it last asked for a review of each holding.
 """
 
 from __future__ import annotations
@@ -26,9 +29,8 @@ from domain.messages import (
     ProposeTrade,
     TradeFilled,
 )
-from domain.protections.base import DayContext, Protection, ReviewContext, StartingHolding
+from domain.protections.base import DayContext, PositionView, Protection, ReviewContext
 
-EPS = 1e-12
 GUARDED = frozenset({CLOSE, REDUCE, INCREASE})
 
 
@@ -39,47 +41,23 @@ class HoldingPeriodProtection(Protection):
 
     def __init__(self, config: Any, *, priority: int = 4, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)
-        self._entries: dict[str, dt.date] = {}
         self._last_review: dict[str, dt.date] = {}
 
-    def entry(self, asset: str) -> dt.date | None:
-        """The entry date of the current position in `asset`, or None when not held."""
-        return self._entries.get(asset)
-
-    def days_held(self, asset: str, day: dt.date) -> int | None:
-        """Calendar days since entry, or None when not held."""
-        entered = self._entries.get(asset)
-        return None if entered is None else (day - entered).days
-
-    def start(self, day: dt.date, holdings: Mapping[str, StartingHolding]) -> list[Message]:
-        """Take the entry dates of the starting holdings."""
-        for asset in sorted(holdings):
-            self._entries[asset] = holdings[asset].entered
-        return []
-
     def observe(self, message: Message, day: dt.date) -> None:
-        """A buy of an asset not held sets its entry date; a sell to zero forgets it."""
-        if not isinstance(message, TradeFilled):
-            return
-        if message.side == "buy" and message.asset not in self._entries:
-            self._entries[message.asset] = day
-        elif message.closes_position:
-            self._entries.pop(message.asset, None)
+        """A sell to zero ends the position's review period."""
+        if isinstance(message, TradeFilled) and message.closes_position:
             self._last_review.pop(message.asset, None)
 
     def housekeep(self, ctx: DayContext) -> list[Message]:
-        """Issue a holding_review notice for each holding whose review period has run out."""
-        for asset in sorted(self._entries):
+        """Issue a holding_review notice for each holding whose review period has run out
+        (a holding of unknown entry date counts as entered today)."""
+        for asset in sorted(self._last_review):
             if asset not in ctx.holdings:
-                del self._entries[asset]
-                self._last_review.pop(asset, None)
+                del self._last_review[asset]
         period = int(self.config.position_holding_period_max)
         out: list[Message] = []
         for asset in sorted(ctx.holdings):
-            pos = ctx.holdings[asset]
-            if asset not in self._entries:
-                self._entries[asset] = pos.entered or ctx.date
-            entered = self._entries[asset]
+            entered = ctx.holdings[asset].entered or ctx.date
             anchor = self._last_review.get(asset, entered)
             if (ctx.date - anchor).days < period:
                 continue
@@ -107,9 +85,7 @@ class HoldingPeriodProtection(Protection):
 
     def review(self, proposal: ProposeTrade, ctx: ReviewContext) -> ProposalReviewed:
         """Block a close, reduce or increase before the minimum holding period."""
-        entered = self._entries.get(proposal.asset)
-        if entered is None and ctx.position is not None and ctx.position.weight > EPS:
-            entered = ctx.position.entered
+        entered = None if ctx.position is None else ctx.position.entered
         if entered is None:
             return self.verdict(proposal, ABSTAIN, f"{proposal.asset} is not held")
         held = (ctx.date - entered).days
@@ -118,7 +94,10 @@ class HoldingPeriodProtection(Protection):
             return self.verdict(proposal, BLOCK, f"held {held} of {minimum} minimum days")
         return self.verdict(proposal, APPROVE, f"held {held} days (minimum {minimum})")
 
-    def status(self, asset: str, day: dt.date) -> Mapping[str, Any]:
-        """{"days_held": n} for a held asset."""
-        n = self.days_held(asset, day)
-        return {} if n is None else {"days_held": n}
+    def status(
+        self, asset: str, day: dt.date, position: PositionView | None = None
+    ) -> Mapping[str, Any]:
+        """{"days_held": n} for a held asset of known entry date."""
+        if position is None or position.entered is None:
+            return {}
+        return {"days_held": (day - position.entered).days}

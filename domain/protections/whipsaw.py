@@ -27,7 +27,7 @@ from domain.messages import (
     ProposeTrade,
     TradeFilled,
 )
-from domain.protections.base import Protection, ReviewContext, StartingHolding
+from domain.protections.base import PositionView, Protection, ReviewContext, StartingHolding
 
 EPS = 1e-12
 
@@ -170,7 +170,9 @@ class WhipsawProtection(Protection):
             )
         ]
 
-    def status(self, asset: str, day: dt.date) -> Mapping[str, Any]:
+    def status(
+        self, asset: str, day: dt.date, position: PositionView | None = None
+    ) -> Mapping[str, Any]:
         """{"whipsaw_cycles": n} when `asset` has cycles in the window."""
         n = self.recent_cycles(asset, day)
         return {"whipsaw_cycles": n} if n > 0 else {}

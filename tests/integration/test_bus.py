@@ -64,12 +64,3 @@ def test_observe_when_published_then_observer_sees_every_envelope():
     bus.publish("a", NoticeIssued(event="x"))
     bus.publish("b", RequestReview(proposal_id="p", asset="X"), to="a")
     assert [e.kind for e in seen] == ["notice", "review_request"]
-
-
-def test_row_when_envelope_then_columns_of_event_db():
-    bus = _bus("a")
-    env = bus.publish("a", RequestReview(proposal_id="p9", asset="AAPL"), in_reply_to=7)
-    row = env.row("run1", lambda p: str(sorted(p)))
-    assert row["kind"] == "review_request" and row["asset"] == "AAPL"
-    assert row["proposal_id"] == "p9" and row["in_reply_to"] == 7 and row["run_id"] == "run1"
-    assert row["date"] == "2024-01-02"

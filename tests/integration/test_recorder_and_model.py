@@ -3,10 +3,11 @@ import datetime as dt
 import pytest
 
 import run
-from domain.messages import NoticeIssued
+from domain.execution import Book, Position
+from domain.messages import NoticeIssued, RequestReview
 from sim.bus import MessageBus
 from sim.load.document import load_scenario
-from sim.recorder import Recorder, dumps, open_db
+from sim.recorder import DayRecord, Recorder, day_rows, dumps, message_row, open_db
 
 SMALL = "tests/data/run/small.yaml"
 
@@ -46,6 +47,83 @@ EQUITY = {
     "turnover": 0.0,
     "costs": 0.0,
 }
+
+
+def test_message_row_when_envelope_then_columns_of_event_db():
+    bus = MessageBus()
+    bus.subscribe("a")
+    bus.begin_step(0, dt.date(2024, 1, 2))
+    env = bus.publish("a", RequestReview(proposal_id="p9", asset="AAPL"), in_reply_to=7)
+    row = message_row(env, "run1")
+    assert row["kind"] == "review_request" and row["asset"] == "AAPL"
+    assert row["proposal_id"] == "p9" and row["in_reply_to"] == 7 and row["run_id"] == "run1"
+    assert row["date"] == "2024-01-02" and row["payload"] == "{}"
+
+
+def _day(**overrides):
+    fields = {
+        "step": 3,
+        "date": dt.date(2024, 1, 5),
+        "book": Book(
+            200.0,
+            {"B": Position(4.0, dt.date(2024, 1, 2)), "A": Position(2.0, dt.date(2024, 1, 3))},
+        ),
+        "prices": {"A": 100.0, "B": 50.0, "C": 7.0},
+        "bucket_of": {"A": "Growth"},
+        "scores": {"A": 0.7, "B": 0.4},
+        "flags": {"A": {"days_held": 2}},
+        "drawdown": 0.1,
+        "regime": "Goldilocks",
+        "turnover": 60.0,
+        "costs": 0.5,
+    }
+    return DayRecord(**{**fields, **overrides})
+
+
+def test_day_rows_when_positions_then_one_row_each_in_asset_order_with_weights():
+    rows, _ = day_rows(_day())
+
+    assert [r["asset"] for r in rows] == ["A", "B"]
+    a, b = rows
+    assert (a["quantity"], a["price"], a["value"], a["weight"]) == (
+        2.0,
+        100.0,
+        200.0,
+        0.3333333333333333,
+    )
+    assert (a["bucket"], b["bucket"]) == ("Growth", "Unknown")
+    assert (a["score"], b["score"]) == (0.7, 0.4)
+    assert (a["flags"], b["flags"]) == ({"days_held": 2}, {})
+    assert (a["step"], a["date"]) == (3, "2024-01-05")
+
+
+def test_day_rows_when_no_scores_yet_then_score_none():
+    rows, _ = day_rows(_day(scores=None))
+
+    assert [r["score"] for r in rows] == [None, None]
+
+
+def test_day_rows_when_day_recorded_then_equity_row_of_book_and_day():
+    _, equity = day_rows(_day())
+
+    assert equity == {
+        "step": 3,
+        "date": "2024-01-05",
+        "equity": 600.0,
+        "cash": 200.0,
+        "invested": 400.0,
+        "drawdown": 0.1,
+        "regime": "Goldilocks",
+        "n_positions": 2,
+        "turnover": 0.1,
+        "costs": 0.5,
+    }
+
+
+def test_day_rows_when_empty_book_without_equity_then_zero_weights_not_division_error():
+    rows, equity = day_rows(_day(book=Book(0.0), flags={}))
+
+    assert rows == [] and (equity["equity"], equity["turnover"]) == (0.0, 0.0)
 
 
 def test_open_db_when_new_then_tables_and_indexes_exist():

@@ -27,17 +27,34 @@ from domain.messages import (
     TradeFilled,
 )
 from domain.protections.base import DayContext, Protection, ReviewContext, StartingHolding
+from domain.rules import Rule
 
 EPS = 1e-12
 GUARDED = frozenset({CLOSE, REDUCE, INCREASE})
+
+_SECTION = "6. Protection managers: Holding period"
+MINIMUM = Rule(
+    "holding_period.minimum",
+    ("position_holding_period_min",),
+    "Before position_holding_period_min days since entry, close, reduce and increase are blocked",
+    _SECTION,
+)
+FORCED_REVIEW = Rule(
+    "holding_period.forced_review",
+    ("position_holding_period_max", "min_score_new_position"),
+    "Every position_holding_period_max days a holding gets a forced review (it must score"
+    " min_score_new_position to stay)",
+    "3. Universe, scoring, selection",
+)
 
 
 class HoldingPeriodProtection(Protection):
     """Minimum holding period and periodic forced review of long holdings."""
 
     name = "holding_period"
+    rules = (MINIMUM, FORCED_REVIEW)
 
-    def __init__(self, config: Any, *, priority: int = 4, options: Mapping[str, Any] | None = None):
+    def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)
         self._entries: dict[str, dt.date] = {}
         self._last_review: dict[str, dt.date] = {}
@@ -73,37 +90,41 @@ class HoldingPeriodProtection(Protection):
             if asset not in ctx.holdings:
                 del self._entries[asset]
                 self._last_review.pop(asset, None)
-        period = int(self.config.position_holding_period_max)
         out: list[Message] = []
         for asset in sorted(ctx.holdings):
-            pos = ctx.holdings[asset]
             if asset not in self._entries:
-                self._entries[asset] = pos.entered or ctx.date
-            entered = self._entries[asset]
-            anchor = self._last_review.get(asset, entered)
-            if (ctx.date - anchor).days < period:
-                continue
-            self._last_review[asset] = ctx.date
-            required = float(self.config.min_score_new_position)
-            score = ctx.scores.get(asset)
-            out.append(
-                NoticeIssued(
-                    event="holding_review",
-                    asset=asset,
-                    details={
-                        "days_held": (ctx.date - entered).days,
-                        "entered": entered,
-                        "required_score": required,
-                        "score": None if score is None else float(score),
-                        "meets_required": None if score is None else float(score) >= required,
-                        "reason": (
-                            f"held {(ctx.date - entered).days} days: forced review, must score"
-                            f" at least {required} to stay"
-                        ),
-                    },
-                )
-            )
+                self._entries[asset] = ctx.holdings[asset].entered or ctx.date
+            notice = self._check_forced_review(asset, ctx)
+            if notice is not None:
+                out.append(notice)
         return out
+
+    def _check_forced_review(self, asset: str, ctx: DayContext) -> NoticeIssued | None:
+        """holding_period.forced_review: a holding_review notice once the days since entry,
+        or since the last review, reach `position_holding_period_max`."""
+        entered = self._entries[asset]
+        anchor = self._last_review.get(asset, entered)
+        if (ctx.date - anchor).days < int(self.config.position_holding_period_max):
+            return None
+        self._last_review[asset] = ctx.date
+        required = float(self.config.min_score_new_position)
+        score = ctx.scores.get(asset)
+        days = (ctx.date - entered).days
+        return NoticeIssued(
+            event="holding_review",
+            asset=asset,
+            details={
+                "days_held": days,
+                "entered": entered,
+                "required_score": required,
+                "score": None if score is None else float(score),
+                "meets_required": None if score is None else float(score) >= required,
+                "reason": (
+                    f"held {days} days: forced review, must score at least {required} to stay"
+                ),
+            },
+            rule=FORCED_REVIEW.id,
+        )
 
     def review(self, proposal: ProposeTrade, ctx: ReviewContext) -> ProposalReviewed:
         """Block a close, reduce or increase before the minimum holding period."""
@@ -112,11 +133,19 @@ class HoldingPeriodProtection(Protection):
             entered = ctx.position.entered
         if entered is None:
             return self.verdict(proposal, ABSTAIN, f"{proposal.asset} is not held")
-        held = (ctx.date - entered).days
+        return self._check_minimum(proposal, (ctx.date - entered).days)
+
+    def _check_minimum(self, proposal: ProposeTrade, held: int) -> ProposalReviewed:
+        """holding_period.minimum: a close, reduce or increase of a position held fewer than
+        `position_holding_period_min` days is blocked."""
         minimum = int(self.config.position_holding_period_min)
         if held < minimum and proposal.action in GUARDED:
-            return self.verdict(proposal, BLOCK, f"held {held} of {minimum} minimum days")
-        return self.verdict(proposal, APPROVE, f"held {held} days (minimum {minimum})")
+            return self.verdict(
+                proposal, BLOCK, f"held {held} of {minimum} minimum days", rule=MINIMUM.id
+            )
+        return self.verdict(
+            proposal, APPROVE, f"held {held} days (minimum {minimum})", rule=MINIMUM.id
+        )
 
     def status(self, asset: str, day: dt.date) -> Mapping[str, Any]:
         """{"days_held": n} for a held asset."""

@@ -534,17 +534,22 @@ def test_run_when_scenario_is_busy_then_every_system_decides_and_replans_happen(
 
 
 @pytest.mark.parametrize(
-    ("enabled", "config"),
-    [({"whipsaw": False}, {}), (None, {"whipsaw_protection": False})],
+    ("enabled", "config", "agents"),
+    [
+        ({"whipsaw": False}, {}, ["core_asset", "holding_period"]),
+        (None, {"whipsaw_protection": False}, ["core_asset", "holding_period", "whipsaw"]),
+    ],
     ids=["scenario-switch", "config-switch"],
 )
-def test_switch_off_when_whipsaw_disabled_then_no_agent_no_verdicts_and_reopen_approved(
-    enabled, config
+def test_switch_off_when_whipsaw_disabled_then_no_verdicts_and_reopen_approved(
+    enabled, config, agents
 ):
+    # Off in the scenario: no agent. Off by its configuration switch: an agent that abstains
+    # silently (so a `set` can switch it on mid-run).
     model, db = run_model(open_close_reopen(days=6, enabled=enabled), **config)
 
     assert not model.has_agent("whipsaw")
-    assert sorted(a.name for a in model.protection_agents) == ["core_asset", "holding_period"]
+    assert sorted(a.name for a in model.protection_agents) == agents
     assert not list(
         db.query(
             "SELECT id FROM messages WHERE run_id = ? AND (sender = 'whipsaw'"

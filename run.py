@@ -6,6 +6,7 @@
     python run.py validate FILE...
     python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
     python run.py metrics                 the metrics an expectation can name
+    python run.py rules [--json]          the rule catalogue (id, owner, parameters, section)
     python run.py inspect DB SUBCOMMAND ...   runs, summary, timeline, why, blocked, ...
 
 Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing
@@ -44,6 +45,7 @@ import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
+from domain.catalogue import catalogue
 from domain.config import PRESETS, ConfigError, resolve
 from domain.limits import MAX_INT
 from domain.protections.base import Protection
@@ -78,6 +80,7 @@ from sim.yaml_nodes import Invalid, parse_int
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
 #: Most worker processes of a directory run.
 MAX_JOBS = 64
+
 
 class InvalidInput(Exception):
     """Bad command-line input (exit code 2)."""
@@ -494,6 +497,26 @@ def cmd_metrics(argv: Sequence[str], console: Console) -> int:
     return EXIT_OK
 
 
+def cmd_rules(argv: Sequence[str], console: Console) -> int:
+    p = _Parser(prog="run.py rules", description="List the rule catalogue.")
+    p.add_argument("--json", action="store_true", help="print the catalogue as JSON")
+    args = p.parse_args(argv)
+    rules = catalogue()
+    if args.json:
+        rows = [{**attrs.asdict(r), "owner": r.owner} for r in rules]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_OK
+    t = Table(title=f"Rules ({len(rules)}; events record the id as `rule`)", title_justify="left")
+    t.add_column("id", no_wrap=True)
+    t.add_column("owner", no_wrap=True)
+    for col in ("parameters", "rule", "behaviour.md"):
+        t.add_column(col, overflow="fold")
+    for r in rules:
+        t.add_row(r.id, r.owner, "\n".join(r.params) or "-", r.statement, r.section)
+    console.print(t)
+    return EXIT_OK
+
+
 def cmd_validate(argv: Sequence[str], console: Console) -> int:
     p = _Parser(prog="run.py validate", description="Check scenario files.")
     p.add_argument("files", nargs="+")
@@ -526,6 +549,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "params": cmd_params,
     "metrics": cmd_metrics,
+    "rules": cmd_rules,
     "inspect": inspect_command,
 }
 

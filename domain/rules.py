@@ -56,10 +56,10 @@ class Rule:
 
 
 _S1 = "1. Time and trading"
-_S2 = "2. Regimes"
-_S3 = "3. Universe, scoring, selection"
-_S4 = "4. Bucket diversification"
-_S5 = "5. Sizing"
+_S2 = "2. Regimes (regime provider)"
+_S3 = "3. Universe, scoring, selection (portfolio manager)"
+_S4 = "4. Bucket diversification (portfolio manager)"
+_S5 = "5. Sizing (portfolio manager)"
 _S6 = "6. Protection managers"
 _S7 = "7. Orchestrator: resolving a proposal"
 _S8 = "8. Configuration"
@@ -303,13 +303,13 @@ REGIME_OVERRIDE = Rule(
     ("regime_override_enabled", "regime_severity_threshold", "regime_override_whipsaw_critical"),
     "On a regime change of severity >= regime_severity_threshold the blocks and amends of"
     " grace and holding period (critical: also whipsaw) are lifted; never core immunity",
-    _S6,
+    f"{_S6} / Regime override",
 )
 OVERRIDE_COOLDOWN = Rule(
     "resolution.override_cooldown",
     ("regime_override_cooldown",),
     "A regime override lifts at most once per asset per regime_override_cooldown days",
-    _S6,
+    f"{_S6} / Holding period",
 )
 REPLAN = Rule(
     "resolution.replan",

@@ -39,7 +39,7 @@ MONITOR_CLOSELY = "MONITOR_CLOSELY"
 RECOMMEND_REVOKE = "RECOMMEND_REVOKE"
 MAX_WARNINGS = 10
 
-_SECTION = "6. Protection managers: Core asset"
+_SECTION = "6. Protection managers / Core asset"
 _CHECK = (
     "core_asset_performance_check_frequency",
     "core_asset_underperformance_period",

@@ -40,7 +40,7 @@ EPS = 1e-12
 CORE_ADDED = frozenset({"core_designated"})
 CORE_REMOVED = frozenset({"core_revoked", "core_expired"})
 
-_SECTION = "6. Protection managers: Grace period"
+_SECTION = "6. Protection managers / Grace period"
 START = Rule(
     "grace_period.start",
     ("min_score_threshold",),

@@ -32,7 +32,7 @@ from domain.rules import Rule
 EPS = 1e-12
 GUARDED = frozenset({CLOSE, REDUCE, INCREASE})
 
-_SECTION = "6. Protection managers: Holding period"
+_SECTION = "6. Protection managers / Holding period"
 MINIMUM = Rule(
     "holding_period.minimum",
     ("position_holding_period_min",),
@@ -44,7 +44,7 @@ FORCED_REVIEW = Rule(
     ("position_holding_period_max", "min_score_new_position"),
     "Every position_holding_period_max days a holding gets a forced review (it must score"
     " min_score_new_position to stay)",
-    "3. Universe, scoring, selection",
+    "3. Universe, scoring, selection (portfolio manager)",
 )
 
 

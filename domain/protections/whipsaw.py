@@ -32,7 +32,7 @@ from domain.rules import Rule
 
 EPS = 1e-12
 
-_SECTION = "6. Protection managers: Whipsaw"
+_SECTION = "6. Protection managers / Whipsaw"
 WINDOW = Rule(
     "whipsaw.window",
     ("whipsaw_max_cycles", "whipsaw_protection_days"),

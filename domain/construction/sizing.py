@@ -244,20 +244,14 @@ def allocate_residual(
         path, cash, unallocated = _safe_top_slice(pot, order, residual, config)
     else:
         raise ValueError(f"unknown residual_strategy {strategy!r}")
-    added = pot.added
-    report = ResidualReport(
-        residual=residual,
-        strategy=strategy,
-        path=path,
-        added={
-            tickers[i]: float(added[i])
-            for i in sorted(range(pot.w.size), key=tickers.__getitem__)
-            if added[i] > 0
-        },
-        cash_bucket=float(cash),
-        unallocated=float(max(unallocated, 0.0)),
+    added = {
+        tickers[i]: float(pot.added[i])
+        for i in sorted(range(pot.w.size), key=tickers.__getitem__)
+        if pot.added[i] > 0
+    }
+    return pot.w, ResidualReport(
+        residual, strategy, path, added, float(cash), float(max(unallocated, 0.0))
     )
-    return pot.w, report
 
 
 def _proportional(pot: _Pot, order: list[int], residual: float) -> float:

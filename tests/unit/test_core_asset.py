@@ -14,6 +14,7 @@ from domain.protections.core_asset import (
     RETAIN,
     CoreAssetProtection,
 )
+from domain.protections.registry import PRIORITIES
 from tests.unit.protection_support import (
     CurvePrices,
     FakePrices,
@@ -29,7 +30,7 @@ BUCKET = "Risk Assets"
 
 
 def make(**overrides) -> CoreAssetProtection:
-    return CoreAssetProtection(config(**overrides), priority=1)
+    return CoreAssetProtection(config(**overrides), priority=PRIORITIES["core_asset"])
 
 
 def bucket_prices(returns: dict[str, float]) -> FakePrices:

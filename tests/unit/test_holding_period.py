@@ -7,6 +7,7 @@ import pytest
 from domain.messages import ABSTAIN, APPROVE, BLOCK, CLOSE, INCREASE, OPEN, REDUCE
 from domain.protections.base import PositionView, StartingHolding
 from domain.protections.holding_period import HoldingPeriodProtection
+from domain.protections.registry import PRIORITIES
 from tests.unit.protection_support import (
     config,
     day,
@@ -19,7 +20,7 @@ from tests.unit.protection_support import (
 
 
 def make(**overrides) -> HoldingPeriodProtection:
-    return HoldingPeriodProtection(config(**overrides), priority=4)
+    return HoldingPeriodProtection(config(**overrides), priority=PRIORITIES["holding_period"])
 
 
 def bought_on(n: int, **overrides) -> HoldingPeriodProtection:

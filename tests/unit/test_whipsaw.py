@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from domain.messages import ABSTAIN, APPROVE, BLOCK, CLOSE, OPEN, REDUCE
 from domain.protections.base import StartingHolding
+from domain.protections.registry import PRIORITIES
 from domain.protections.whipsaw import WhipsawProtection
 from tests.unit.protection_support import config, day, fill, proposal, review_ctx
 
 
 def make(**overrides) -> WhipsawProtection:
-    return WhipsawProtection(config(**overrides), priority=5)
+    return WhipsawProtection(config(**overrides), priority=PRIORITIES["whipsaw"])
 
 
 def cycle(ws: WhipsawProtection, opened: int, closed: int, asset: str = "AAA") -> None:

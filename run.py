@@ -6,6 +6,7 @@
     python run.py validate FILE...
     python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
     python run.py metrics                 the metrics an expectation can name
+    python run.py rules [--json]          the rule catalogue (id, owner, parameters, section)
     python run.py inspect DB SUBCOMMAND ...   runs, summary, timeline, why, blocked, ...
 
 Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing
@@ -44,14 +45,11 @@ import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
+from domain.catalogue import catalogue
 from domain.config import PRESETS, ConfigError, resolve
 from domain.limits import MAX_INT
 from domain.protections.base import Protection
-from domain.protections.core_asset import CoreAssetProtection
-from domain.protections.grace_period import GracePeriodProtection
-from domain.protections.holding_period import HoldingPeriodProtection
-from domain.protections.whipsaw import WhipsawProtection
-from domain.resolution import PRIORITIES
+from domain.protections.registry import BUILTIN, Registry, custom_row
 from domain.scenario import Scenario
 from sim.db_path import db_path_problem
 from sim.dbfile import close_writer, open_readonly, tidy
@@ -79,13 +77,6 @@ EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
 #: Most worker processes of a directory run.
 MAX_JOBS = 64
 
-BUILTIN: dict[str, tuple[type[Protection], str | None]] = {
-    "core_asset": (CoreAssetProtection, "enable_core_asset_management"),
-    "grace_period": (GracePeriodProtection, None),
-    "holding_period": (HoldingPeriodProtection, None),
-    "whipsaw": (WhipsawProtection, "whipsaw_protection"),
-}
-
 
 class InvalidInput(Exception):
     """Bad command-line input (exit code 2)."""
@@ -98,28 +89,25 @@ class _Parser(argparse.ArgumentParser):
         raise InvalidInput(message)
 
 
-def make_protections(scenario: Scenario, config: Any) -> list[Protection]:
-    """The protections of a run: each built-in one unless switched off, then custom ones.
+def run_registry(scenario: Scenario, registry: Registry = BUILTIN) -> Registry:
+    """The protections of a run: every row of `registry` the scenario does not switch off
+    (`protections.<name>.enabled: false`), plus a row per enabled custom protection."""
+    off = [name for name in registry.names if not scenario.protections.is_enabled(name)]
+    custom = [
+        custom_row(spec.name, load_custom_protection(spec, scenario), spec.priority, spec.options)
+        for spec in scenario.protections.custom
+        if spec.enabled
+    ]
+    return registry.without(off).with_rows(custom)
 
-    A built-in protection is off when the scenario says `protections.<name>.enabled: false`
-    or its configuration switch (`enable_core_asset_management`, `whipsaw_protection`) is
-    false.
-    """
-    out: list[Protection] = []
-    for name, (cls, switch) in BUILTIN.items():
-        if not scenario.protections.is_enabled(name):
-            continue
-        if switch is not None and not getattr(config, switch):
-            continue
-        out.append(cls(config, priority=PRIORITIES[name]))
-    for spec in scenario.protections.custom:
-        if not spec.enabled:
-            continue
-        cls = load_custom_protection(spec, scenario)
-        protection = cls(config, priority=spec.priority, options=spec.options)
-        protection.name = spec.name
-        out.append(protection)
-    return out
+
+def make_protections(
+    scenario: Scenario, config: Any, registry: Registry = BUILTIN
+) -> list[Protection]:
+    """The protections of a run (`run_registry`), by priority. One whose configuration
+    switch (`enable_core_asset_management`, `whipsaw_protection`) is off still runs, as an
+    agent that abstains until a `set` switches it on (docs/protections.md)."""
+    return run_registry(scenario, registry).build(config)
 
 
 def resolve_run_config(
@@ -169,12 +157,14 @@ def build_model(
     *,
     seed: int | None = None,
     recorder: Recorder | None = None,
+    registry: Registry = BUILTIN,
 ) -> BulwarkModel:
-    """A ready-to-run model of `scenario` (the one place protections and model meet)."""
+    """A ready-to-run model of `scenario` (the one place protections and model meet), with
+    the protections of `registry` (the built-ins unless given)."""
     return BulwarkModel(
         scenario,
         config,
-        make_protections(scenario, config),
+        make_protections(scenario, config, registry),
         seed=scenario.seed if seed is None else seed,
         recorder=recorder,
     )
@@ -503,6 +493,26 @@ def cmd_metrics(argv: Sequence[str], console: Console) -> int:
     return EXIT_OK
 
 
+def cmd_rules(argv: Sequence[str], console: Console) -> int:
+    p = _Parser(prog="run.py rules", description="List the rule catalogue.")
+    p.add_argument("--json", action="store_true", help="print the catalogue as JSON")
+    args = p.parse_args(argv)
+    rules = catalogue()
+    if args.json:
+        rows = [{**attrs.asdict(r), "owner": r.owner} for r in rules]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_OK
+    t = Table(title=f"Rules ({len(rules)}; events record the id as `rule`)", title_justify="left")
+    t.add_column("id", no_wrap=True)
+    t.add_column("owner", no_wrap=True)
+    for col in ("parameters", "rule", "behaviour.md"):
+        t.add_column(col, overflow="fold")
+    for r in rules:
+        t.add_row(r.id, r.owner, "\n".join(r.params) or "-", r.statement, r.section)
+    console.print(t)
+    return EXIT_OK
+
+
 def cmd_validate(argv: Sequence[str], console: Console) -> int:
     p = _Parser(prog="run.py validate", description="Check scenario files.")
     p.add_argument("files", nargs="+")
@@ -535,6 +545,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "params": cmd_params,
     "metrics": cmd_metrics,
+    "rules": cmd_rules,
     "inspect": inspect_command,
 }
 

@@ -1,4 +1,8 @@
-"""Protection agents: each wraps one domain protection and speaks for it on the bus."""
+"""Protection agents: each wraps one domain protection and speaks for it on the bus.
+
+An agent whose protection is switched off (its registry switch) stays on the bus and keeps
+feeding its protection every message, but takes no part (`domain.protections.switch`).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from domain.messages import (
     ScoresPublished,
 )
 from domain.protections.base import DayContext, PositionView, Protection, ReviewContext
+from domain.protections.switch import SwitchGate
+from domain.rules import NOTICE_RULES
 
 
 class ProtectionAgent(BulwarkAgent):
@@ -29,11 +35,17 @@ class ProtectionAgent(BulwarkAgent):
 
     def __init__(self, model: WorldView, protection: Protection) -> None:
         self.protection = protection
+        self.gate = SwitchGate(protection)
         super().__init__(model, name=protection.name)
         self._proposals: dict[str, ProposeTrade] = {}
         self._regime: RegimeUpdated | None = None
         self._scores: Mapping[str, float] = {}
         model.bus.observe(self._observe)
+
+    @property
+    def switched_on(self) -> bool:
+        """Whether the protection takes part under the configuration in force now."""
+        return self.protection.switched_on()
 
     @property
     def priority(self) -> int:
@@ -50,11 +62,16 @@ class ProtectionAgent(BulwarkAgent):
         self.protection.observe(message, env.date)
 
     def start(self) -> None:
-        """Learn the starting book (the first day, before anything else)."""
-        self._emit(self.protection.start(self.model.date, self.model.starting_holdings))
+        """Learn the starting book (the first day, before anything else), when switched on."""
+        if self.gate.first_day():
+            self._emit(self.protection.start(self.model.date, self.model.starting_holdings))
 
     def housekeep(self) -> None:
-        """Daily upkeep: expiries, decay, checks; publish what the protection returns."""
+        """Daily upkeep: expiries, decay, checks; publish what the protection returns.
+        Switched off: only what the switch change itself says (`SwitchGate.today`)."""
+        self._emit(self.gate.today(self.model.date, self.model.positions_view))
+        if not self.gate.on:
+            return
         self.handle_requests()
         ctx = DayContext(
             step=self.model.steps_done,
@@ -71,9 +88,11 @@ class ProtectionAgent(BulwarkAgent):
         """Requests addressed to this protection (only core_asset takes any by default)."""
 
     def review_pending(self) -> None:
-        """Answer every review request in the inbox with a verdict."""
+        """Answer every review request in the inbox with a verdict (none when switched off)."""
         for request in self.inbox("review_request"):
             proposal = self._proposals.pop(request.message.proposal_ref)
+            if not self.gate.on:
+                continue
             ctx = ReviewContext(
                 step=self.model.steps_done,
                 date=self.model.date,
@@ -87,7 +106,10 @@ class ProtectionAgent(BulwarkAgent):
             self._emit(self.protection.after_review(verdict, proposal, ctx))
 
     def status(self, asset: str, position: PositionView | None) -> dict[str, Any]:
-        """The protection's flags for `asset`, held as `position` after the day's trades."""
+        """The protection's flags for `asset`, held as `position` after the day's trades
+        (none when switched off)."""
+        if not self.gate.on:
+            return {}
         return dict(self.protection.status(asset, self.model.date, position))
 
     def _emit(self, messages: list[Message]) -> None:
@@ -101,7 +123,10 @@ class CoreAssetAgent(ProtectionAgent):
     def handle_requests(self) -> None:
         core = self.protection
         day = self.model.date
-        requests = self.inbox("core_request") + self.inbox("intervention")
+        # interventions addressed to core_asset: one broadcast while it was off is not its
+        requests = self.inbox("core_request") + [
+            env for env in self.inbox("intervention") if env.recipient == self.name
+        ]
         for env in sorted(requests, key=lambda e: e.id):
             msg = env.message
             if isinstance(msg, RequestCoreDesignation):
@@ -124,6 +149,11 @@ class CoreAssetAgent(ProtectionAgent):
                 self.publish(message, in_reply_to=env.id)
 
 
-def notice(event: str, asset: str | None = None, **details: Any) -> NoticeIssued:
-    """Shorthand for a notice message."""
-    return NoticeIssued(event=event, asset=asset, details=details)
+def notice(
+    event: str, asset: str | None = None, *, rule: str | None = None, **details: Any
+) -> NoticeIssued:
+    """Shorthand for a notice message; `rule` defaults to the event's one rule
+    (`domain.rules.NOTICE_RULES`)."""
+    return NoticeIssued(
+        event=event, asset=asset, details=details, rule=rule or NOTICE_RULES.get(event)
+    )

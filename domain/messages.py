@@ -43,6 +43,9 @@ REDUCE = "reduce"
 EXITS: frozenset[str] = frozenset({CLOSE, REDUCE})
 ENTRIES: frozenset[str] = frozenset({OPEN, INCREASE})
 
+# Regime-change severities (RegimeUpdated.severity), lowest first
+SEVERITIES: tuple[str, ...] = ("normal", "high", "critical")
+
 
 def _ro(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
@@ -146,6 +149,8 @@ class ProposalReviewed(Message):
     priority: int
     reason: str
     amended_weight: float | None = None
+    rule: str | None = None
+    """The id of the rule that decided the verdict (`domain.rules`); None for an abstain."""
 
 
 @attrs.frozen
@@ -162,6 +167,9 @@ class TradeDecided(Message):
     decided_by: str
     overridden: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     reason: str = ""
+    rule: str | None = None
+    """The deciding rule: the deciding verdict's, or `resolution.priority` (nothing
+    objected) or `resolution.regime_override` (the override lifted the objections)."""
 
 
 @attrs.frozen
@@ -204,6 +212,8 @@ class NoticeIssued(Message):
     event: str
     asset: str | None = None
     details: Mapping[str, Any] = attrs.field(factory=dict, converter=_ro)
+    rule: str | None = None
+    """The id of the rule that issued the notice (`domain.rules`)."""
 
 
 @attrs.frozen

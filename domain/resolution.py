@@ -4,7 +4,12 @@ The priority table says who wins (lower number decides first). A regime override
 (priority 2) is not a verdict but a lift: on a day the regime changes with enough
 severity, the block and amend verdicts of the systems it lifts are dropped before the
 decision, at most once per asset per `regime_override_cooldown` days. It never lifts
-core immunity or a custom protection.
+core immunity or a custom protection. The tables come from the protection registry
+(`domain.protections.registry`).
+
+A decision records its rule (`domain.rules`): the deciding verdict's, else
+`resolution.priority` (nothing objected) or `resolution.regime_override` (the override
+lifted every objection).
 """
 
 from __future__ import annotations
@@ -26,37 +31,20 @@ from domain.messages import (
     ENTRIES,
     GRANT,
     OPEN,
+    SEVERITIES,
     ProposalReviewed,
     ProposeTrade,
     RegimeUpdated,
     RequestReplan,
     TradeDecided,
 )
+from domain.protections.registry import BUILTIN, ORCHESTRATOR, REGIME_OVERRIDE
+from domain.protections.registry import OVERRIDE_LIFTS as OVERRIDE_LIFTS  # re-exported
+from domain.protections.registry import PRIORITIES as PRIORITIES  # re-exported
+from domain.rules import PRIORITY
+from domain.rules import REGIME_OVERRIDE as REGIME_OVERRIDE_RULE
 
-CORE_ASSET = "core_asset"
-REGIME_OVERRIDE = "regime_override"
-GRACE_PERIOD = "grace_period"
-HOLDING_PERIOD = "holding_period"
-WHIPSAW = "whipsaw"
-ORCHESTRATOR = "orchestrator"
-
-PRIORITIES: Mapping[str, int] = MappingProxyType(
-    {CORE_ASSET: 1, REGIME_OVERRIDE: 2, GRACE_PERIOD: 3, HOLDING_PERIOD: 4, WHIPSAW: 5}
-)
-"""The priority table: lower decides first. Custom protections carry their own (>= 6)."""
-
-SEVERITY_RANK: Mapping[str, int] = MappingProxyType({"normal": 0, "high": 1, "critical": 2})
-
-OVERRIDE_LIFTS: Mapping[str, frozenset[str]] = MappingProxyType(
-    {
-        "normal": frozenset({GRACE_PERIOD, HOLDING_PERIOD}),
-        "high": frozenset({GRACE_PERIOD, HOLDING_PERIOD}),
-        "critical": frozenset({GRACE_PERIOD, HOLDING_PERIOD, WHIPSAW}),
-    }
-)
-"""Severity -> systems a regime override lifts. "normal" only matters when
-`regime_severity_threshold` is normal; whipsaw is lifted only with
-`regime_override_whipsaw_critical`. Never core_asset, never a custom protection."""
+SEVERITY_RANK: Mapping[str, int] = MappingProxyType({s: i for i, s in enumerate(SEVERITIES)})
 
 _STANCE_ORDER: Mapping[str, int] = MappingProxyType({BLOCK: 0, AMEND: 1, GRANT: 2})
 
@@ -126,34 +114,61 @@ def override_context(
     ledger: RegimeOverrideLedger,
     config: Any,
 ) -> OverrideContext:
-    """The regime override available to proposals of `asset` on `day`."""
+    """The regime override available to proposals of `asset` on `day`
+    (resolution.regime_override, within resolution.override_cooldown)."""
     severity = regime.severity
-    change = f"{regime.previous}→{regime.regime} ({severity})"
-    if not config.regime_override_enabled:
-        return OverrideContext(severity=severity, reason="regime override disabled")
-    if not regime.changed:
-        return OverrideContext(severity=severity, reason="no regime change today")
-    threshold = str(config.regime_severity_threshold)
-    if severity_rank(severity) < severity_rank(threshold):
-        return OverrideContext(
-            severity=severity, reason=f"regime change {change} below threshold {threshold}"
-        )
-    lifts = set(OVERRIDE_LIFTS.get(severity, OVERRIDE_LIFTS["normal"]))
-    if not config.regime_override_whipsaw_critical:
-        lifts.discard(WHIPSAW)
-    cooldown = int(config.regime_override_cooldown)
-    eligible = ledger.eligible(asset, day, cooldown)
-    if eligible:
-        reason = f"regime change {change}"
-    else:
-        last = ledger.last(asset)
-        assert last is not None
-        reason = (
-            f"regime change {change}, but {asset} had an override on {last.isoformat()}"
-            f" (cooldown {cooldown} days)"
-        )
+    why_not = (
+        _check_override_enabled(config)
+        or _check_regime_changed(regime)
+        or _check_severity(regime, config)
+    )
+    if why_not is not None:
+        return OverrideContext(severity=severity, reason=why_not)
+    eligible, reason = _check_cooldown(regime, asset, day, ledger, config)
     return OverrideContext(
-        active=True, eligible=eligible, severity=severity, lifts=frozenset(lifts), reason=reason
+        active=True,
+        eligible=eligible,
+        severity=severity,
+        lifts=BUILTIN.lifted_by(severity, config),
+        reason=reason,
+    )
+
+
+def _change(regime: RegimeUpdated) -> str:
+    return f"{regime.previous}→{regime.regime} ({regime.severity})"
+
+
+def _check_override_enabled(config: Any) -> str | None:
+    """resolution.regime_override: only with `regime_override_enabled`."""
+    return None if config.regime_override_enabled else "regime override disabled"
+
+
+def _check_regime_changed(regime: RegimeUpdated) -> str | None:
+    """resolution.regime_override: only on a day the regime changed."""
+    return None if regime.changed else "no regime change today"
+
+
+def _check_severity(regime: RegimeUpdated, config: Any) -> str | None:
+    """resolution.regime_override: only a change at or above `regime_severity_threshold`."""
+    threshold = str(config.regime_severity_threshold)
+    if severity_rank(regime.severity) >= severity_rank(threshold):
+        return None
+    return f"regime change {_change(regime)} below threshold {threshold}"
+
+
+def _check_cooldown(
+    regime: RegimeUpdated, asset: str, day: dt.date, ledger: RegimeOverrideLedger, config: Any
+) -> tuple[bool, str]:
+    """resolution.override_cooldown: at most one override per asset per
+    `regime_override_cooldown` days. Returns (eligible, the reason)."""
+    cooldown = int(config.regime_override_cooldown)
+    if ledger.eligible(asset, day, cooldown):
+        return True, f"regime change {_change(regime)}"
+    last = ledger.last(asset)
+    assert last is not None
+    return False, (
+        f"regime change {_change(regime)}, but {asset} had an override on {last.isoformat()}"
+        f" (cooldown {cooldown} days)"
     )
 
 
@@ -243,15 +258,17 @@ def _resolve(
 
     if decisive:
         decider = decisive[0]
-        decided_by = decider.system
+        decided_by, rule = decider.system, decider.rule
         outcome, final = _outcome(decider, proposal)
         why = decider.reason
         if decider.stance == AMEND and decider.amended_weight is None:
             why = f"{why} (amend without a target weight, treated as a block)"
+    elif lifted_names:
+        decided_by, rule = REGIME_OVERRIDE, REGIME_OVERRIDE_RULE.id
+        outcome, final, why = APPROVED, proposal.to_weight, "protections lifted"
     else:
-        decided_by = REGIME_OVERRIDE if lifted_names else ORCHESTRATOR
-        outcome, final = APPROVED, proposal.to_weight
-        why = "no protection objected" if not lifted_names else "protections lifted"
+        decided_by, rule = ORCHESTRATOR, PRIORITY.id
+        outcome, final, why = APPROVED, proposal.to_weight, "no protection objected"
 
     losers: dict[str, tuple[int, str]] = {
         s: (p, "lifted by the regime override") for s, p in lifted.items()
@@ -276,6 +293,7 @@ def _resolve(
         decided_by=decided_by,
         overridden=overridden,
         reason=" | ".join(parts),
+        rule=rule,
     )
     return Resolution(decision=decision, lifted=lifted_names)
 

@@ -17,13 +17,16 @@ from typing import Any, Literal
 
 import attrs
 
-SEVERITIES: tuple[str, ...] = ("normal", "high", "critical")
+from domain.buckets import UNKNOWN_BUCKET as UNKNOWN_BUCKET  # re-exported for the loader
+from domain.messages import SEVERITIES as SEVERITIES  # re-exported for the loader
+from domain.protections.registry import BUILTIN
+
 DEFAULT_REGIMES: tuple[str, ...] = ("Goldilocks", "Reflation", "Inflation", "Deflation")
 ACTIONS: tuple[str, ...] = ("open", "close", "increase", "reduce")
 OUTCOMES: tuple[str, ...] = ("approved", "blocked", "amended")
-BUILTIN_PROTECTIONS: tuple[str, ...] = ("core_asset", "grace_period", "holding_period", "whipsaw")
+BUILTIN_PROTECTIONS: tuple[str, ...] = BUILTIN.names
+"""The built-in protections (from the protection registry), each switchable in a scenario."""
 INTERVENTION_ACTIONS: tuple[str, ...] = ("extend_core", "revoke_core", "mark_core", "set")
-UNKNOWN_BUCKET = "Unknown"
 
 
 def frozen_mapping(value: Mapping[Any, Any] | None) -> Mapping[Any, Any]:

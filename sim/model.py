@@ -35,6 +35,7 @@ from domain.envelope import Envelope
 from domain.market import MarketData
 from domain.messages import InterventionApplied, RegimeUpdated
 from domain.protections.base import PositionView, Protection, StartingHolding
+from domain.protections.registry import CORE_ASSET
 from domain.regimes import RegimeState
 from domain.scenario import Intervention, Scenario
 from sim.bus import MessageBus
@@ -50,7 +51,8 @@ class BulwarkModel(mesa.Model):
     Args:
         scenario: the loaded scenario.
         config: the resolved configuration (attribute access by parameter name).
-        protections: the protections to run (built-in ones switched on, then custom).
+        protections: the protections to run (built-in ones, then custom; one switched off
+            by its configuration switch runs as an agent that abstains).
         seed: the run's seed (the scenario's unless overridden).
         recorder: where each finished step is written; None keeps messages in memory only.
         market_builder: builds the market and the regime timeline from the model's rng.
@@ -102,7 +104,7 @@ class BulwarkModel(mesa.Model):
         )
         self.orchestrator = OrchestratorAgent(self)
         protection_agents = [
-            (CoreAssetAgent if p.name == "core_asset" else ProtectionAgent)(self, p)
+            (CoreAssetAgent if p.name == CORE_ASSET else ProtectionAgent)(self, p)
             for p in sorted(protections, key=lambda p: (p.priority, p.name))
         ]
         self.protection_agents = AgentSet(protection_agents, random=self.random)
@@ -228,8 +230,8 @@ class BulwarkModel(mesa.Model):
         return self._interventions.get(self.date, [])
 
     def has_agent(self, name: str) -> bool:
-        """Whether a protection called `name` takes part in the run."""
-        return any(agent.name == name for agent in self.protection_agents)
+        """Whether protection `name` runs and is switched on under the configuration now."""
+        return any(agent.name == name and agent.switched_on for agent in self.protection_agents)
 
     def set_param(self, name: str, value: Any) -> None:
         """Change one parameter from now on (a scenario `set` intervention)."""

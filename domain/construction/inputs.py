@@ -13,8 +13,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
-from domain.scenario import UNKNOWN_BUCKET
 
 EPS = 1e-12
 """Weights at or below this are treated as zero."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from domain import rules
 from domain.construction.inputs import EPS, Limits, PlanInputs, dynamic_limits, rank_scores
 from domain.construction.selection import Choice, select
 from domain.construction.sizing import ResidualReport, size_positions
@@ -53,11 +54,14 @@ class Plan:
             ``rank_score``, ``selection`` (the reason code), ``selection_detail``,
             ``bucket_override``, ``bucket_scale``, ``residual_added``, ``cash_bucket``
             (the plan's, same for every asset) and ``drawdown_factor``; the first three
-            are None for an asset the plan did not consider.
+            are None for an asset the plan did not consider. ``rule``: the rule behind
+            the trade (the selection rule of an open or close, sizing.cap for a re-size
+            of a kept holding; None when not considered); ``rules``: component -> the
+            rule that set it, for the components a rule changed.
         """
         choice = self.choices.get(asset)
         bucket = choice.bucket if choice is not None else None
-        return {
+        out = {
             "rank_score": None if choice is None else choice.rank_score,
             "selection": None if choice is None else choice.reason,
             "selection_detail": None if choice is None else choice.detail,
@@ -67,6 +71,25 @@ class Plan:
             "cash_bucket": round(self.residual.cash_bucket, 6),
             "drawdown_factor": self.drawdown_factor,
         }
+        resize = choice is not None and choice.held and choice.selected
+        out["rule"] = rules.CAP.id if resize else None if choice is None else choice.rule
+        out["rules"] = _component_rules(out, choice)
+        return out
+
+
+def _component_rules(components: Mapping[str, Any], choice: Choice | None) -> dict[str, str]:
+    """component -> the rule that set it, for every component a rule changed."""
+    found = {
+        "selection": None if choice is None else choice.rule,
+        "rank_score": rules.SCORE_DECAY.id
+        if choice is not None and choice.rank_score != choice.score
+        else None,
+        "bucket_scale": rules.BUCKET_ALLOCATION.id if components["bucket_scale"] != 1.0 else None,
+        "residual_added": rules.RESIDUAL.id if components["residual_added"] else None,
+        "cash_bucket": rules.RESIDUAL.id if components["cash_bucket"] else None,
+        "drawdown_factor": rules.DRAWDOWN.id if components["drawdown_factor"] != 1.0 else None,
+    }
+    return {name: rule for name, rule in found.items() if rule is not None}
 
 
 def plan_targets(inp: PlanInputs) -> Plan:
@@ -83,9 +106,11 @@ def plan_targets(inp: PlanInputs) -> Plan:
     selection = select(inp, limits, rank)
     sizing = size_positions(inp, selection.chosen, frozenset(selection.overrides), rank)
     choices = dict(selection.choices)
-    for j, (reason, detail) in sizing.dropped.items():
+    for j, why in sizing.dropped.items():
         asset = inp.tickers[j]
-        choices[asset] = attrs.evolve(choices[asset], selected=False, reason=reason, detail=detail)
+        choices[asset] = attrs.evolve(
+            choices[asset], selected=False, reason=why.code, detail=why.detail, rule=why.rule.id
+        )
     targets = {a: float(w) for a, w in sorted(inp.locked.items()) if w > EPS}
     for j, w in sizing.weights.items():
         if w > EPS:

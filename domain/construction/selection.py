@@ -17,6 +17,9 @@ Order of the rules (docs/construction.md has the full text):
    displacing the lowest-ranked new pick of a bucket that keeps another position.
 
 Ordering everywhere is by ranking score (age-decayed) descending, then ticker.
+
+Each rule is a small guard carrying its rule id (`domain.rules`); every `Choice` records
+the rule that put its asset in the plan or out of it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from types import MappingProxyType
 import attrs
 import numpy as np
 
+from domain import rules
 from domain.construction.buckets import (
     MIN_CORRELATION_OBS,
     abs_correlations,
@@ -82,6 +86,7 @@ class Choice:
         detail: The reason in words, with the numbers behind it.
         score: Today's (undecayed) score.
         rank_score: The age-decayed ranking score.
+        rule: The id of the rule that decided it (`domain.rules`).
     """
 
     asset: str
@@ -92,6 +97,16 @@ class Choice:
     detail: str
     score: float
     rank_score: float
+    rule: str
+
+
+@attrs.frozen
+class Reason:
+    """A guard's finding about one asset: the reason code, in words, and its rule."""
+
+    code: str
+    detail: str
+    rule: rules.Rule
 
 
 @attrs.frozen
@@ -128,18 +143,61 @@ class _Book:
     def key(self, j: int) -> tuple[float, str]:
         return (-float(self.rank[j]), self.inp.tickers[j])
 
-    def note(self, j: int, held: bool, selected: bool, reason: str, detail: str) -> None:
+    def note(self, j: int, held: bool, selected: bool, reason: Reason) -> None:
         asset = self.inp.tickers[j]
         self.choices[asset] = Choice(
             asset=asset,
             bucket=str(self.buckets[j]),
             held=held,
             selected=selected,
-            reason=reason,
-            detail=detail,
+            reason=reason.code,
+            detail=reason.detail,
             score=round(float(self.inp.score[j]), 6),
             rank_score=round(float(self.rank[j]), 6),
+            rule=reason.rule.id,
         )
+
+
+# --- the keep rules of a holding --------------------------------------------------------
+
+
+def _check_review(inp: PlanInputs, j: int) -> Reason | None:
+    """selection.review_threshold: a holding due its forced review needs
+    `min_score_new_position`."""
+    cfg, score = inp.config, float(inp.score[j])
+    if inp.tickers[j] not in inp.review_due or score >= cfg.min_score_new_position:
+        return None
+    return Reason(
+        REVIEW_FAILED,
+        f"maximum holding review: score {score:.3f} below min_score_new_position "
+        f"{cfg.min_score_new_position}",
+        rules.REVIEW_THRESHOLD,
+    )
+
+
+def _check_keep_threshold(inp: PlanInputs, j: int) -> Reason | None:
+    """selection.keep_threshold: a holding needs `min_score_threshold`."""
+    cfg, score = inp.config, float(inp.score[j])
+    if score >= cfg.min_score_threshold:
+        return None
+    return Reason(
+        BELOW_KEEP,
+        f"score {score:.3f} below min_score_threshold {cfg.min_score_threshold}",
+        rules.KEEP_THRESHOLD,
+    )
+
+
+def _check_trending_existing(inp: PlanInputs, j: int) -> Reason | None:
+    """selection.trending_existing: a holding needs `trending_confidence_existing`."""
+    cfg, trending = inp.config, float(inp.trending[j])
+    if trending >= cfg.trending_confidence_existing:
+        return None
+    return Reason(
+        TRENDING_EXISTING,
+        f"trending {trending:.2f} below trending_confidence_existing "
+        f"{cfg.trending_confidence_existing}",
+        rules.TRENDING_EXISTING,
+    )
 
 
 def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
@@ -151,35 +209,12 @@ def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
         if asset in inp.locked or inp.weights[asset] <= EPS or asset not in column:
             continue
         j = column[asset]
-        score, trending = float(inp.score[j]), float(inp.trending[j])
-        if asset in inp.review_due and score < cfg.min_score_new_position:
-            book.note(
-                j,
-                True,
-                False,
-                REVIEW_FAILED,
-                f"maximum holding review: score {score:.3f} below min_score_new_position "
-                f"{cfg.min_score_new_position}",
-            )
-        elif score < cfg.min_score_threshold:
-            book.note(
-                j,
-                True,
-                False,
-                BELOW_KEEP,
-                f"score {score:.3f} below min_score_threshold {cfg.min_score_threshold}",
-            )
-        elif trending < cfg.trending_confidence_existing:
-            book.note(
-                j,
-                True,
-                False,
-                TRENDING_EXISTING,
-                f"trending {trending:.2f} below trending_confidence_existing "
-                f"{cfg.trending_confidence_existing}",
-            )
-        else:
+        out = _check_review(inp, j) or _check_keep_threshold(inp, j)
+        out = out or _check_trending_existing(inp, j)
+        if out is None:
             keep.append(j)
+        else:
+            book.note(j, True, False, out)
     taken = {a for a, w in inp.weights.items() if w > EPS} | set(inp.locked) | inp.excluded
     eligible = (
         inp.valid
@@ -190,20 +225,38 @@ def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
     return keep, new
 
 
-def _kept_detail(inp: PlanInputs, j: int) -> str:
+def _kept(inp: PlanInputs, j: int) -> Reason:
     cfg = inp.config
-    name = "min_score_new_position" if inp.tickers[j] in inp.review_due else "min_score_threshold"
+    review = inp.tickers[j] in inp.review_due
+    name = "min_score_new_position" if review else "min_score_threshold"
     value = getattr(cfg, name)
-    return f"holding kept: score {float(inp.score[j]):.3f} >= {name} {value}"
+    rule = rules.REVIEW_THRESHOLD if review else rules.KEEP_THRESHOLD
+    return Reason(KEPT, f"holding kept: score {float(inp.score[j]):.3f} >= {name} {value}", rule)
 
 
-def _new_detail(inp: PlanInputs, j: int) -> str:
+def _new(inp: PlanInputs, j: int) -> Reason:
     cfg = inp.config
-    return (
+    return Reason(
+        NEW,
         f"new position: score {float(inp.score[j]):.3f} >= min_score_new_position "
         f"{cfg.min_score_new_position}, trending {float(inp.trending[j]):.2f} >= "
-        f"trending_confidence_new {cfg.trending_confidence_new}"
+        f"trending_confidence_new {cfg.trending_confidence_new}",
+        rules.OPEN_THRESHOLD,
     )
+
+
+# --- select -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Buckets:
+    """What the bucket stage leaves: the columns in, overrides, overflow holdings, slots."""
+
+    keep: list[int]
+    new: list[int]
+    overrides: set[int] = attrs.field(factory=set)
+    overflow: set[int] = attrs.field(factory=set)
+    slots: dict[str, int] = attrs.field(factory=dict)
 
 
 def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
@@ -217,74 +270,100 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
     Returns:
         The selection, with a `Choice` for every holding and new candidate.
     """
-    cfg = inp.config
     buckets = inp.bucket_array()
     book = _Book(inp, rank, buckets)
     keep, new = _universe(inp, book)
     bucket_of = inp.bucket_of()
     locked_pos = sorted(a for a, w in inp.locked.items() if w > EPS)
     locked_buckets = [bucket_of.get(a, "Unknown") for a in locked_pos]
-    diversify = cfg.enable_bucket_diversification
-
-    overrides: set[int] = set()
-    overflow: set[int] = set()
-    slots: dict[str, int] = {}
+    diversify = bool(inp.config.enable_bucket_diversification)
+    stage = _Buckets(keep, new)
     if diversify:
-        keep, new, overrides, overflow, slots = _bucket_stage(
-            inp, book, keep, new, locked_buckets, limits
-        )
+        stage = _bucket_stage(inp, book, keep, new, locked_buckets, limits)
+    keep = sorted(stage.keep, key=book.key)
+    picked, left_out, room = _portfolio_limits(book, keep, stage.new, limits, len(locked_pos))
+    missing = 0
+    if diversify:
+        picked, missing = _min_buckets(inp, book, keep, picked, left_out, locked_buckets, room)
+    _note_selected(inp, book, keep, picked, stage)
+    chosen = sorted(keep + picked, key=book.key)
+    return Selection(
+        chosen=tuple(chosen),
+        choices=dict(sorted(book.choices.items())),
+        overrides=tuple(j for j in chosen if j in stage.overrides),
+        slots=stage.slots,
+        limits=limits,
+        missing_buckets=missing,
+    )
 
-    # Portfolio limits bound the opens only: a holding that meets the keep rules is never
-    # closed to fit max_total (no "no longer in selection" closes).
-    keep.sort(key=book.key)
-    total_room = max(limits.max_total - len(locked_pos), 0)
+
+def _portfolio_limits(
+    book: _Book, keep: list[int], new: list[int], limits: Limits, n_locked: int
+) -> tuple[list[int], list[int], int]:
+    """selection.max_total and selection.max_new: the new candidates that fit, those that
+    do not, and the room there was. Portfolio limits bound the opens only: a holding that
+    meets the keep rules is never closed to fit max_total."""
+    total_room = max(limits.max_total - n_locked, 0)
+    buckets = book.buckets
 
     def new_key(j: int) -> tuple[bool, float, str]:
         other_first = limits.concentrated and buckets[j] == limits.largest_bucket
         return (bool(other_first), *book.key(j))
 
-    new.sort(key=new_key)
-    room = min(limits.new_budget, total_room - len(keep))
-    room = max(room, 0)
+    new = sorted(new, key=new_key)
+    room = max(min(limits.new_budget, total_room - len(keep)), 0)
     for j in new[room:]:
         if limits.new_budget <= total_room - len(keep):
-            reason, detail = MAX_NEW, f"beyond max_new_positions {limits.new_budget} this round"
-        else:
-            reason, detail = MAX_TOTAL, f"no room under max_total_positions {limits.max_total}"
-        book.note(j, False, False, reason, detail)
-    picked = new[:room]
-
-    missing = 0
-    if diversify:
-        picked, missing = _min_buckets(inp, book, keep, picked, new[room:], locked_buckets, room)
-
-    for j in keep:
-        if j in overrides:
-            continue
-        if j in overflow:
-            b = str(buckets[j])
-            book.note(
-                j,
-                True,
-                True,
-                KEPT_OVERFLOW,
-                f"holding kept beyond the {slots[b]} slots of {b} (allow_bucket_overflow)",
+            out = Reason(
+                MAX_NEW,
+                f"beyond max_new_positions {limits.new_budget} this round",
+                rules.MAX_NEW,
             )
         else:
-            book.note(j, True, True, KEPT, _kept_detail(inp, j))
+            out = Reason(
+                MAX_TOTAL,
+                f"no room under max_total_positions {limits.max_total}",
+                rules.MAX_TOTAL,
+            )
+        book.note(j, False, False, out)
+    return new[:room], new[room:], room
+
+
+def _note_selected(
+    inp: PlanInputs, book: _Book, keep: list[int], picked: list[int], stage: _Buckets
+) -> None:
+    """The notes of the kept holdings and the new picks that have none yet."""
+    for j in keep:
+        if j in stage.overrides:
+            continue
+        if j in stage.overflow:
+            b = str(book.buckets[j])
+            out = Reason(
+                KEPT_OVERFLOW,
+                f"holding kept beyond the {stage.slots[b]} slots of {b} (allow_bucket_overflow)",
+                rules.BUCKET_OVERFLOW,
+            )
+            book.note(j, True, True, out)
+        else:
+            book.note(j, True, True, _kept(inp, j))
     for j in picked:
         if inp.tickers[j] not in book.choices:  # overrides and additions have their note
-            book.note(j, False, True, NEW, _new_detail(inp, j))
+            book.note(j, False, True, _new(inp, j))
 
-    chosen = sorted(keep + picked, key=book.key)
-    return Selection(
-        chosen=tuple(chosen),
-        choices=dict(sorted(book.choices.items())),
-        overrides=tuple(j for j in chosen if j in overrides),
-        slots=slots,
-        limits=limits,
-        missing_buckets=missing,
-    )
+
+# --- bucket diversification --------------------------------------------------------------
+
+
+@attrs.frozen
+class _Slotted:
+    """The slot stage: per bucket its members in, and the assets the slots turned away."""
+
+    slots: dict[str, int]
+    kept_in: list[int]
+    new_in: list[int]
+    overflow: set[int]
+    turned_away: list[int]
+    members_of: dict[str, list[int]]
 
 
 def _bucket_stage(
@@ -294,10 +373,34 @@ def _bucket_stage(
     new: list[int],
     locked_buckets: list[str],
     limits: Limits,
-) -> tuple[list[int], list[int], set[int], set[int], dict[str, int]]:
+) -> _Buckets:
     """Slots per bucket, correlation filter, smart overrides."""
-    cfg = inp.config
-    buckets = book.buckets
+    slotted = _slot_stage(inp, book, keep, new, locked_buckets, limits)
+    threshold = float(inp.config.bucket_override_threshold)
+    hopefuls = sorted(
+        (j for j in slotted.turned_away if float(inp.score[j]) >= threshold), key=book.key
+    )
+    dropped, checks = _correlation_stage(inp, book, slotted, hopefuls, set(keep))
+    granted = _override_stage(inp, book, hopefuls, checks, set(keep), slotted.slots)
+    held = set(keep)
+    keep_out = [j for j in slotted.kept_in if j not in dropped] + [j for j in granted if j in held]
+    new_out = [j for j in slotted.new_in if j not in dropped] + [
+        j for j in granted if j not in held
+    ]
+    return _Buckets(keep_out, new_out, granted, slotted.overflow, slotted.slots)
+
+
+def _slot_stage(
+    inp: PlanInputs,
+    book: _Book,
+    keep: list[int],
+    new: list[int],
+    locked_buckets: list[str],
+    limits: Limits,
+) -> _Slotted:
+    """construction.bucket_slots (and construction.bucket_overflow): per bucket, locked
+    positions first, then holdings, then candidates, up to its slots."""
+    cfg, buckets = inp.config, book.buckets
     present = {str(buckets[j]) for j in keep + new} | set(locked_buckets)
     slots = bucket_slots(
         present, limits.max_total, inp.favored_buckets, cfg.max_positions_per_bucket
@@ -305,52 +408,52 @@ def _bucket_stage(
     locked_count: dict[str, int] = {}
     for b in locked_buckets:
         locked_count[b] = locked_count.get(b, 0) + 1
-
-    window = None
-    min_obs = min(MIN_CORRELATION_OBS, cfg.correlation_window)
-    if inp.closes is not None:
-        window = inp.closes[-(cfg.correlation_window + 1) :]
-
-    kept_in: list[int] = []
-    new_in: list[int] = []
-    overflow: set[int] = set()
-    turned_away: list[int] = []
-    members_of: dict[str, list[int]] = {}
+    out = _Slotted(slots, [], [], set(), [], {})
     for b in sorted(present):
         k = sorted((j for j in keep if buckets[j] == b), key=book.key)
         c = sorted((j for j in new if buckets[j] == b), key=book.key)
         avail = max(slots[b] - locked_count.get(b, 0), 0)
+        ik = k if cfg.allow_bucket_overflow else k[:avail]
         if cfg.allow_bucket_overflow:
-            ik = k
-            overflow.update(k[avail:])
-        else:
-            ik = k[:avail]
+            out.overflow.update(k[avail:])
         ic = c[: max(avail - len(ik), 0)]
+        full = Reason(
+            BUCKET_SLOTS,
+            f"{b} slots full ({slots[b]}): {len(ik) + len(ic)} better-placed assets",
+            rules.BUCKET_SLOTS,
+        )
         for j in k[len(ik) :] + c[len(ic) :]:
-            book.note(
-                j,
-                j in k,
-                False,
-                BUCKET_SLOTS,
-                f"{b} slots full ({slots[b]}): {len(ik) + len(ic)} better-placed assets",
-            )
-            turned_away.append(j)
-        kept_in += ik
-        new_in += ic
-        members_of[b] = ik + ic
+            book.note(j, j in k, False, full)
+            out.turned_away.append(j)
+        out.kept_in.extend(ik)
+        out.new_in.extend(ic)
+        out.members_of[b] = ik + ic
+    return out
 
-    # The correlation filter, one np.corrcoef per bucket over its members and the
-    # assets that might come back by a smart override.
-    threshold = cfg.bucket_override_threshold
-    limit = cfg.correlation_limit
-    hopefuls = sorted((j for j in turned_away if float(inp.score[j]) >= threshold), key=book.key)
-    held = set(keep)
+
+_Check = tuple[list[int], dict[int, int], np.ndarray | None, list[int]]
+"""Per bucket: its columns, their positions, |correlations| (None: not computed), and the
+members the filter kept."""
+
+
+def _correlation_stage(
+    inp: PlanInputs, book: _Book, slotted: _Slotted, hopefuls: list[int], held: set[int]
+) -> tuple[set[int], dict[str, _Check]]:
+    """construction.correlation: one np.corrcoef per bucket over its members and the assets
+    that might come back by a smart override; the new members it drops."""
+    cfg, buckets = inp.config, book.buckets
+    window = None
+    min_obs = min(MIN_CORRELATION_OBS, int(cfg.correlation_window))
+    if inp.closes is not None:
+        window = inp.closes[-(int(cfg.correlation_window) + 1) :]
+    limit = float(cfg.correlation_limit)
     dropped: set[int] = set()
-    checks: dict[str, tuple[list[int], dict[int, int], np.ndarray | None, list[int]]] = {}
-    for b in sorted(members_of):
-        cols = sorted(members_of[b] + [j for j in hopefuls if buckets[j] == b], key=book.key)
+    checks: dict[str, _Check] = {}
+    for b in sorted(slotted.members_of):
+        members = slotted.members_of[b]
+        cols = sorted(members + [j for j in hopefuls if buckets[j] == b], key=book.key)
         pos = {j: i for i, j in enumerate(cols)}
-        regular = sorted(pos[j] for j in members_of[b])
+        regular = sorted(pos[j] for j in members)
         corr = None
         if window is not None and len(cols) >= 2 and any(j not in held for j in cols):
             corr = abs_correlations(log_returns(window[:, cols]), min_obs)
@@ -361,51 +464,66 @@ def _bucket_stage(
         )
         for i, (other, value) in drops.items():
             dropped.add(cols[i])
-            book.note(
-                cols[i],
-                False,
-                False,
-                CORRELATION,
+            detail = (
                 f"|correlation| {value:.2f} with {inp.tickers[cols[other]]} above "
-                f"correlation_limit {limit} in {b}",
+                f"correlation_limit {limit} in {b}"
             )
+            book.note(cols[i], False, False, Reason(CORRELATION, detail, rules.CORRELATION))
         checks[b] = (cols, pos, corr, [cols[i] for i in regular if i not in drops])
+    return dropped, checks
 
-    # Smart overrides: assets the slots turned away, best first, at most
-    # max_bucket_overrides; a new one must still pass the correlation filter.
+
+def _override_stage(
+    inp: PlanInputs,
+    book: _Book,
+    hopefuls: list[int],
+    checks: dict[str, _Check],
+    held: set[int],
+    slots: dict[str, int],
+) -> set[int]:
+    """construction.bucket_override: assets the slots turned away, best first, at most
+    `max_bucket_overrides`; a new one must still pass the correlation filter."""
+    cfg = inp.config
     granted: set[int] = set()
     for j in hopefuls:
         if len(granted) >= cfg.max_bucket_overrides:
             break
-        b = str(buckets[j])
-        cols, pos, corr, kept_b = checks[b]
-        if corr is not None and j not in held:
-            better = [pos[k] for k in kept_b if book.key(k) < book.key(j)]
-            row = corr[pos[j], better] if better else np.zeros(0)
-            if row.size and row.max() > limit:
-                other = inp.tickers[cols[better[int(np.argmax(row))]]]
-                book.note(
-                    j,
-                    False,
-                    False,
-                    CORRELATION,
-                    f"{b} slots full ({slots[b]}) and no override: |correlation| "
-                    f"{float(row.max()):.2f} with {other} above correlation_limit {limit}",
-                )
-                continue
+        b = str(book.buckets[j])
+        refusal = _check_override_correlation(inp, book, j, checks[b], held, slots[b])
+        if refusal is not None:
+            book.note(j, False, False, refusal)
+            continue
         granted.add(j)
-        kept_b.append(j)
-        book.note(
-            j,
-            j in held,
-            True,
-            BUCKET_OVERRIDE,
+        checks[b][3].append(j)
+        detail = (
             f"bucket override: score {float(inp.score[j]):.3f} >= bucket_override_threshold "
-            f"{threshold}, beyond the {slots[b]} slots of {b}",
+            f"{float(cfg.bucket_override_threshold)}, beyond the {slots[b]} slots of {b}"
         )
-    keep_out = [j for j in kept_in if j not in dropped] + [j for j in granted if j in held]
-    new_out = [j for j in new_in if j not in dropped] + [j for j in granted if j not in held]
-    return keep_out, new_out, granted, overflow, slots
+        book.note(j, j in held, True, Reason(BUCKET_OVERRIDE, detail, rules.BUCKET_OVERRIDE))
+    return granted
+
+
+def _check_override_correlation(
+    inp: PlanInputs, book: _Book, j: int, check: _Check, held: set[int], slots: int
+) -> Reason | None:
+    """construction.correlation: a new override correlating above `correlation_limit` with
+    a better-ranked asset kept in its bucket is refused."""
+    cols, pos, corr, kept_b = check
+    if corr is None or j in held:
+        return None
+    limit = float(inp.config.correlation_limit)
+    better = [pos[k] for k in kept_b if book.key(k) < book.key(j)]
+    row = corr[pos[j], better] if better else np.zeros(0)
+    if not (row.size and row.max() > limit):
+        return None
+    other = inp.tickers[cols[better[int(np.argmax(row))]]]
+    b = str(book.buckets[j])
+    return Reason(
+        CORRELATION,
+        f"{b} slots full ({slots}) and no override: |correlation| "
+        f"{float(row.max()):.2f} with {other} above correlation_limit {limit}",
+        rules.CORRELATION,
+    )
 
 
 def _min_buckets(
@@ -452,20 +570,9 @@ def _min_buckets(
                 break
             victim = max(victims, key=book.key)
             picked.remove(victim)
-            book.note(
-                victim,
-                False,
-                False,
-                DISPLACED,
-                f"gave its place to {inp.tickers[j]} for min_buckets_represented {need}",
-            )
+            detail = f"gave its place to {inp.tickers[j]} for min_buckets_represented {need}"
+            book.note(victim, False, False, Reason(DISPLACED, detail, rules.MIN_BUCKETS))
         picked.append(j)
-        b = str(buckets[j])
-        book.note(
-            j,
-            False,
-            True,
-            MIN_BUCKETS,
-            f"best candidate of {b}, added for min_buckets_represented {need}",
-        )
+        detail = f"best candidate of {buckets[j]}, added for min_buckets_represented {need}"
+        book.note(j, False, True, Reason(MIN_BUCKETS, detail, rules.MIN_BUCKETS))
     return picked, max(need - len(counts()), 0)

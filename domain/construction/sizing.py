@@ -13,6 +13,9 @@
    `residual_strategy` (`allocate_residual`).
 7. Drawdown: every planned weight x `drawdown_position_reduction` while the
    portfolio's drawdown exceeds `drawdown_trigger`.
+
+A position sizing drops records its reason with the rule (`selection.Reason`):
+sizing.no_room, sizing.raw_weights (no fixed size), sizing.min_position.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from typing import Any
 import attrs
 import numpy as np
 
+from domain import rules
+from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
 from domain.construction.buckets import bucket_room, scale_buckets
 from domain.construction.inputs import EPS, PlanInputs, log_returns
-from domain.construction.selection import MIN_SIZE, NO_ROOM, NO_SIZE
-from domain.scenario import UNKNOWN_BUCKET
+from domain.construction.selection import MIN_SIZE, NO_ROOM, NO_SIZE, Reason
 from domain.scoring import SIGMA_FLOOR_ANNUAL, TRADING_DAYS_PER_YEAR
 
 MIN_RESIDUAL_ADDITION = 0.001
@@ -162,6 +166,35 @@ class ResidualReport:
     unallocated: float = 0.0
 
 
+class _Pot:
+    """The weights a residual is being shared into, with each bucket's room left."""
+
+    def __init__(
+        self,
+        weights: np.ndarray,
+        buckets: Sequence[str | None],
+        room: Mapping[str, float],
+        cap: float,
+    ) -> None:
+        self.w = np.asarray(weights, dtype=float).copy()
+        self.base = self.w.copy()
+        self.added = np.zeros(self.w.size)
+        self.buckets = buckets
+        self.room = dict(room)
+        self.cap = cap
+
+    def bucket_left(self, i: int) -> float:
+        b = self.buckets[i]
+        return np.inf if b is None else self.room.get(b, np.inf)
+
+    def take(self, i: int, amount: float) -> None:
+        self.w[i] += amount
+        self.added[i] += amount
+        b = self.buckets[i]
+        if b is not None:
+            self.room[b] = self.room.get(b, np.inf) - amount
+
+
 def allocate_residual(
     weights: np.ndarray,
     scores: np.ndarray,
@@ -171,7 +204,8 @@ def allocate_residual(
     config: Config,
     residual: float,
 ) -> tuple[np.ndarray, ResidualReport]:
-    """Share the residual by `residual_strategy` (seed 002, residual with safety caps).
+    """Share the residual by `residual_strategy` (sizing.residual; seed 002, residual with
+    safety caps).
 
     safe_top_slice: by score descending, each position gets at most
     `max_residual_per_asset_pct`, `max_residual_position_multiple` x its size, what its
@@ -196,89 +230,91 @@ def allocate_residual(
     Returns:
         The new weights and the report.
     """
-    w = np.asarray(weights, dtype=float).copy()
-    base = w.copy()
-    strategy = config.residual_strategy
+    strategy = str(config.residual_strategy)
     residual = max(float(residual), 0.0)
-    threshold = config.residual_leftover_threshold
-    if residual <= threshold:
+    if residual <= float(config.residual_leftover_threshold):
+        w = np.asarray(weights, dtype=float).copy()
         return w, ResidualReport(residual, strategy, (), {}, 0.0, residual)
-    cap = config.max_single_position_size
-    per_asset = config.max_residual_per_asset_pct
-    multiple = config.max_residual_position_multiple
-    room = dict(room)
-    added = np.zeros(w.size)
-    order = sorted(range(w.size), key=lambda i: (-float(scores[i]), tickers[i]))
-
-    def bucket_left(i: int) -> float:
-        b = buckets[i]
-        return np.inf if b is None else room.get(b, np.inf)
-
-    def take(i: int, amount: float) -> None:
-        w[i] += amount
-        added[i] += amount
-        if buckets[i] is not None:
-            room[buckets[i]] = room.get(buckets[i], np.inf) - amount
-
-    cash = unallocated = 0.0
+    pot = _Pot(weights, buckets, room, float(config.max_single_position_size))
+    order = sorted(range(pot.w.size), key=lambda i: (-float(scores[i]), tickers[i]))
     if strategy == CASH_BUCKET:
-        path: tuple[str, ...] = (CASH_BUCKET,)
-        cash = residual
+        path, cash, unallocated = (CASH_BUCKET,), residual, 0.0
     elif strategy == PROPORTIONAL:
-        path = (PROPORTIONAL,)
-        total = w.sum()
-        for i in order if total > EPS else ():
-            amount = min(residual * base[i] / total, cap - w[i], bucket_left(i))
-            if amount > EPS:
-                take(i, amount)
-        unallocated = max(residual - added.sum(), 0.0)
+        path, cash, unallocated = (PROPORTIONAL,), 0.0, _proportional(pot, order, residual)
     elif strategy == SAFE_TOP_SLICE:
-        path = (SAFE_TOP_SLICE,)
-        left = residual
-        for i in order:
-            if left <= EPS:
-                break
-            amount = min(left, per_asset, multiple * base[i], cap - w[i], bucket_left(i))
-            if amount > MIN_RESIDUAL_ADDITION:
-                take(i, amount)
-                left -= amount
-        if left > threshold:
-            total = w.sum()
-            tentative: dict[int, float] = {}
-            saved_room = dict(room)
-            for i in order if total > EPS else ():
-                amount = min(left * w[i] / total, per_asset - added[i], cap - w[i], bucket_left(i))
-                if amount > MIN_RESIDUAL_ADDITION:
-                    tentative[i] = amount
-                    if buckets[i] is not None:
-                        room[buckets[i]] = room.get(buckets[i], np.inf) - amount
-            placed = sum(tentative.values())
-            room = saved_room
-            if placed >= PROPORTIONAL_SUCCESS * left:
-                path += (PROPORTIONAL,)
-                for i, amount in tentative.items():
-                    take(i, amount)
-                unallocated = left - placed
-            else:
-                path += (CASH_BUCKET,)
-                cash = left
-        else:
-            unallocated = left
+        path, cash, unallocated = _safe_top_slice(pot, order, residual, config)
     else:
         raise ValueError(f"unknown residual_strategy {strategy!r}")
-    report = ResidualReport(
-        residual=residual,
-        strategy=strategy,
-        path=path,
-        added={
-            tickers[i]: float(added[i])
-            for i in sorted(range(w.size), key=tickers.__getitem__)
-            if added[i] > 0
-        },
-        cash_bucket=float(cash),
-        unallocated=float(max(unallocated, 0.0)),
+    added = {
+        tickers[i]: float(pot.added[i])
+        for i in sorted(range(pot.w.size), key=tickers.__getitem__)
+        if pot.added[i] > 0
+    }
+    return pot.w, ResidualReport(
+        residual, strategy, path, added, float(cash), float(max(unallocated, 0.0))
     )
-    return w, report
+
+
+def _proportional(pot: _Pot, order: list[int], residual: float) -> float:
+    """Each position gets residual x its share, within its cap and bucket; the rest is
+    returned (unallocated)."""
+    total = pot.w.sum()
+    for i in order if total > EPS else ():
+        amount = min(residual * pot.base[i] / total, pot.cap - pot.w[i], pot.bucket_left(i))
+        if amount > EPS:
+            pot.take(i, amount)
+    return max(residual - pot.added.sum(), 0.0)
+
+
+def _safe_top_slice(
+    pot: _Pot, order: list[int], residual: float, config: Any
+) -> tuple[tuple[str, ...], float, float]:
+    """The top slice, then the leftover's fallback. Returns (path, cash bucket,
+    unallocated)."""
+    per_asset = float(config.max_residual_per_asset_pct)
+    multiple = float(config.max_residual_position_multiple)
+    left = residual
+    for i in order:
+        if left <= EPS:
+            break
+        amount = min(
+            left, per_asset, multiple * pot.base[i], pot.cap - pot.w[i], pot.bucket_left(i)
+        )
+        if amount > MIN_RESIDUAL_ADDITION:
+            pot.take(i, amount)
+            left -= amount
+    if left <= float(config.residual_leftover_threshold):
+        return (SAFE_TOP_SLICE,), 0.0, left
+    return _leftover(pot, order, left, per_asset)
+
+
+def _leftover(
+    pot: _Pot, order: list[int], left: float, per_asset: float
+) -> tuple[tuple[str, ...], float, float]:
+    """safe_top_slice's leftover: proportionally if that places at least 80 % of it, else
+    all of it is the cash bucket. Returns (path, cash bucket, unallocated)."""
+    total = pot.w.sum()
+    tentative: dict[int, float] = {}
+    saved_room = dict(pot.room)
+    for i in order if total > EPS else ():
+        amount = min(
+            left * pot.w[i] / total,
+            per_asset - pot.added[i],
+            pot.cap - pot.w[i],
+            pot.bucket_left(i),
+        )
+        if amount > MIN_RESIDUAL_ADDITION:
+            tentative[i] = amount
+            b = pot.buckets[i]
+            if b is not None:
+                pot.room[b] = pot.room.get(b, np.inf) - amount
+    placed = sum(tentative.values())
+    pot.room = saved_room
+    if placed < PROPORTIONAL_SUCCESS * left:
+        return (SAFE_TOP_SLICE, CASH_BUCKET), left, 0.0
+    for i, amount in tentative.items():
+        pot.take(i, amount)
+    return (SAFE_TOP_SLICE, PROPORTIONAL), 0.0, left - placed
 
 
 @attrs.frozen
@@ -287,7 +323,7 @@ class Sizing:
 
     Attributes:
         weights: column -> target weight (after residual and drawdown).
-        dropped: column -> (reason, detail) for positions sizing removed.
+        dropped: column -> why sizing removed the position (reason code, detail, rule).
         bucket_scaling: bucket -> factor, for every bucket scaled down.
         residual: The residual report.
         drawdown_factor: The drawdown multiplier applied (1.0 when none).
@@ -295,11 +331,54 @@ class Sizing:
     """
 
     weights: Mapping[int, float] = attrs.field(converter=_frozen)
-    dropped: Mapping[int, tuple[str, str]] = attrs.field(converter=_frozen)
+    dropped: Mapping[int, Reason] = attrs.field(converter=_frozen)
     bucket_scaling: Mapping[str, float] = attrs.field(converter=_frozen)
     residual: ResidualReport
     drawdown_factor: float = 1.0
     volatility_factors: Mapping[int, float] = attrs.field(factory=dict, converter=_frozen)
+
+
+@attrs.frozen
+class _Frame:
+    """What sizing works within: the room, the cap, the bucket limit and locked weights."""
+
+    room: float
+    cap: float
+    locked: Mapping[str, float]
+    locked_by_bucket: Mapping[str, float]
+    buckets: np.ndarray
+    diversify: bool
+    limit: float
+
+    @classmethod
+    def of(cls, inp: PlanInputs) -> _Frame:
+        cfg = inp.config
+        locked = {a: w for a, w in sorted(inp.locked.items()) if w > EPS}
+        bucket_of = inp.bucket_of()
+        by_bucket: dict[str, float] = {}
+        for asset, w in locked.items():
+            b = bucket_of.get(asset, UNKNOWN_BUCKET)
+            by_bucket[b] = by_bucket.get(b, 0.0) + w
+        return cls(
+            room=max(float(cfg.target_total_allocation) - sum(locked.values()), 0.0),
+            cap=float(cfg.max_single_position_size),
+            locked=locked,
+            locked_by_bucket=by_bucket,
+            buckets=inp.bucket_array(),
+            diversify=bool(cfg.enable_bucket_diversification),
+            limit=float(cfg.max_bucket_allocation),
+        )
+
+
+@attrs.frozen
+class _Sized:
+    """The viable positions after steps 1-5 and how they were sized."""
+
+    active: list[int]
+    weights: np.ndarray
+    scaling: dict[str, float]
+    exempt: np.ndarray
+    vol_factor: dict[int, float]
 
 
 def size_positions(
@@ -316,100 +395,137 @@ def size_positions(
     Returns:
         The sizing.
     """
-    cfg = inp.config
-    locked = {a: w for a, w in sorted(inp.locked.items()) if w > EPS}
-    room = max(cfg.target_total_allocation - sum(locked.values()), 0.0)
-    cap = cfg.max_single_position_size
-    buckets = inp.bucket_array()
-    bucket_of = inp.bucket_of()
-    locked_by_bucket: dict[str, float] = {}
-    for asset, w in locked.items():
-        b = bucket_of.get(asset, UNKNOWN_BUCKET)
-        locked_by_bucket[b] = locked_by_bucket.get(b, 0.0) + w
-    diversify = cfg.enable_bucket_diversification
-    limit = cfg.max_bucket_allocation
-
-    vol_factor: dict[int, float] = {}
+    frame = _Frame.of(inp)
     active = [int(j) for j in chosen]
-    if cfg.volatility_position_scaling and inp.closes is not None and active:
-        vols = asset_volatility(inp.closes[:, active], cfg.volatility_lookback)
-        vol_of = dict(zip(active, vols.tolist(), strict=True))
-    else:
-        vol_of = None
-
-    dropped: dict[int, tuple[str, str]] = {}
-    w = np.zeros(0)
-    scaling: dict[str, float] = {}
-    exempt = np.zeros(0, dtype=bool)
-    if room <= EPS:
-        for j in active:
-            dropped[j] = (
-                NO_ROOM,
-                f"no room: locked positions take {sum(locked.values()):.4f} of"
-                f" target_total_allocation {cfg.target_total_allocation}",
-            )
+    vol_of = _volatilities(inp, active)
+    dropped = _check_no_room(inp, frame, active)
+    if dropped:
         active = []
+    sized = _size_viable(inp, frame, active, vol_of, overrides, rank, dropped)
+    w, report = _residual(inp, frame, sized)
+    factor = _check_drawdown(inp)
+    return Sizing(
+        weights={j: float(x) for j, x in zip(sized.active, w * factor, strict=True)},
+        dropped=dropped,
+        bucket_scaling=sized.scaling,
+        residual=report,
+        drawdown_factor=factor,
+        volatility_factors={j: sized.vol_factor.get(j, 1.0) for j in sized.active},
+    )
+
+
+def _volatilities(inp: PlanInputs, active: list[int]) -> dict[int, float] | None:
+    """sizing.volatility: each column's daily volatility, or None with the scaling off."""
+    cfg = inp.config
+    if not (cfg.volatility_position_scaling and inp.closes is not None and active):
+        return None
+    vols = asset_volatility(inp.closes[:, active], int(cfg.volatility_lookback))
+    return dict(zip(active, vols.tolist(), strict=True))
+
+
+def _check_no_room(inp: PlanInputs, frame: _Frame, active: list[int]) -> dict[int, Reason]:
+    """sizing.no_room: when locked positions take all of `target_total_allocation`,
+    nothing else is sized."""
+    if frame.room > EPS:
+        return {}
+    detail = (
+        f"no room: locked positions take {sum(frame.locked.values()):.4f} of"
+        f" target_total_allocation {inp.config.target_total_allocation}"
+    )
+    return {j: Reason(NO_ROOM, detail, rules.NO_ROOM) for j in active}
+
+
+def _size_viable(
+    inp: PlanInputs,
+    frame: _Frame,
+    active: list[int],
+    vol_of: dict[int, float] | None,
+    overrides: frozenset[int],
+    rank: np.ndarray,
+    dropped: dict[int, Reason],
+) -> _Sized:
+    """Steps 1-5: size, and drop the smallest position below `min_position_size` until
+    none is (`dropped` collects why)."""
+    cfg = inp.config
     for _ in range(len(active) + 1):
-        raw = raw_weights(inp.score[active], cfg, room)
+        raw = raw_weights(inp.score[active], cfg, frame.room)
         for j in [j for j, r in zip(active, raw, strict=True) if r <= 0]:
-            dropped[j] = (
-                NO_SIZE,
-                f"score {float(inp.score[j]):.3f} below every fixed size category (0.6)",
-            )
+            dropped[j] = _no_fixed_size(inp, j)
         active = [j for j, r in zip(active, raw, strict=True) if r > 0]
         raw = raw[raw > 0]
+        vol_factor: dict[int, float] = {}
         if vol_of is not None and active:
             factors = volatility_factors(np.array([vol_of[j] for j in active]))
             vol_factor = dict(zip(active, factors.tolist(), strict=True))
             raw = raw * factors
-        w = cap_and_normalise(raw, cap, room)
+        w = cap_and_normalise(raw, frame.cap, frame.room)
         exempt = np.array([j in overrides for j in active], dtype=bool)
-        scaling = {}
-        if diversify and active:
-            w, scaling = scale_buckets(w, buckets[active], exempt, locked_by_bucket, limit)
-        small = np.flatnonzero((w < cfg.min_position_size - EPS) | (w <= EPS))
-        if small.size == 0:
-            break
-        smallest = w[small].min()
-        ties = [int(i) for i in small if w[i] <= smallest + EPS]
-        # Of equally small positions the worst-ranked goes first (ticker order breaks ties).
-        i = max(ties, key=lambda i: (-float(rank[active[i]]), inp.tickers[active[i]]))
-        dropped[active[i]] = (
+        scaling: dict[str, float] = {}
+        if frame.diversify and active:
+            w, scaling = scale_buckets(
+                w, frame.buckets[active], exempt, frame.locked_by_bucket, frame.limit
+            )
+        i = _check_min_position(inp, w, active, rank)
+        if i is None:
+            return _Sized(active, w, scaling, exempt, vol_factor)
+        dropped[active[i]] = Reason(
             MIN_SIZE,
             f"sized {float(w[i]):.4f} below min_position_size {cfg.min_position_size}: "
             "dropped and the rest re-sized",
+            rules.MIN_POSITION,
         )
         del active[i]
-    else:  # pragma: no cover - the loop always ends by the break (nothing left to drop)
-        raise AssertionError("sizing did not converge")
+    raise AssertionError("sizing did not converge")  # pragma: no cover - the loop returns
 
-    residual = max(room - float(w.sum()), 0.0)
-    member_buckets = [str(b) for b in buckets[active]]
-    if diversify:
-        left = bucket_room(w, member_buckets, exempt, locked_by_bucket, limit)
+
+def _no_fixed_size(inp: PlanInputs, j: int) -> Reason:
+    """sizing.raw_weights: fixed sizing gives no position below its lowest category."""
+    return Reason(
+        NO_SIZE,
+        f"score {float(inp.score[j]):.3f} below every fixed size category (0.6)",
+        rules.RAW_WEIGHTS,
+    )
+
+
+def _check_min_position(
+    inp: PlanInputs, w: np.ndarray, active: list[int], rank: np.ndarray
+) -> int | None:
+    """sizing.min_position: the position to drop (the smallest below `min_position_size`,
+    of equal ones the worst-ranked), or None when every one is viable."""
+    small = np.flatnonzero((w < inp.config.min_position_size - EPS) | (w <= EPS))
+    if small.size == 0:
+        return None
+    smallest = w[small].min()
+    ties = [int(i) for i in small if w[i] <= smallest + EPS]
+    # Of equally small positions the worst-ranked goes first (ticker order breaks ties).
+    return max(ties, key=lambda i: (-float(rank[active[i]]), inp.tickers[active[i]]))
+
+
+def _residual(inp: PlanInputs, frame: _Frame, sized: _Sized) -> tuple[np.ndarray, ResidualReport]:
+    """Step 6: the residual, within each bucket's room (overrides have no bucket limit)."""
+    w, active = sized.weights, sized.active
+    residual = max(frame.room - float(w.sum()), 0.0)
+    member_buckets = [str(b) for b in frame.buckets[active]]
+    if frame.diversify:
+        left = bucket_room(w, member_buckets, sized.exempt, frame.locked_by_bucket, frame.limit)
         res_buckets: list[str | None] = [
-            None if ex else b for b, ex in zip(member_buckets, exempt, strict=True)
+            None if ex else b for b, ex in zip(member_buckets, sized.exempt, strict=True)
         ]
     else:
         left, res_buckets = {}, [None] * len(active)
-    w, report = allocate_residual(
+    return allocate_residual(
         w,
         inp.score[active],
         [inp.tickers[j] for j in active],
         res_buckets,
         left,
-        cfg,
+        inp.config,
         residual,
     )
-    factor = 1.0
-    if inp.drawdown > cfg.drawdown_trigger:
-        factor = cfg.drawdown_position_reduction
-        w = w * factor
-    return Sizing(
-        weights={j: float(x) for j, x in zip(active, w, strict=True)},
-        dropped=dropped,
-        bucket_scaling=scaling,
-        residual=report,
-        drawdown_factor=factor,
-        volatility_factors={j: vol_factor.get(j, 1.0) for j in active},
-    )
+
+
+def _check_drawdown(inp: PlanInputs) -> float:
+    """sizing.drawdown: the factor on every planned weight (1.0 unless the drawdown is
+    above `drawdown_trigger`)."""
+    cfg = inp.config
+    return float(cfg.drawdown_position_reduction) if inp.drawdown > cfg.drawdown_trigger else 1.0

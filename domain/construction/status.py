@@ -18,6 +18,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
+from domain import rules
 from domain.construction.inputs import PlanInputs
 from domain.construction.plan import Plan
 
@@ -27,6 +28,13 @@ NOT_TRENDING = "not_trending"
 BELOW_OPEN = "below_open_threshold"
 UNIVERSE_REASONS: tuple[str, ...] = (NOT_TRADABLE, OPEN_BLOCKED, NOT_TRENDING, BELOW_OPEN)
 """Reasons of assets outside the plan's universe (neither held nor a candidate)."""
+UNIVERSE_RULES = {
+    NOT_TRADABLE: rules.UNIVERSE.id,
+    OPEN_BLOCKED: rules.REPLAN.id,
+    NOT_TRENDING: rules.UNIVERSE.id,
+    BELOW_OPEN: rules.OPEN_THRESHOLD.id,
+}
+"""The rule behind each of those reasons (a blocked open is excluded by the re-plan)."""
 
 
 @attrs.frozen
@@ -41,6 +49,7 @@ class Status:
         score: Today's (undecayed) score.
         trending: Today's trending confidence.
         bucket: Its bucket.
+        rule: The id of the rule behind the reason (`domain.rules`).
     """
 
     asset: str
@@ -50,6 +59,7 @@ class Status:
     score: float
     trending: float
     bucket: str
+    rule: str
 
 
 @attrs.frozen
@@ -106,6 +116,11 @@ def _detail(inp: PlanInputs, plan: Plan, j: int, reason: str) -> str:
     )
 
 
+def _rule(plan: Plan, asset: str, reason: str) -> str:
+    choice = plan.choices.get(asset)
+    return choice.rule if choice is not None else UNIVERSE_RULES[reason]
+
+
 def selection_changes(
     inp: PlanInputs, plan: Plan, last: StatusBoard
 ) -> tuple[list[Status], StatusBoard]:
@@ -131,6 +146,7 @@ def selection_changes(
             score=round(float(inp.score[j]), 6),
             trending=round(float(inp.trending[j]), 6),
             bucket=str(buckets[j]),
+            rule=_rule(plan, inp.tickers[j], str(reason[j])),
         )
         for j in np.flatnonzero(changed)
     ]

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import attrs
 
 from domain.messages import Message, ProposalReviewed, ProposeTrade, RegimeUpdated
+from domain.rules import Rule
 
 
 class PriceView(Protocol):
@@ -98,11 +99,20 @@ class Protection(abc.ABC):
 
     Args:
         config: the run's configuration (attribute access by registry name).
-        priority: lower decides first when verdicts conflict (core_asset is 1).
+        priority: lower decides first when verdicts conflict (core_asset is 1); the
+            protection registry (`domain.protections.registry`) gives it.
         options: protection-specific options from the scenario.
+
+    Attributes:
+        name: the protection's name on the bus and in verdicts.
+        rules: the rules it applies (`domain.rules.Rule`), for the rule catalogue.
+        switch: the configuration parameter that switches it on and off (set from its
+            registry row; None: always on). Switched off, its agent stays and abstains.
     """
 
     name: str = "protection"
+    rules: tuple[Rule, ...] = ()
+    switch: str | None = None
 
     def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
         self.config = config
@@ -112,6 +122,16 @@ class Protection(abc.ABC):
     def reconfigure(self, config: Any) -> None:
         """Take a new configuration (a scenario intervention changed a parameter)."""
         self.config = config
+
+    def switched_on(self) -> bool:
+        """Whether the protection takes part under the configuration in force: its
+        `switch` parameter is true, or it has none. The one place a switch is read."""
+        return self.switch is None or bool(getattr(self.config, self.switch))
+
+    def switched_off(self, day: dt.date) -> list[Message]:
+        """What to publish on the day the switch goes off (then it is silent). None by
+        default; core_asset revokes every core asset."""
+        return []
 
     def start(self, day: dt.date, holdings: Mapping[str, StartingHolding]) -> list[Message]:
         """Learn the starting book on the first day. Returns messages to publish."""
@@ -149,8 +169,11 @@ class Protection(abc.ABC):
         stance: str,
         reason: str,
         amended_weight: float | None = None,
+        *,
+        rule: str | None = None,
     ) -> ProposalReviewed:
-        """Build this protection's verdict on `proposal`."""
+        """Build this protection's verdict on `proposal`; `rule` is the id of the rule that
+        decided it (None for an abstain)."""
         return ProposalReviewed(
             proposal_id=proposal.proposal_id,
             asset=proposal.asset,
@@ -159,4 +182,5 @@ class Protection(abc.ABC):
             priority=self.priority,
             reason=reason,
             amended_weight=amended_weight,
+            rule=rule,
         )

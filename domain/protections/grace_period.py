@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from domain.buckets import UNKNOWN_BUCKET
 from domain.messages import (
     ABSTAIN,
     AMEND,
@@ -39,11 +40,65 @@ from domain.protections.base import (
     ReviewContext,
     StartingHolding,
 )
-from domain.scenario import UNKNOWN_BUCKET
+from domain.rules import Rule
 
 EPS = 1e-12
 CORE_ADDED = frozenset({"core_designated"})
 CORE_REMOVED = frozenset({"core_revoked", "core_expired"})
+
+_SECTION = "6. Protection managers / Grace period"
+START = Rule(
+    "grace_period.start",
+    ("min_score_threshold",),
+    "A non-core holding whose score falls below min_score_threshold starts a grace period"
+    " (start weight = its weight that day) instead of closing",
+    _SECTION,
+)
+DECAY = Rule(
+    "grace_period.decay",
+    ("grace_period_decay_rate", "min_decay_factor"),
+    "In grace the size is start weight x max(grace_period_decay_rate ** k,"
+    " min_decay_factor) on calendar day k",
+    _SECTION,
+)
+CEILING = Rule(
+    "grace_period.ceiling",
+    ("max_single_position_size", "max_bucket_allocation", "enable_bucket_diversification"),
+    "Grace never holds a position above max_single_position_size, nor a bucket's assets in"
+    " grace together above max_bucket_allocation",
+    _SECTION,
+)
+EXPIRY = Rule(
+    "grace_period.expiry",
+    ("grace_period_days",),
+    "After grace_period_days days in grace the position is closed",
+    _SECTION,
+)
+RECOVERY = Rule(
+    "grace_period.recovery",
+    ("min_score_threshold",),
+    "A score back at or above min_score_threshold ends grace",
+    _SECTION,
+)
+CORE_EXEMPT = Rule(
+    "grace_period.core_exempt",
+    (),
+    "Core assets are exempt from grace (one found in grace leaves it)",
+    _SECTION,
+)
+OWN_SCHEDULE = Rule(
+    "grace_period.own_schedule",
+    (),
+    "Grace grants its own decay and expiry proposals",
+    _SECTION,
+)
+AMENDMENT = Rule(
+    "grace_period.amendment",
+    (),
+    "A close or reduce of an asset in grace proposed by someone else is amended into the"
+    " grace schedule (never upwards)",
+    _SECTION,
+)
 
 
 @attrs.frozen
@@ -60,8 +115,9 @@ class GracePeriodProtection(Protection):
     """Decays and finally closes holdings whose score fell below the keep threshold."""
 
     name = "grace_period"
+    rules = (START, DECAY, CEILING, EXPIRY, RECOVERY, CORE_EXEMPT, OWN_SCHEDULE, AMENDMENT)
 
-    def __init__(self, config: Any, *, priority: int = 3, options: Mapping[str, Any] | None = None):
+    def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)
         self._records: dict[str, GraceRecord] = {}
         # asset -> is core; notices from core_asset override the starting flag.
@@ -148,90 +204,129 @@ class GracePeriodProtection(Protection):
 
     def housekeep(self, ctx: DayContext) -> list[Message]:
         """Start, decay, end or expire grace for each scored non-core holding."""
-        out: list[Message] = []
-        due: list[tuple[GraceRecord, float, float, int]] = []
         for asset in sorted(self._records):
             pos = ctx.holdings.get(asset)
             if pos is None or pos.weight <= EPS:
                 del self._records[asset]
-        threshold = float(self.config.min_score_threshold)
+        out: list[Message] = []
+        due: list[tuple[GraceRecord, float, float, int]] = []
         for asset in sorted(ctx.holdings):
-            pos = ctx.holdings[asset]
-            if pos.weight <= EPS:
+            weight = ctx.holdings[asset].weight
+            if weight <= EPS:
                 continue
-            rec = self._records.get(asset)
             if self.is_core(asset):
-                if rec is not None:
-                    del self._records[asset]
-                    out.append(
-                        _notice(
-                            "grace_exempt",
-                            asset,
-                            reason=f"{asset} is core: exempt from grace",
-                            grace_day=(ctx.date - rec.start).days,
-                        )
-                    )
+                out += self._check_core_exempt(asset, ctx.date)
                 continue
             if asset not in ctx.scores:
-                continue
+                continue  # no score today: left as it is
             score = float(ctx.scores[asset])
+            rec = self._records.get(asset)
             if rec is None:
-                if score < threshold:
-                    self._records[asset] = GraceRecord(asset, ctx.date, pos.weight, score)
-                    out.append(
-                        _notice(
-                            "grace_started",
-                            asset,
-                            score=score,
-                            threshold=threshold,
-                            start_weight=pos.weight,
-                            grace_period_days=int(self.config.grace_period_days),
-                        )
-                    )
+                out += self._check_start(asset, score, weight, ctx.date)
                 continue
-            k = (ctx.date - rec.start).days
-            if score >= threshold:
-                del self._records[asset]
-                out.append(
-                    _notice("grace_recovered", asset, score=score, threshold=threshold, grace_day=k)
-                )
-                continue
-            due.append((rec, pos.weight, score, k))
+            recovered = self._check_recovery(rec, score, ctx.date)
+            out += recovered
+            if not recovered:
+                due.append((rec, weight, score, (ctx.date - rec.start).days))
         # Every record of the day is known before any target: a bucket's grace assets
         # share its limit (`ceiling`).
         self._weights = {a: ctx.holdings[a].weight for a in self._records}
         for rec, weight, score, k in due:
-            out += self._schedule(ctx, rec, weight, score, k)
+            out += self._check_expiry(ctx, rec, weight, score, k) or self._check_decay(
+                ctx, rec, weight, score, k
+            )
         return out
 
-    def _schedule(
-        self, ctx: DayContext, rec: GraceRecord, weight: float, score: float, k: int
-    ) -> list[Message]:
-        days = int(self.config.grace_period_days)
-        pid = f"{ctx.step}:{self.name}:{rec.asset}"
-        if k >= days:
-            reason = f"grace period expired after {k} days"
-            return [
-                ProposeTrade(
-                    proposal_id=pid,
-                    asset=rec.asset,
-                    action=CLOSE,
-                    from_weight=weight,
-                    to_weight=0.0,
-                    score=score,
-                    reason=reason,
-                    origin=self.name,
-                    components={"grace_day": k, "start_weight": rec.start_weight},
-                ),
-                _notice("grace_expired", rec.asset, reason=reason, grace_day=k, score=score),
-            ]
-        factor = self.factor(k)
-        target = min(rec.start_weight * factor, self.ceiling(rec.asset, ctx.date, ctx.bucket_of))
-        if target >= weight - EPS:
+    def _check_core_exempt(self, asset: str, day: dt.date) -> list[Message]:
+        """grace_period.core_exempt: a core asset found in grace leaves it."""
+        rec = self._records.pop(asset, None)
+        if rec is None:
             return []
         return [
+            _notice(
+                "grace_exempt",
+                asset,
+                CORE_EXEMPT,
+                reason=f"{asset} is core: exempt from grace",
+                grace_day=(day - rec.start).days,
+            )
+        ]
+
+    def _check_start(self, asset: str, score: float, weight: float, day: dt.date) -> list[Message]:
+        """grace_period.start: a holding scoring below `min_score_threshold` enters grace with
+        today's weight (no trade that day)."""
+        threshold = float(self.config.min_score_threshold)
+        if score >= threshold:
+            return []
+        self._records[asset] = GraceRecord(asset, day, weight, score)
+        return [
+            _notice(
+                "grace_started",
+                asset,
+                START,
+                score=score,
+                threshold=threshold,
+                start_weight=weight,
+                grace_period_days=int(self.config.grace_period_days),
+            )
+        ]
+
+    def _check_recovery(self, rec: GraceRecord, score: float, day: dt.date) -> list[Message]:
+        """grace_period.recovery: a score back at or above `min_score_threshold` ends grace."""
+        threshold = float(self.config.min_score_threshold)
+        if score < threshold:
+            return []
+        del self._records[rec.asset]
+        k = (day - rec.start).days
+        return [
+            _notice(
+                "grace_recovered",
+                rec.asset,
+                RECOVERY,
+                score=score,
+                threshold=threshold,
+                grace_day=k,
+            )
+        ]
+
+    def _check_expiry(
+        self, ctx: DayContext, rec: GraceRecord, weight: float, score: float, k: int
+    ) -> list[Message]:
+        """grace_period.expiry: after `grace_period_days` days the position is closed."""
+        if k < int(self.config.grace_period_days):
+            return []
+        reason = f"grace period expired after {k} days"
+        return [
             ProposeTrade(
-                proposal_id=pid,
+                proposal_id=f"{ctx.step}:{self.name}:{rec.asset}",
+                asset=rec.asset,
+                action=CLOSE,
+                from_weight=weight,
+                to_weight=0.0,
+                score=score,
+                reason=reason,
+                origin=self.name,
+                components={"grace_day": k, "start_weight": rec.start_weight, "rule": EXPIRY.id},
+            ),
+            _notice("grace_expired", rec.asset, EXPIRY, reason=reason, grace_day=k, score=score),
+        ]
+
+    def _check_decay(
+        self, ctx: DayContext, rec: GraceRecord, weight: float, score: float, k: int
+    ) -> list[Message]:
+        """grace_period.decay: a reduce to the day's scheduled weight, or grace_period.ceiling
+        when the cap or the bucket's share is lower still; nothing when already below."""
+        factor = self.factor(k)
+        scheduled = rec.start_weight * factor
+        ceiling = self.ceiling(rec.asset, ctx.date, ctx.bucket_of)
+        target = min(scheduled, ceiling)
+        if target >= weight - EPS:
+            return []
+        rule = CEILING if ceiling < scheduled else DECAY
+        components = {"grace_day": k, "factor": factor, "start_weight": rec.start_weight}
+        return [
+            ProposeTrade(
+                proposal_id=f"{ctx.step}:{self.name}:{rec.asset}",
                 asset=rec.asset,
                 action=REDUCE,
                 from_weight=weight,
@@ -239,11 +334,12 @@ class GracePeriodProtection(Protection):
                 score=score,
                 reason=f"grace period day {k}: size {factor:.4g} of start weight",
                 origin=self.name,
-                components={"grace_day": k, "factor": factor, "start_weight": rec.start_weight},
+                components={**components, "rule": rule.id},
             ),
             _notice(
                 "grace_decay",
                 rec.asset,
+                rule,
                 grace_day=k,
                 factor=factor,
                 start_weight=rec.start_weight,
@@ -257,10 +353,21 @@ class GracePeriodProtection(Protection):
     def review(self, proposal: ProposeTrade, ctx: ReviewContext) -> ProposalReviewed:
         """Grant own proposals; amend others' exits of an asset in grace into the schedule."""
         if proposal.origin == self.name:
-            return self.verdict(proposal, GRANT, f"grace period schedule for {proposal.asset}")
+            return self.verdict(
+                proposal,
+                GRANT,
+                f"grace period schedule for {proposal.asset}",
+                rule=OWN_SCHEDULE.id,
+            )
         scheduled = self.scheduled_weight(proposal.asset, ctx.date)
         if scheduled is None or proposal.action not in EXITS:
             return self.verdict(proposal, ABSTAIN, f"{proposal.asset} is not in grace")
+        return self._check_amendment(proposal, scheduled, ctx)
+
+    def _check_amendment(
+        self, proposal: ProposeTrade, scheduled: float, ctx: ReviewContext
+    ) -> ProposalReviewed:
+        """grace_period.amendment: an exit below the schedule is amended up to it."""
         # Never amend upwards: a position already below its schedule is held where it is;
         # and never above the cap (grace may cut faster than the limits, never slower).
         ceiling = self.ceiling(proposal.asset, ctx.date, ctx.bucket_of)
@@ -272,6 +379,7 @@ class GracePeriodProtection(Protection):
                 AMEND,
                 f"amended into the grace schedule, day {k}",
                 amended_weight=target,
+                rule=AMENDMENT.id,
             )
         return self.verdict(proposal, ABSTAIN, "within the grace schedule")
 
@@ -283,5 +391,5 @@ class GracePeriodProtection(Protection):
         return {} if k is None else {"grace_day": k}
 
 
-def _notice(event: str, asset: str, **details: Any) -> NoticeIssued:
-    return NoticeIssued(event=event, asset=asset, details=details)
+def _notice(event: str, asset: str, rule: Rule, **details: Any) -> NoticeIssued:
+    return NoticeIssued(event=event, asset=asset, details=details, rule=rule.id)

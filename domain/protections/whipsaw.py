@@ -28,8 +28,24 @@ from domain.messages import (
     TradeFilled,
 )
 from domain.protections.base import PositionView, Protection, ReviewContext, StartingHolding
+from domain.rules import Rule
 
 EPS = 1e-12
+
+_SECTION = "6. Protection managers / Whipsaw"
+WINDOW = Rule(
+    "whipsaw.window",
+    ("whipsaw_max_cycles", "whipsaw_protection_days"),
+    "An open is blocked when the asset completed >= whipsaw_max_cycles open/close cycles"
+    " in the last whipsaw_protection_days days",
+    _SECTION,
+)
+MIN_DURATION = Rule(
+    "whipsaw.min_duration",
+    ("whipsaw_min_duration_hours",),
+    "A close is blocked while the position is younger than whipsaw_min_duration_hours",
+    _SECTION,
+)
 
 
 @attrs.frozen
@@ -44,8 +60,9 @@ class WhipsawProtection(Protection):
     """Counts open/close cycles per asset and blocks the trades that would whipsaw."""
 
     name = "whipsaw"
+    rules = (WINDOW, MIN_DURATION)
 
-    def __init__(self, config: Any, *, priority: int = 5, options: Mapping[str, Any] | None = None):
+    def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)
         self._open_since: dict[str, dt.date] = {}
         self._cycles: dict[str, list[Cycle]] = {}
@@ -115,41 +132,54 @@ class WhipsawProtection(Protection):
 
     def review(self, proposal: ProposeTrade, ctx: ReviewContext) -> ProposalReviewed:
         """Block an open at the cycle limit and a close of a too young position."""
-        if not self.config.whipsaw_protection:
-            return self.verdict(proposal, ABSTAIN, "whipsaw protection is off")
-        asset = proposal.asset
         if proposal.action == OPEN:
-            n = self.recent_cycles(asset, ctx.date)
-            limit = int(self.config.whipsaw_max_cycles)
-            window = int(self.config.whipsaw_protection_days)
-            if n >= limit:
-                wait = self.days_until_reset(asset, ctx.date)
-                when = "never (limit below 1)" if wait is None else f"in {wait} days"
-                return self.verdict(
-                    proposal,
-                    BLOCK,
-                    f"whipsaw: {asset} completed {n} open/close cycle(s) in the last {window}"
-                    f" days (limit {limit}); opens allowed again {when}",
-                )
-            return self.verdict(
-                proposal, APPROVE, f"{n} cycle(s) in the last {window} days (limit {limit})"
-            )
+            return self._check_window(proposal, ctx.date)
         if proposal.action == CLOSE:
-            opened = self._open_since.get(asset)
+            opened = self._open_since.get(proposal.asset)
             if opened is None and ctx.position is not None:
                 opened = ctx.position.entered
             if opened is None:
-                return self.verdict(proposal, ABSTAIN, f"open date of {asset} unknown")
-            hours = (ctx.date - opened).days * 24
-            minimum = float(self.config.whipsaw_min_duration_hours)
-            if hours < minimum:
-                return self.verdict(
-                    proposal,
-                    BLOCK,
-                    f"whipsaw: {asset} position is {hours} hours old, minimum {minimum:g} hours",
-                )
-            return self.verdict(proposal, APPROVE, f"position {hours} hours old")
+                return self.verdict(proposal, ABSTAIN, f"open date of {proposal.asset} unknown")
+            return self._check_min_duration(proposal, (ctx.date - opened).days * 24)
         return self.verdict(proposal, ABSTAIN, f"action {proposal.action} not governed")
+
+    def _check_window(self, proposal: ProposeTrade, day: dt.date) -> ProposalReviewed:
+        """whipsaw.window: an open of an asset with `whipsaw_max_cycles` or more cycles in
+        the window is blocked."""
+        asset = proposal.asset
+        n = self.recent_cycles(asset, day)
+        limit = int(self.config.whipsaw_max_cycles)
+        window = int(self.config.whipsaw_protection_days)
+        if n < limit:
+            return self.verdict(
+                proposal,
+                APPROVE,
+                f"{n} cycle(s) in the last {window} days (limit {limit})",
+                rule=WINDOW.id,
+            )
+        wait = self.days_until_reset(asset, day)
+        when = "never (limit below 1)" if wait is None else f"in {wait} days"
+        return self.verdict(
+            proposal,
+            BLOCK,
+            f"whipsaw: {asset} completed {n} open/close cycle(s) in the last {window}"
+            f" days (limit {limit}); opens allowed again {when}",
+            rule=WINDOW.id,
+        )
+
+    def _check_min_duration(self, proposal: ProposeTrade, hours: int) -> ProposalReviewed:
+        """whipsaw.min_duration: a close of a position younger than
+        `whipsaw_min_duration_hours` is blocked."""
+        minimum = float(self.config.whipsaw_min_duration_hours)
+        if hours < minimum:
+            return self.verdict(
+                proposal,
+                BLOCK,
+                f"whipsaw: {proposal.asset} position is {hours} hours old, minimum"
+                f" {minimum:g} hours",
+                rule=MIN_DURATION.id,
+            )
+        return self.verdict(proposal, APPROVE, f"position {hours} hours old", rule=MIN_DURATION.id)
 
     def after_review(
         self, verdict: ProposalReviewed, proposal: ProposeTrade, ctx: ReviewContext
@@ -167,6 +197,7 @@ class WhipsawProtection(Protection):
                     "reason": verdict.reason,
                     **self.report(proposal.asset, ctx.date),
                 },
+                rule=verdict.rule,
             )
         ]
 

@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from domain.config import resolve
+from domain.protections.registry import BUILTIN, Registry
 from domain.scenario import (
     Calendar,
     Holding,
@@ -136,7 +137,7 @@ def open_close_reopen(
 
 
 def run_model(
-    scenario: Scenario, *, resolved: Any = None, **config: Any
+    scenario: Scenario, *, resolved: Any = None, registry: Registry = BUILTIN, **config: Any
 ) -> tuple[BulwarkModel, sqlite_utils.Database]:
     """Run `scenario` to the end into an in-memory event DB.
 
@@ -144,6 +145,7 @@ def run_model(
         scenario: the scenario.
         resolved: a ready configuration (e.g. `run.resolve_run_config(scenario)`); when
             None, the defaults with daily rebalancing.
+        registry: the protections to run (the built-in ones unless given).
         config: parameter overrides on top of that configuration.
 
     Returns:
@@ -163,7 +165,7 @@ def run_model(
         initial_cash=scenario.cash,
         config=resolved.to_dict(),
     )
-    model = build_model(scenario, resolved, recorder=recorder)
+    model = build_model(scenario, resolved, recorder=recorder, registry=registry)
     model.run()
     recorder.finish("completed")
     return model, db

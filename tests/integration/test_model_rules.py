@@ -534,17 +534,22 @@ def test_run_when_scenario_is_busy_then_every_system_decides_and_replans_happen(
 
 
 @pytest.mark.parametrize(
-    ("enabled", "config"),
-    [({"whipsaw": False}, {}), (None, {"whipsaw_protection": False})],
+    ("enabled", "config", "agents"),
+    [
+        ({"whipsaw": False}, {}, ["core_asset", "holding_period"]),
+        (None, {"whipsaw_protection": False}, ["core_asset", "holding_period", "whipsaw"]),
+    ],
     ids=["scenario-switch", "config-switch"],
 )
-def test_switch_off_when_whipsaw_disabled_then_no_agent_no_verdicts_and_reopen_approved(
-    enabled, config
+def test_switch_off_when_whipsaw_disabled_then_no_verdicts_and_reopen_approved(
+    enabled, config, agents
 ):
+    # Off in the scenario: no agent. Off by its configuration switch: an agent that abstains
+    # silently (so a `set` can switch it on mid-run).
     model, db = run_model(open_close_reopen(days=6, enabled=enabled), **config)
 
     assert not model.has_agent("whipsaw")
-    assert sorted(a.name for a in model.protection_agents) == ["core_asset", "holding_period"]
+    assert sorted(a.name for a in model.protection_agents) == agents
     assert not list(
         db.query(
             "SELECT id FROM messages WHERE run_id = ? AND (sender = 'whipsaw'"
@@ -562,3 +567,24 @@ def test_switch_off_when_whipsaw_disabled_then_no_agent_no_verdicts_and_reopen_a
         (iso(4), "open", "approved", "orchestrator"),
     ]
     assert held(db, "W")[-1] == iso(7)
+
+
+def test_switch_on_when_whipsaw_set_on_mid_run_then_cycle_seen_while_off_blocks_reopen():
+    # Off at the start, the whipsaw agent still observes the open (day 0) and the close
+    # (day 3); switched on by a `set` on day 4, it blocks the reopen that day.
+    scenario = open_close_reopen(
+        days=6,
+        interventions=(Intervention(day(4), "set", param="whipsaw_protection", value=True),),
+    )
+    model, db = run_model(scenario, whipsaw_protection=False)
+
+    whipsaw = [v for v in messages(db, "verdict") if v["system"] == "whipsaw"]
+    opens = [(d["date"], d["outcome"], d["decided_by"], d["rule"]) for d in decisions(db, "W")]
+
+    assert model.has_agent("whipsaw")
+    assert whipsaw and min(v["date"] for v in whipsaw) == iso(4)
+    assert opens[:2] == [
+        (iso(0), "approved", "orchestrator", "resolution.priority"),
+        (iso(3), "approved", "orchestrator", "resolution.priority"),
+    ]
+    assert opens[2] == (iso(4), "blocked", "whipsaw", "whipsaw.window")

@@ -90,3 +90,20 @@ def test_metrics_when_listed_then_every_metric_named():
     assert code == 0
     for name in ("total_return", "sortino", "whipsaw_cycles", "blocked_decisions"):
         assert name in out
+
+
+def test_rules_when_listed_then_table_names_ids_parameters_and_sections():
+    code, out = _main("rules")
+    assert code == 0
+    for text in ("holding_period.minimum", "position_holding_period_min", "6. Protection"):
+        assert text in out
+
+
+def test_rules_when_json_then_every_rule_with_owner_params_statement_section(capsys):
+    code = run.main(["rules", "--json"], console=Console(file=StringIO()))
+    rows = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(rows) >= 30
+    assert set(rows[0]) == {"id", "owner", "params", "statement", "section"}
+    whipsaw = next(r for r in rows if r["id"] == "whipsaw.window")
+    assert whipsaw["owner"] == "whipsaw"
+    assert whipsaw["params"] == ["whipsaw_max_cycles", "whipsaw_protection_days"]

@@ -128,9 +128,9 @@ def _day_rows(con: sqlite3.Connection, doc: Mapping[str, Any]) -> list[tuple[Any
             " AND json_extract(payload, '$.changed') = 1"
         )
     }
-    whipsaw_agent = _enabled(doc, "whipsaw") and bool(
-        json.loads(con.execute("SELECT config FROM runs").fetchone()[0])["whipsaw_protection"]
-    )
+    # whipsaw acts on a day when the scenario runs it and its switch is on that day (a
+    # `set` switches it off or on from its day)
+    whipsaw_agent = _enabled(doc, "whipsaw")
     rows, previous = [], None
     for step, day, cfg in _in_force(con):
         rows.append(

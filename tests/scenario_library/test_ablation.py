@@ -14,7 +14,7 @@ from collections.abc import Callable
 import attrs
 import pytest
 
-from domain.scenario import Protections, Scenario
+from domain.scenario import BUILTIN_PROTECTIONS, Protections, Scenario
 from sim.load.document import load_scenario, unmet_requirements
 from tests.scenario_library.test_library import (
     KNOWN_GAPS,
@@ -24,7 +24,7 @@ from tests.scenario_library.test_library import (
     run_checked,
 )
 
-BUILTIN = ("core_asset", "grace_period", "holding_period", "whipsaw")
+BUILTIN = BUILTIN_PROTECTIONS
 
 Table = dict[str, dict[str, list[str]]]
 """protection -> scenario -> labels of the checks that failed without it."""

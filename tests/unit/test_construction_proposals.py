@@ -20,6 +20,7 @@ def choice(asset: str, reason: str = "kept", *, selected: bool = True, score: fl
         detail=f"{asset} {reason}",
         score=score,
         rank_score=score,
+        rule="selection.keep_threshold",
     )
 
 

@@ -14,6 +14,7 @@ from domain.protections.core_asset import (
     RETAIN,
     CoreAssetProtection,
 )
+from domain.protections.registry import PRIORITIES
 from tests.unit.protection_support import (
     CurvePrices,
     FakePrices,
@@ -29,7 +30,7 @@ BUCKET = "Risk Assets"
 
 
 def make(**overrides) -> CoreAssetProtection:
-    return CoreAssetProtection(config(**overrides), priority=1)
+    return CoreAssetProtection(config(**overrides), priority=PRIORITIES["core_asset"])
 
 
 def bucket_prices(returns: dict[str, float]) -> FakePrices:
@@ -86,13 +87,16 @@ def test_designate_when_already_core_then_refused_and_expiry_unchanged():
     assert core.record("AAA").expiry == day(90)
 
 
-def test_designate_when_core_management_disabled_then_refused():
-    core = make(enable_core_asset_management=False)
+def test_designate_when_refused_then_notice_names_the_refusing_rule():
+    core = make(max_core_assets=1)
+    (first,) = core.designate("AAA", day(0), reason="desk")
 
-    (refused,) = core.designate("AAA", day(0), reason="desk")
+    (again,) = core.designate("AAA", day(1), reason="desk")
+    (beyond,) = core.designate("BBB", day(1), reason="desk")
 
-    assert refused.event == "core_refused"
-    assert core.core_assets() == ()
+    assert (first.event, first.rule) == ("core_designated", "core_asset.designation")
+    assert (again.event, again.rule) == ("core_refused", "core_asset.already_core")
+    assert (beyond.event, beyond.rule) == ("core_refused", "core_asset.max_core")
 
 
 def test_housekeep_when_expiry_day_reached_then_core_expired_and_removed():
@@ -150,22 +154,21 @@ def test_revoke_when_core_then_core_revoked_and_immunity_gone():
     assert core.review(proposal("AAA", CLOSE), review_ctx(day(5))).stance == ABSTAIN
 
 
-def test_housekeep_when_core_management_switched_off_then_every_core_asset_revoked():
+def test_switched_off_when_core_assets_then_every_core_asset_revoked_not_manual():
     # A `set` intervention turns enable_core_asset_management off mid-run: the record must
     # say that the core assets lost their immunity, or a later sale looks like a breach.
     core = make()
     core.designate("AAA", day(0), reason="desk")
     core.designate("BBB", day(0), reason="desk")
-    core.reconfigure(config(enable_core_asset_management=False))
 
-    out = core.housekeep(day_ctx(day(3)))
+    out = core.switched_off(day(3))
 
-    assert [(n.event, n.asset, n.details["manual"]) for n in out] == [
-        ("core_revoked", "AAA", False),
-        ("core_revoked", "BBB", False),
+    assert [(n.event, n.asset, n.details["manual"], n.rule) for n in out] == [
+        ("core_revoked", "AAA", False, "core_asset.switch_off"),
+        ("core_revoked", "BBB", False, "core_asset.switch_off"),
     ]
     assert out[0].details["reason"] == "core asset management switched off"
-    assert core.core_assets() == () and core.housekeep(day_ctx(day(4))) == []
+    assert core.core_assets() == () and core.switched_off(day(4)) == []
 
 
 def test_revoke_when_not_core_then_refusal_notice():

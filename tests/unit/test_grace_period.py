@@ -8,6 +8,7 @@ import pytest
 from domain.messages import ABSTAIN, AMEND, CLOSE, GRANT, OPEN, REDUCE, NoticeIssued
 from domain.protections.base import StartingHolding
 from domain.protections.grace_period import GracePeriodProtection
+from domain.protections.registry import PRIORITIES
 from tests.unit.protection_support import (
     config,
     day,
@@ -24,7 +25,7 @@ HIGH = 0.7
 
 
 def make(**overrides) -> GracePeriodProtection:
-    return GracePeriodProtection(config(**overrides), priority=3)
+    return GracePeriodProtection(config(**overrides), priority=PRIORITIES["grace_period"])
 
 
 def run_days(grace: GracePeriodProtection, start_weight: float, days: int, score: float = LOW):

@@ -10,6 +10,7 @@ import pytest
 from domain.messages import ABSTAIN, APPROVE, BLOCK, CLOSE, INCREASE, OPEN, REDUCE
 from domain.protections.base import PositionView
 from domain.protections.holding_period import HoldingPeriodProtection
+from domain.protections.registry import PRIORITIES
 from tests.unit.protection_support import (
     config,
     day,
@@ -22,7 +23,7 @@ from tests.unit.protection_support import (
 
 
 def make(**overrides) -> HoldingPeriodProtection:
-    return HoldingPeriodProtection(config(**overrides), priority=4)
+    return HoldingPeriodProtection(config(**overrides), priority=PRIORITIES["holding_period"])
 
 
 def held_since(n: int, weight: float = 0.1) -> PositionView:

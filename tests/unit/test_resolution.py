@@ -269,6 +269,7 @@ def test_resolve_when_no_verdicts_then_approved_by_orchestrator():
         decided_by="orchestrator",
         overridden=(),
         reason=res.decision.reason,
+        rule="resolution.priority",
     )
     assert res.lifted == ()
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from domain.messages import ABSTAIN, APPROVE, BLOCK, CLOSE, OPEN, REDUCE
 from domain.protections.base import StartingHolding
+from domain.protections.registry import PRIORITIES
 from domain.protections.whipsaw import WhipsawProtection
 from tests.unit.protection_support import config, day, fill, proposal, review_ctx
 
 
 def make(**overrides) -> WhipsawProtection:
-    return WhipsawProtection(config(**overrides), priority=5)
+    return WhipsawProtection(config(**overrides), priority=PRIORITIES["whipsaw"])
 
 
 def cycle(ws: WhipsawProtection, opened: int, closed: int, asset: str = "AAA") -> None:
@@ -115,11 +116,31 @@ def test_review_when_reduce_then_not_governed():
     assert ws.review(proposal("AAA", REDUCE, 0.1, 0.05), review_ctx(day(3))).stance == ABSTAIN
 
 
-def test_review_when_protection_off_then_abstain():
-    ws = make(whipsaw_protection=False)
+def test_review_when_blocked_or_approved_then_verdict_names_the_deciding_rule():
+    ws = make()
     cycle(ws, 0, 2)
+    ws.observe(fill("BBB", "buy", 0.1), day(3))
 
-    assert ws.review(proposal("AAA", OPEN, 0.0, 0.1), review_ctx(day(3))).stance == ABSTAIN
+    reopen = ws.review(proposal("AAA", OPEN, 0.0, 0.1), review_ctx(day(3)))
+    young = ws.review(proposal("BBB", CLOSE), review_ctx(day(3)))
+    fresh = ws.review(proposal("CCC", OPEN, 0.0, 0.1), review_ctx(day(3)))
+    reduce = ws.review(proposal("BBB", REDUCE, 0.1, 0.05), review_ctx(day(3)))
+
+    assert (reopen.stance, reopen.rule) == (BLOCK, "whipsaw.window")
+    assert (young.stance, young.rule) == (BLOCK, "whipsaw.min_duration")
+    assert (fresh.stance, fresh.rule) == (APPROVE, "whipsaw.window")
+    assert (reduce.stance, reduce.rule) == (ABSTAIN, None)
+
+
+def test_switched_on_when_whipsaw_protection_set_off_and_on_then_follows_the_parameter():
+    ws = make()
+    ws.switch = "whipsaw_protection"
+
+    ws.reconfigure(config(whipsaw_protection=False))
+    off = ws.switched_on()
+    ws.reconfigure(config(whipsaw_protection=True))
+
+    assert (off, ws.switched_on()) == (False, True)
 
 
 def test_after_review_when_blocked_then_whipsaw_blocked_notice():

@@ -51,21 +51,21 @@ from domain.limits import MAX_INT
 from domain.protections.base import Protection
 from domain.protections.registry import BUILTIN, Registry, custom_row
 from domain.scenario import Scenario
-from sim.db_path import db_path_problem
-from sim.dbfile import close_writer, open_readonly, tidy
 from sim.load.config_section import parse_setting
 from sim.load.custom import load_custom_protection
 from sim.load.document import load_scenario, unmet_requirements, validate_files
 from sim.load.problems import ScenarioError
 from sim.load.yaml_nodes import Invalid, parse_int
-from sim.model import BulwarkModel
 from sim.read.checks import CheckResult, check_run
 from sim.read.inspect_cli import inspect_command
 from sim.read.metrics import METRIC_HELP, METRICS
 from sim.read.report import render_checks, render_summary
 from sim.read.summary import summarise
-from sim.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
-from sim.signals import (
+from sim.run.db_path import db_path_problem
+from sim.run.dbfile import close_writer, open_readonly, tidy
+from sim.run.model import BulwarkModel
+from sim.run.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
+from sim.run.signals import (
     RunInterrupted,
     exit_code,
     signals_deferred,
@@ -190,7 +190,7 @@ def run_scenario(
 
     With `step` (a console), the run is stepped through in the terminal; quitting early
     marks the run `interrupted`, complete up to the last finished step. SIGINT and SIGTERM
-    also mark it `interrupted` (exit code 130 or 143, `sim.signals`); one that arrives
+    also mark it `interrupted` (exit code 130 or 143, `sim.run.signals`); one that arrives
     before the runs row is written waits for it, so the database always has the row. The
     run's database connection is closed on return (the file is then self-contained).
     """

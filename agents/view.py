@@ -8,7 +8,7 @@ the view can be written: the regime, the day's scores, a decision or a fill reac
 others as messages, and the one change an agent can cause in the environment, a `set`
 intervention, takes effect when its `InterventionApplied` message is published.
 
-The simulation's model (`sim.model.BulwarkModel`) implements `WorldView` and its bus
+The simulation's model (`sim.run.model.BulwarkModel`) implements `WorldView` and its bus
 `BusPort`; agents import neither `sim` nor the model, so an agent runs over any Mesa
 model that implements the view.
 """

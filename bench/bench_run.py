@@ -52,9 +52,9 @@ from domain.scenario import (
     Scenario,
     Shock,
 )
-from sim.market_data import build_market
-from sim.model import BulwarkModel
-from sim.recorder import Recorder
+from sim.run.market_data import build_market
+from sim.run.model import BulwarkModel
+from sim.run.recorder import Recorder
 
 START = dt.date(2010, 1, 4)
 WARMUP_DAYS = 252

@@ -1,6 +1,6 @@
 """Market paths: the `MarketData` value object, the synthetic generator, shocks and paths.
 
-Everything here is pure (numpy only). `sim.market_data` reads csv files and calls
+Everything here is pure (numpy only). `sim.run.market_data` reads csv files and calls
 `market_from_history`; a synthetic market comes from `generate_synthetic`. Both then go
 through `apply_shocks_and_paths`. See docs/market.md for the model and every rule chosen.
 

@@ -26,7 +26,7 @@ from domain.scenario import Scenario
 from sim.load.prices import read_price_csv
 from sim.load.problems import Problem, display_path
 from sim.load.yaml_nodes import find, find_key, line_of
-from sim.market_data import build_market, csv_market, resolve_csv_path
+from sim.run.market_data import build_market, csv_market, resolve_csv_path
 
 
 class _Where:

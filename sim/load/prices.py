@@ -1,7 +1,7 @@
 """The one price csv reader: every cell the market will use, checked with file:line: column.
 
 The loader checks a scenario's csv with `read_price_csv` (`sim.load.universe`) and the
-market is built from what it returns (`sim.market_data`), so a file the loader accepts is
+market is built from what it returns (`sim.run.market_data`), so a file the loader accepts is
 the file the run reads. Two layouts, told apart by the header (column names
 case-insensitive, spaces read as underscores):
 

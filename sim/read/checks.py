@@ -24,9 +24,9 @@ from domain.scenario import (
     ExpectSql,
     Window,
 )
-from sim.dbfile import open_readonly
 from sim.read.limit_checks import LIMIT_RTOL, breach_rows, limit_breaches
 from sim.read.metrics import METRICS
+from sim.run.dbfile import open_readonly
 
 EVIDENCE_ROWS = 10
 VALUE_IDENTITY_TOLERANCE = 1e-9
@@ -43,10 +43,10 @@ class CheckResult:
 
 
 def connect_readonly(path: str | Path) -> sqlite3.Connection:
-    """Open an event database read-only (`sim.dbfile.open_readonly`), rows as sqlite3.Row.
+    """Open an event database read-only (`sim.run.dbfile.open_readonly`), rows as sqlite3.Row.
 
     Raises:
-        sim.dbfile.DatabaseFileError: the file cannot be opened (the message says why).
+        sim.run.dbfile.DatabaseFileError: the file cannot be opened (the message says why).
     """
     con = open_readonly(path)
     con.row_factory = sqlite3.Row

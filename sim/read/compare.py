@@ -10,7 +10,7 @@ from itertools import zip_longest
 from typing import Any
 
 from sim.read.queries import query, run_summary
-from sim.recorder import CONTRACT
+from sim.run.recorder import CONTRACT
 
 COMPARED_COLUMNS: tuple[str, ...] = tuple(
     c for c in CONTRACT["messages"] if c not in ("id", "run_id", "in_reply_to")

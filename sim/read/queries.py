@@ -4,7 +4,7 @@ its runs, a run's messages and tickers, and the grouping of messages into propos
 Every query is a function over an open `sqlite3.Connection` that returns plain lists and
 dicts (payloads parsed from JSON); `sim.read.inspect_view` turns them into rich
 renderables. User values are always bound as parameters, never formatted into SQL. A run
-recorded as `running` whose writer is gone is reported `crashed` (`sim.liveness`).
+recorded as `running` whose writer is gone is reported `crashed` (`sim.run.liveness`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import Any
 
 import sqlite_utils
 
-from sim.dbfile import DatabaseFileError
-from sim.dbfile import open_readonly as open_file_readonly
-from sim.liveness import run_status
 from sim.read.summary import summarise
+from sim.run.dbfile import DatabaseFileError
+from sim.run.dbfile import open_readonly as open_file_readonly
+from sim.run.liveness import run_status
 
 TABLES: tuple[str, ...] = ("runs", "messages", "snapshots", "equity")
 """The tables of a run, in export order."""
@@ -40,7 +40,7 @@ class InspectError(Exception):
 
 
 def open_readonly(path: str | Path) -> sqlite3.Connection:
-    """Open an event database read-only (`sim.dbfile.open_readonly`).
+    """Open an event database read-only (`sim.run.dbfile.open_readonly`).
 
     Raises:
         InspectError: the file does not exist, is not SQLite, needs a recovery this process
@@ -104,7 +104,7 @@ RUN_COLUMNS: tuple[str, ...] = (
 
 def list_runs(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every run of the database, oldest first. `status` is the reported one (`crashed` for a
-    `running` run whose writer is gone, `sim.liveness`); `recorded_status` is the stored one.
+    `running` run whose writer is gone, `sim.run.liveness`); `recorded_status` is the stored one.
     """
     out = []
     for row in query(conn, "SELECT * FROM runs ORDER BY started_at, rowid"):

@@ -1,7 +1,7 @@
 """Check an `expect: sql` query before a run: exactly one read-only SELECT.
 
 SQLite itself decides: the query is compiled (`EXPLAIN`, never run) against an empty
-in-memory event database with the real tables (`sim.recorder.open_db(":memory:")`),
+in-memory event database with the real tables (`sim.run.recorder.open_db(":memory:")`),
 under an authorizer that allows only reading and selecting. So `WITH x AS (...) DELETE
 ...`, `INSERT`, `PRAGMA`, `ATTACH`, a second statement, a syntax error and an unknown
 table or column are all found at validation, with the reason.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sim.recorder import open_db
+from sim.run.recorder import open_db
 
 #: Authorizer actions a read-only SELECT needs.
 _READ_ONLY = frozenset(

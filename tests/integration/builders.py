@@ -32,9 +32,9 @@ from domain.scenario import (
     Signals,
 )
 from run import build_model
-from sim.model import BulwarkModel
 from sim.read.checks import check_invariants, connect_readonly
-from sim.recorder import Recorder, open_db
+from sim.run.model import BulwarkModel
+from sim.run.recorder import Recorder, open_db
 
 MONDAY = dt.date(2024, 1, 1)
 """The first simulated day of every built scenario (a Monday)."""

@@ -22,9 +22,9 @@ from rich.console import Console  # noqa: E402
 
 import run  # noqa: E402
 from sim.load.document import load_scenario  # noqa: E402
-from sim.model import BulwarkModel  # noqa: E402
 from sim.read.stepper import step_through  # noqa: E402
-from sim.recorder import Recorder, open_db  # noqa: E402
+from sim.run.model import BulwarkModel  # noqa: E402
+from sim.run.recorder import Recorder, open_db  # noqa: E402
 
 
 def start_model(scenario_path: str, db_path: str) -> tuple[BulwarkModel, Recorder]:

@@ -26,7 +26,7 @@ from domain.messages import (
     TradeDecided,
 )
 from domain.protections.base import DayContext, PositionView, Protection, ReviewContext
-from sim.bus import MessageBus
+from sim.run.bus import MessageBus
 
 DAY = dt.date(2024, 1, 3)
 

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from domain.messages import NoticeIssued, RequestReview
-from sim.bus import MessageBus, UnknownRecipient
+from sim.run.bus import MessageBus, UnknownRecipient
 
 DAY = dt.date(2024, 1, 2)
 

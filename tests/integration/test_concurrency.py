@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sim.read.queries import list_runs, open_readonly, run_summary
-from sim.recorder import Recorder, allocate_run_id, open_db
+from sim.run.recorder import Recorder, allocate_run_id, open_db
 from tests.integration.writers import (
     GUARD_SECONDS,
     finish,

@@ -16,7 +16,7 @@ import pytest
 
 from sim.load.document import load_scenario
 from sim.load.problems import ScenarioError
-from sim.market_data import build_market
+from sim.run.market_data import build_market
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.db_path import db_path_problem
 from sim.load.config_section import parse_setting
 from sim.load.document import load_scenario, unmet_requirements
 from sim.load.problems import ScenarioError
@@ -26,6 +25,7 @@ from sim.load.yaml_nodes import (
     parse_number,
 )
 from sim.read.sql_check import readonly_select_problem
+from sim.run.db_path import db_path_problem
 
 # --- the strict composer ----------------------------------------------------------------
 

@@ -20,11 +20,11 @@ import pytest
 from rich.console import Console
 
 import run
-import sim.dbfile
-import sim.recorder
+import sim.run.dbfile
+import sim.run.recorder
 from sim.load.document import load_scenario
 from sim.read.inspect_cli import inspect_command
-from sim.recorder import SCHEMA, Recorder, open_db
+from sim.run.recorder import SCHEMA, Recorder, open_db
 from tests.integration.writers import (
     REPO,
     SMALL,
@@ -133,7 +133,7 @@ def test_run_when_sigterm_arrives_while_db_opens_then_row_written_and_run_interr
 def test_run_when_sigterm_arrives_inside_a_step_write_then_that_step_is_complete(
     tmp_path, monkeypatch
 ):
-    real_now = sim.recorder._now
+    real_now = sim.run.recorder._now
     calls = []
 
     def now_then_signal():
@@ -142,7 +142,7 @@ def test_run_when_sigterm_arrives_inside_a_step_write_then_that_step_is_complete
             os.kill(os.getpid(), signal.SIGTERM)
         return real_now()
 
-    monkeypatch.setattr(sim.recorder, "_now", now_then_signal)
+    monkeypatch.setattr(sim.run.recorder, "_now", now_then_signal)
     scenario = load_scenario(str(SMALL))
     db = tmp_path / "mid.db"
     _run_id, code, _model = run.run_scenario(scenario, run.resolve_run_config(scenario), db_path=db)
@@ -252,7 +252,7 @@ def test_inspect_when_hot_journal_and_no_write_access_then_exit_2_saying_what_to
     hot_journal_db, monkeypatch
 ):
     db, _n = hot_journal_db
-    monkeypatch.setattr("sim.dbfile._writable", lambda _file: False)
+    monkeypatch.setattr("sim.run.dbfile._writable", lambda _file: False)
     code, out = inspect(db, "runs")
     assert code == 2
     assert "hot.db-journal" in out and f"sqlite3 {db} 'PRAGMA quick_check'" in out
@@ -264,7 +264,7 @@ def test_inspect_when_wal_file_in_readonly_directory_then_read_as_immutable(tmp_
     db = tmp_path / "wal.db"
     assert run.main([str(SMALL), "--db", str(db), "--quiet"], Console(file=io.StringIO())) == 0
     assert not Path(f"{db}-wal").exists()  # the writer closed last: all in the file
-    real_connect = sim.dbfile._connect_ro
+    real_connect = sim.run.dbfile._connect_ro
 
     def as_in_a_readonly_directory(file, *, immutable=False):
         if not immutable:  # what SQLite reports when it cannot create the -shm file
@@ -273,8 +273,8 @@ def test_inspect_when_wal_file_in_readonly_directory_then_read_as_immutable(tmp_
             raise err
         return real_connect(file, immutable=True)
 
-    monkeypatch.setattr("sim.dbfile._connect_ro", as_in_a_readonly_directory)
-    monkeypatch.setattr("sim.dbfile._writable", lambda _file: False)
+    monkeypatch.setattr("sim.run.dbfile._connect_ro", as_in_a_readonly_directory)
+    monkeypatch.setattr("sim.run.dbfile._writable", lambda _file: False)
     code, out = inspect(db, "summary", "--json")
     assert code == 0, out
     assert json.loads(out)["steps"] == 40

@@ -21,7 +21,7 @@ from domain.scenario import (
     Shock,
 )
 from sim.load.prices import CsvError, read_price_csv
-from sim.market_data import build_market, resolve_csv_path
+from sim.run.market_data import build_market, resolve_csv_path
 
 CSV_DIR = Path(__file__).resolve().parents[1] / "data" / "csv"
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"

@@ -5,9 +5,9 @@ import pytest
 import run
 from domain.execution import Book, Position
 from domain.messages import NoticeIssued, RequestReview
-from sim.bus import MessageBus
 from sim.load.document import load_scenario
-from sim.recorder import DayRecord, Recorder, day_rows, dumps, message_row, open_db
+from sim.run.bus import MessageBus
+from sim.run.recorder import DayRecord, Recorder, day_rows, dumps, message_row, open_db
 
 SMALL = "tests/data/run/small.yaml"
 

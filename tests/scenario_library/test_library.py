@@ -20,7 +20,7 @@ from domain.config import Config
 from domain.scenario import Scenario
 from sim.load.document import load_scenario, unmet_requirements
 from sim.read.checks import CheckResult, check_run
-from sim.recorder import open_db
+from sim.run.recorder import open_db
 
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
 SCENARIOS = sorted(LIBRARY.glob("*.yaml"))

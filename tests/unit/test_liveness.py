@@ -1,5 +1,5 @@
-"""The reader's verdict on a `running` run's writer (`sim.liveness.reported_status`) and what
-a reader does with a file it cannot open read-only (`sim.dbfile.recovery_plan`)."""
+"""The reader's verdict on a `running` run's writer (`sim.run.liveness.reported_status`) and what
+a reader does with a file it cannot open read-only (`sim.run.dbfile.recovery_plan`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from sim.dbfile import recovery_plan
-from sim.liveness import ALIVE, STALE_AFTER_S, own_identity, process_identity, reported_status
+from sim.run.dbfile import recovery_plan
+from sim.run.liveness import ALIVE, STALE_AFTER_S, own_identity, process_identity, reported_status
 
 NOW = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.UTC)
 HERE, THERE = "host-a", "host-b"

@@ -1,7 +1,7 @@
 """Check an event-database path before a run writes anything (`--db`, docs/event-db.md).
 
 A usable path is an existing SQLite database we may read and write, whose event tables
-(if it has them) have every column of the event-DB contract (`sim.recorder.CONTRACT`; the
+(if it has them) have every column of the event-DB contract (`sim.run.recorder.CONTRACT`; the
 recorder adds the other columns to a file an older version wrote), or a new file in a directory we
 may create files in (missing parent directories are created by the run, so the nearest
 existing one must accept a file). A file or directory without any write permission bit
@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from sim.recorder import CONTRACT, SCHEMA
+from sim.run.recorder import CONTRACT, SCHEMA
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 

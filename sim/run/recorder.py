@@ -5,8 +5,8 @@ batch in one transaction, so a crash never leaves a half-written step: what was
 recorded is complete up to the last finished step, and the run's status says how it
 ended (running, completed, failed, interrupted). The runs row names its writer (host,
 pid, process start identity) and carries a heartbeat refreshed with every step, so a
-reader can tell a live `running` run from one whose writer was killed (`sim.liveness`).
-Files are opened through `sim.dbfile` (WAL, busy timeout, `BEGIN IMMEDIATE`), so several
+reader can tell a live `running` run from one whose writer was killed (`sim.run.liveness`).
+Files are opened through `sim.run.dbfile` (WAL, busy timeout, `BEGIN IMMEDIATE`), so several
 runs can write into one file at once.
 """
 
@@ -25,8 +25,8 @@ import sqlite_utils
 
 from domain.envelope import Envelope
 from domain.execution import Book
-from sim.dbfile import connect_writer, create_complete, write_transaction
-from sim.liveness import own_identity, this_host
+from sim.run.dbfile import connect_writer, create_complete, write_transaction
+from sim.run.liveness import own_identity, this_host
 
 RUN_STATUSES = ("running", "completed", "failed", "interrupted")
 
@@ -305,7 +305,7 @@ def _create_schema(db: sqlite_utils.Database) -> None:
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating when needed) an event database with every table and index.
 
-    A new file appears with all its tables at once (`sim.dbfile.create_complete`); an
+    A new file appears with all its tables at once (`sim.run.dbfile.create_complete`); an
     older file gets the missing columns, in one transaction.
     """
     if str(path) != ":memory:":

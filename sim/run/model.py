@@ -38,9 +38,9 @@ from domain.protections.base import PositionView, Protection, StartingHolding
 from domain.protections.registry import CORE_ASSET
 from domain.regimes import RegimeState
 from domain.scenario import Intervention, Scenario
-from sim.bus import MessageBus
-from sim.market_data import build_market
-from sim.recorder import DayRecord, Recorder
+from sim.run.bus import MessageBus
+from sim.run.market_data import build_market
+from sim.run.recorder import DayRecord, Recorder
 
 MarketBuilder = Callable[[Scenario, np.random.Generator], tuple[MarketData, Sequence[RegimeState]]]
 
@@ -146,7 +146,7 @@ class BulwarkModel(mesa.Model):
         self.bus.clear_inboxes()
 
     def snapshot(self) -> None:
-        """Collect the day's figures and write the step's batch (`sim.recorder.day_rows`)."""
+        """Collect the day's figures and write the step's batch (`sim.run.recorder.day_rows`)."""
         self.datacollector.collect(self)
         self.peak_equity = max(self.peak_equity, self.broker.equity())
         envelopes = self.bus.drain()

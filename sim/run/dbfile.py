@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from sim.signals import signals_deferred
+from sim.run.signals import signals_deferred
 
 BUSY_TIMEOUT_S = 30.0
 """How long a writer or reader waits for a lock before SQLite gives up."""
@@ -35,7 +35,7 @@ class DatabaseFileError(Exception):
 def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One write transaction holding the write lock from its start (`BEGIN IMMEDIATE`),
     committed on success, rolled back on any exception; SIGINT and SIGTERM wait until it
-    has ended (`sim.signals.signals_deferred`)."""
+    has ended (`sim.run.signals.signals_deferred`)."""
     with signals_deferred():
         db.conn.execute("BEGIN IMMEDIATE")
         try:

@@ -40,7 +40,7 @@ from domain.messages import (
 )
 from domain.protections.base import PositionView
 from domain.resolution import PLANNER
-from domain.rules import NOTICE_RULES
+from domain.rules import REBALANCE_DAY
 from domain.scenario import AssetSpec, Signals
 from domain.scoring import ScoreBoard, apply_overrides, score_as_of
 
@@ -109,17 +109,11 @@ def fundamentals_of(assets: Mapping[str, AssetSpec], tickers: Sequence[str]) -> 
     return np.array(values, dtype=float)
 
 
-def _notice(event: str, asset: str | None, *, rule: str | None = None, **details) -> NoticeIssued:
-    return NoticeIssued(
-        event=event, asset=asset, details=details, rule=rule or NOTICE_RULES.get(event)
-    )
-
-
 def selection_notice(status: Status) -> NoticeIssued:
     """A selection change as a notice: the status's fields as details, its rule as the rule."""
     details = attrs.asdict(status)
-    del details["asset"]
-    return _notice("selection", status.asset, **details)
+    asset, rule = details.pop("asset"), details.pop("rule")
+    return NoticeIssued(event="selection", asset=asset, details=details, rule=rule)
 
 
 def rebalance_notice(
@@ -127,15 +121,14 @@ def rebalance_notice(
 ) -> NoticeIssued:
     """The record that today is a rebalance day (or a regime change), and the plan's limits."""
     why = "regime changed" if regime.changed else f"{frequency} rebalance day"
-    return _notice(
-        "rebalance",
-        None,
-        reason=why,
-        max_total=plan.limits.max_total,
-        max_new=plan.limits.max_new,
-        positions=len(plan.targets),
-        trades=n_trades,
-    )
+    details = {
+        "reason": why,
+        "max_total": plan.limits.max_total,
+        "max_new": plan.limits.max_new,
+        "positions": len(plan.targets),
+        "trades": n_trades,
+    }
+    return NoticeIssued(event="rebalance", details=details, rule=REBALANCE_DAY.id)
 
 
 @attrs.define

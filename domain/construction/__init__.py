@@ -15,6 +15,8 @@ Modules, in the order a rebalance uses them (docs/construction.md is the rule bo
 - `trades`: `diff_trades` and `rebalance_due`.
 - `proposals`: each trade's reason (`trade_reason`) and the smart overrides that ask for
   core designation (`core_requests`).
+- `desk`: the portfolio manager's day state (`Desk`) and what one plan publishes (`Outbox`);
+  imported from `domain.construction.desk`, not re-exported here.
 """
 
 from domain.construction.buckets import abs_correlations, bucket_slots

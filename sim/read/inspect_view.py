@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from domain.protections.registry import flag_labels
+from sim.read.protection_history import CORE, GRACE, WHIPSAW, WHIPSAW_BLOCKED
 from sim.read.report import summary_renderable
 
 STANCE_STYLES: Mapping[str, str] = {
@@ -359,7 +360,7 @@ def protections_view(data: Mapping[str, Any]) -> Group:
     )
     for name in ("state", "from", "to", "steps", "detail"):
         t.add_column(name, justify="right" if name == "steps" else "left")
-    styles = {"core": "cyan", "grace": "yellow", "whipsaw": "magenta", "whipsaw-blocked": "red"}
+    styles = {CORE: "cyan", GRACE: "yellow", WHIPSAW: "magenta", WHIPSAW_BLOCKED: "red"}
     for p in data["periods"]:
         t.add_row(
             Text(p["state"], style=styles.get(p["state"], "")),

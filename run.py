@@ -46,7 +46,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.catalogue import catalogue
-from domain.config import PRESETS, ConfigError, resolve
+from domain.config import PRESETS, Config, ConfigError, resolve
 from domain.limits import MAX_INT
 from domain.protections.base import Protection
 from domain.protections.registry import BUILTIN, Registry, custom_row
@@ -102,7 +102,7 @@ def run_registry(scenario: Scenario, registry: Registry = BUILTIN) -> Registry:
 
 
 def make_protections(
-    scenario: Scenario, config: Any, registry: Registry = BUILTIN
+    scenario: Scenario, config: Config, registry: Registry = BUILTIN
 ) -> list[Protection]:
     """The protections of a run (`run_registry`), by priority. One whose configuration
     switch (`enable_core_asset_management`, `whipsaw_protection`) is off still runs, as an
@@ -112,7 +112,7 @@ def make_protections(
 
 def resolve_run_config(
     scenario: Scenario, *, preset: str | None = None, sets: Sequence[str] = ()
-) -> Any:
+) -> Config:
     """Defaults, then the preset (the command line's, else the scenario's), then the
     scenario's `config`, then every `--set name=value` (read by the file's rules, see
     `sim.load.config_section.parse_setting`; dashed names accepted)."""
@@ -153,7 +153,7 @@ def parse_seed(text: str) -> int:
 
 def build_model(
     scenario: Scenario,
-    config: Any,
+    config: Config,
     *,
     seed: int | None = None,
     recorder: Recorder | None = None,
@@ -179,7 +179,7 @@ def next_run_id(db: Any, scenario: Scenario, seed: int) -> str:
 
 def run_scenario(
     scenario: Scenario,
-    config: Any,
+    config: Config,
     *,
     seed: int | None = None,
     db_path: str | Path,
@@ -216,7 +216,7 @@ def run_scenario(
 def _record(
     recorder: Recorder,
     scenario: Scenario,
-    config: Any,
+    config: Config,
     seed: int,
     step: Console | None,
     follow: str | None,
@@ -279,7 +279,7 @@ def prepare(
     preset: str | None = None,
     sets: Sequence[str] = (),
     seed: int | None = None,
-) -> tuple[Scenario, Any]:
+) -> tuple[Scenario, Config]:
     """Load and check everything before anything is written: the file, its market as
     the run with `seed` will build it, the configuration and custom protections. Raises
     ScenarioError or InvalidInput."""

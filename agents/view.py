@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
+from domain.config import Config
 from domain.envelope import BROADCAST, Envelope
 from domain.market import MarketData
 from domain.messages import Message
@@ -78,7 +79,7 @@ class WorldView(Protocol):
     def round(self) -> int: ...
 
     @property
-    def config(self) -> Any: ...
+    def config(self) -> Config: ...
 
     @property
     def market(self) -> MarketData: ...

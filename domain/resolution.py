@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
 
 import attrs
 
+from domain.config import Config
 from domain.messages import (
     AMEND,
     AMENDED,
@@ -112,7 +112,7 @@ def override_context(
     asset: str,
     day: dt.date,
     ledger: RegimeOverrideLedger,
-    config: Any,
+    config: Config,
 ) -> OverrideContext:
     """The regime override available to proposals of `asset` on `day`
     (resolution.regime_override, within resolution.override_cooldown)."""
@@ -138,7 +138,7 @@ def _change(regime: RegimeUpdated) -> str:
     return f"{regime.previous}→{regime.regime} ({regime.severity})"
 
 
-def _check_override_enabled(config: Any) -> str | None:
+def _check_override_enabled(config: Config) -> str | None:
     """resolution.regime_override: only with `regime_override_enabled`."""
     return None if config.regime_override_enabled else "regime override disabled"
 
@@ -148,20 +148,20 @@ def _check_regime_changed(regime: RegimeUpdated) -> str | None:
     return None if regime.changed else "no regime change today"
 
 
-def _check_severity(regime: RegimeUpdated, config: Any) -> str | None:
+def _check_severity(regime: RegimeUpdated, config: Config) -> str | None:
     """resolution.regime_override: only a change at or above `regime_severity_threshold`."""
-    threshold = str(config.regime_severity_threshold)
+    threshold = config.regime_severity_threshold
     if severity_rank(regime.severity) >= severity_rank(threshold):
         return None
     return f"regime change {_change(regime)} below threshold {threshold}"
 
 
 def _check_cooldown(
-    regime: RegimeUpdated, asset: str, day: dt.date, ledger: RegimeOverrideLedger, config: Any
+    regime: RegimeUpdated, asset: str, day: dt.date, ledger: RegimeOverrideLedger, config: Config
 ) -> tuple[bool, str]:
     """resolution.override_cooldown: at most one override per asset per
     `regime_override_cooldown` days. Returns (eligible, the reason)."""
-    cooldown = int(config.regime_override_cooldown)
+    cooldown = config.regime_override_cooldown
     if ledger.eligible(asset, day, cooldown):
         return True, f"regime change {_change(regime)}"
     last = ledger.last(asset)

@@ -276,7 +276,7 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
     bucket_of = inp.bucket_of()
     locked_pos = sorted(a for a, w in inp.locked.items() if w > EPS)
     locked_buckets = [bucket_of.get(a, "Unknown") for a in locked_pos]
-    diversify = bool(inp.config.enable_bucket_diversification)
+    diversify = inp.config.enable_bucket_diversification
     stage = _Buckets(keep, new)
     if diversify:
         stage = _bucket_stage(inp, book, keep, new, locked_buckets, limits)
@@ -376,7 +376,7 @@ def _bucket_stage(
 ) -> _Buckets:
     """Slots per bucket, correlation filter, smart overrides."""
     slotted = _slot_stage(inp, book, keep, new, locked_buckets, limits)
-    threshold = float(inp.config.bucket_override_threshold)
+    threshold = inp.config.bucket_override_threshold
     hopefuls = sorted(
         (j for j in slotted.turned_away if float(inp.score[j]) >= threshold), key=book.key
     )
@@ -443,10 +443,10 @@ def _correlation_stage(
     that might come back by a smart override; the new members it drops."""
     cfg, buckets = inp.config, book.buckets
     window = None
-    min_obs = min(MIN_CORRELATION_OBS, int(cfg.correlation_window))
+    min_obs = min(MIN_CORRELATION_OBS, cfg.correlation_window)
     if inp.closes is not None:
-        window = inp.closes[-(int(cfg.correlation_window) + 1) :]
-    limit = float(cfg.correlation_limit)
+        window = inp.closes[-(cfg.correlation_window + 1) :]
+    limit = cfg.correlation_limit
     dropped: set[int] = set()
     checks: dict[str, _Check] = {}
     for b in sorted(slotted.members_of):
@@ -497,7 +497,7 @@ def _override_stage(
         checks[b][3].append(j)
         detail = (
             f"bucket override: score {float(inp.score[j]):.3f} >= bucket_override_threshold "
-            f"{float(cfg.bucket_override_threshold)}, beyond the {slots[b]} slots of {b}"
+            f"{cfg.bucket_override_threshold}, beyond the {slots[b]} slots of {b}"
         )
         book.note(j, j in held, True, Reason(BUCKET_OVERRIDE, detail, rules.BUCKET_OVERRIDE))
     return granted
@@ -511,7 +511,7 @@ def _check_override_correlation(
     cols, pos, corr, kept_b = check
     if corr is None or j in held:
         return None
-    limit = float(inp.config.correlation_limit)
+    limit = inp.config.correlation_limit
     better = [pos[k] for k in kept_b if book.key(k) < book.key(j)]
     row = corr[pos[j], better] if better else np.zeros(0)
     if not (row.size and row.max() > limit):

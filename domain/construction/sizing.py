@@ -230,12 +230,12 @@ def allocate_residual(
     Returns:
         The new weights and the report.
     """
-    strategy = str(config.residual_strategy)
+    strategy = config.residual_strategy
     residual = max(float(residual), 0.0)
-    if residual <= float(config.residual_leftover_threshold):
+    if residual <= config.residual_leftover_threshold:
         w = np.asarray(weights, dtype=float).copy()
         return w, ResidualReport(residual, strategy, (), {}, 0.0, residual)
-    pot = _Pot(weights, buckets, room, float(config.max_single_position_size))
+    pot = _Pot(weights, buckets, room, config.max_single_position_size)
     order = sorted(range(pot.w.size), key=lambda i: (-float(scores[i]), tickers[i]))
     if strategy == CASH_BUCKET:
         path, cash, unallocated = (CASH_BUCKET,), residual, 0.0
@@ -267,12 +267,12 @@ def _proportional(pot: _Pot, order: list[int], residual: float) -> float:
 
 
 def _safe_top_slice(
-    pot: _Pot, order: list[int], residual: float, config: Any
+    pot: _Pot, order: list[int], residual: float, config: Config
 ) -> tuple[tuple[str, ...], float, float]:
     """The top slice, then the leftover's fallback. Returns (path, cash bucket,
     unallocated)."""
-    per_asset = float(config.max_residual_per_asset_pct)
-    multiple = float(config.max_residual_position_multiple)
+    per_asset = config.max_residual_per_asset_pct
+    multiple = config.max_residual_position_multiple
     left = residual
     for i in order:
         if left <= EPS:
@@ -283,7 +283,7 @@ def _safe_top_slice(
         if amount > MIN_RESIDUAL_ADDITION:
             pot.take(i, amount)
             left -= amount
-    if left <= float(config.residual_leftover_threshold):
+    if left <= config.residual_leftover_threshold:
         return (SAFE_TOP_SLICE,), 0.0, left
     return _leftover(pot, order, left, per_asset)
 
@@ -360,13 +360,13 @@ class _Frame:
             b = bucket_of.get(asset, UNKNOWN_BUCKET)
             by_bucket[b] = by_bucket.get(b, 0.0) + w
         return cls(
-            room=max(float(cfg.target_total_allocation) - sum(locked.values()), 0.0),
-            cap=float(cfg.max_single_position_size),
+            room=max(cfg.target_total_allocation - sum(locked.values()), 0.0),
+            cap=cfg.max_single_position_size,
             locked=locked,
             locked_by_bucket=by_bucket,
             buckets=inp.bucket_array(),
-            diversify=bool(cfg.enable_bucket_diversification),
-            limit=float(cfg.max_bucket_allocation),
+            diversify=cfg.enable_bucket_diversification,
+            limit=cfg.max_bucket_allocation,
         )
 
 
@@ -419,7 +419,7 @@ def _volatilities(inp: PlanInputs, active: list[int]) -> dict[int, float] | None
     cfg = inp.config
     if not (cfg.volatility_position_scaling and inp.closes is not None and active):
         return None
-    vols = asset_volatility(inp.closes[:, active], int(cfg.volatility_lookback))
+    vols = asset_volatility(inp.closes[:, active], cfg.volatility_lookback)
     return dict(zip(active, vols.tolist(), strict=True))
 
 
@@ -528,4 +528,4 @@ def _check_drawdown(inp: PlanInputs) -> float:
     """sizing.drawdown: the factor on every planned weight (1.0 unless the drawdown is
     above `drawdown_trigger`)."""
     cfg = inp.config
-    return float(cfg.drawdown_position_reduction) if inp.drawdown > cfg.drawdown_trigger else 1.0
+    return cfg.drawdown_position_reduction if inp.drawdown > cfg.drawdown_trigger else 1.0

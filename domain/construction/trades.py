@@ -41,12 +41,14 @@ class Trade:
 
 @attrs.frozen
 class _Rules:
-    """What decides whether a change is proposed (see `diff_trades`)."""
+    """What decides whether a change is proposed (see `diff_trades`; `exempt` holds the
+    smart bucket overrides, which neither count towards a bucket nor are scaled)."""
 
     min_trade: float
     cap: float | None
     bucket_of: Mapping[str, str] | None
     bucket_limit: float | None
+    exempt: frozenset[str]
 
 
 def diff_trades(
@@ -98,19 +100,46 @@ def diff_trades(
     Returns:
         The trades, in asset order.
     """
-    rules = _Rules(max(min_trade_weight, EPS), cap, bucket_of, bucket_limit)
-    skip_set, baseline, fixed = set(skip), dict(baseline or {}), dict(fixed or {})
-    drift, trades = 1.0, _diff(current, targets, skip_set, baseline, fixed, rules, 1.0)
+    rules = _Rules(max(min_trade_weight, EPS), cap, bucket_of, bucket_limit, exempt)
+    return _settle_drift(
+        current, targets, set(skip), dict(baseline or {}), dict(fixed or {}), rules, rates
+    )
+
+
+def _settle_drift(
+    current: Mapping[str, float],
+    targets: Mapping[str, float],
+    skip: set[str],
+    baseline: Mapping[str, float],
+    fixed: Mapping[str, tuple[float, str]],
+    rules: _Rules,
+    rates: CostRates,
+) -> list[Trade]:
+    """The trades once the day's projected drift settles: first without drift, then, while
+    the drift the trades imply grows, with the buckets fitted to it and the trades
+    re-computed (at most `MAX_PASSES` times)."""
+    drift, trades = 1.0, _diff(current, targets, skip, baseline, fixed, rules, 1.0)
     for _ in range(MAX_PASSES):
-        day = {**fixed, **{t.asset: (t.to_weight, side_of(t.action)) for t in trades}}
-        factor = post_trade_factor(current, [(a, *day[a]) for a in sorted(day)], rates)
-        new_drift = 1.0 / factor if factor > 0 else 1.0
+        new_drift = _projected_drift(current, trades, fixed, rates)
         if new_drift <= drift:
             break
         drift = new_drift
-        fitted = _fit_buckets(current, targets, skip_set, fixed, rules, drift, exempt)
-        trades = _diff(current, fitted, skip_set, baseline, fixed, rules, drift)
+        fitted = _fit_buckets(current, targets, skip, fixed, rules, drift)
+        trades = _diff(current, fitted, skip, baseline, fixed, rules, drift)
     return trades
+
+
+def _projected_drift(
+    current: Mapping[str, float],
+    trades: Sequence[Trade],
+    fixed: Mapping[str, tuple[float, str]],
+    rates: CostRates,
+) -> float:
+    """Equity before / equity after the day's costs, were the day to make `trades` and
+    the `fixed` ones (1 when the costs would leave nothing)."""
+    day = {**fixed, **{t.asset: (t.to_weight, side_of(t.action)) for t in trades}}
+    factor = post_trade_factor(current, [(a, *day[a]) for a in sorted(day)], rates)
+    return 1.0 / factor if factor > 0 else 1.0
 
 
 def _fit_buckets(
@@ -120,13 +149,13 @@ def _fit_buckets(
     fixed: Mapping[str, tuple[float, str]],
     rules: _Rules,
     drift: float,
-    exempt: frozenset[str],
 ) -> Mapping[str, float]:
     """`targets`, with the tradable members of every bucket the day would leave above its
     limit scaled down proportionally to fit (the plan sized the bucket around locked
     weights; the day's drift lifts the untraded ones a little more)."""
     if rules.bucket_of is None or rules.bucket_limit is None:
         return targets
+    exempt = rules.exempt
     end = {a: w * drift for a, w in current.items()}
     end.update({a: t for a, (t, _) in fixed.items() if a in skip})
     movable = (set(current) | set(targets)) - skip - exempt

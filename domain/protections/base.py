@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from domain.config import Config
 from domain.messages import Message, ProposalReviewed, ProposeTrade, RegimeUpdated
 from domain.rules import Rule
 
@@ -114,12 +115,12 @@ class Protection(abc.ABC):
     rules: tuple[Rule, ...] = ()
     switch: str | None = None
 
-    def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
+    def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):
         self.config = config
         self.priority = priority
         self.options: Mapping[str, Any] = dict(options or {})
 
-    def reconfigure(self, config: Any) -> None:
+    def reconfigure(self, config: Config) -> None:
         """Take a new configuration (a scenario intervention changed a parameter)."""
         self.config = config
 

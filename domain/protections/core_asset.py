@@ -20,6 +20,7 @@ import attrs
 import numpy as np
 
 from domain.buckets import UNKNOWN_BUCKET
+from domain.config import Config
 from domain.messages import (
     ABSTAIN,
     BLOCK,
@@ -198,7 +199,7 @@ class CoreAssetProtection(Protection):
         SWITCH_OFF,
     )
 
-    def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
+    def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)
         self._records: dict[str, CoreRecord] = {}
 
@@ -257,7 +258,7 @@ class CoreAssetProtection(Protection):
                     max_core_assets=self.config.max_core_assets,
                 )
             ]
-        expiry = day + dt.timedelta(days=int(self.config.core_asset_expiry_days))
+        expiry = day + dt.timedelta(days=self.config.core_asset_expiry_days)
         self._records[asset] = CoreRecord(
             asset=asset,
             designated=day,
@@ -292,7 +293,7 @@ class CoreAssetProtection(Protection):
             One notice: core_extended or core_extension_refused.
         """
         rec = self._records.get(asset)
-        add = int(self.config.core_asset_expiry_days if days is None else days)
+        add = self.config.core_asset_expiry_days if days is None else int(days)
         refusal = (
             self._check_extended_is_core(asset)
             or self._check_extension_limit(asset)
@@ -321,7 +322,7 @@ class CoreAssetProtection(Protection):
                 previous_expiry=rec.expiry,
                 expiry=new_expiry,
                 extensions=rec.extensions + 1,
-                extension_limit=int(self.config.core_asset_extension_limit),
+                extension_limit=self.config.core_asset_extension_limit,
             )
         ]
 
@@ -361,7 +362,7 @@ class CoreAssetProtection(Protection):
     def _check_extension_limit(self, asset: str) -> Refusal | None:
         """core_asset.extension_limit: at most `core_asset_extension_limit` extensions."""
         rec = self._records[asset]
-        limit = int(self.config.core_asset_extension_limit)
+        limit = self.config.core_asset_extension_limit
         if rec.extensions < limit:
             return None
         return Refusal(EXTENSION_LIMIT, f"extension limit reached ({rec.extensions} of {limit})")
@@ -415,7 +416,7 @@ class CoreAssetProtection(Protection):
                 out.append(expired)
                 continue
             last = rec.last_check or rec.designated
-            if (ctx.date - last).days < int(self.config.core_asset_performance_check_frequency):
+            if (ctx.date - last).days < self.config.core_asset_performance_check_frequency:
                 continue
             out += self._check(rec, ctx)
         return out
@@ -440,7 +441,7 @@ class CoreAssetProtection(Protection):
         """Return of `asset` over `core_asset_underperformance_period` calendar days against
         the average of the other assets of `bucket` with prices; None when either is missing.
         """
-        period = int(self.config.core_asset_underperformance_period)
+        period = self.config.core_asset_underperformance_period
         start = ctx.date - dt.timedelta(days=period)
         own = _period_return(ctx, asset, start)
         if own is None:
@@ -471,8 +472,8 @@ class CoreAssetProtection(Protection):
             "asset_return": perf.asset_return,
             "bucket_average": perf.bucket_average,
             "underperformance": perf.underperformance,
-            "threshold": float(self.config.core_asset_underperformance_threshold),
-            "period_days": int(self.config.core_asset_underperformance_period),
+            "threshold": self.config.core_asset_underperformance_threshold,
+            "period_days": self.config.core_asset_underperformance_period,
             "bucket": bucket,
             "peers": list(perf.peers),
         }
@@ -545,9 +546,7 @@ class CoreAssetProtection(Protection):
                 "reason": rec.reason,
                 "bucket": rec.bucket,
                 "extensions": rec.extensions,
-                "extensions_left": max(
-                    0, int(self.config.core_asset_extension_limit) - rec.extensions
-                ),
+                "extensions_left": max(0, self.config.core_asset_extension_limit - rec.extensions),
                 "warnings": list(rec.warnings),
                 "recommendation": rec.recommendation,
                 "underperformance": rec.underperformance,

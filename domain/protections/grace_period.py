@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from domain.buckets import UNKNOWN_BUCKET
+from domain.config import Config
 from domain.messages import (
     ABSTAIN,
     AMEND,
@@ -117,7 +118,7 @@ class GracePeriodProtection(Protection):
     name = "grace_period"
     rules = (START, DECAY, CEILING, EXPIRY, RECOVERY, CORE_EXEMPT, OWN_SCHEDULE, AMENDMENT)
 
-    def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
+    def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)
         self._records: dict[str, GraceRecord] = {}
         # asset -> is core; notices from core_asset override the starting flag.
@@ -146,9 +147,7 @@ class GracePeriodProtection(Protection):
 
     def factor(self, k: int) -> float:
         """Size factor on grace day `k`: decay_rate ** k, never below min_decay_factor."""
-        return max(
-            float(self.config.grace_period_decay_rate) ** k, float(self.config.min_decay_factor)
-        )
+        return max(self.config.grace_period_decay_rate**k, self.config.min_decay_factor)
 
     def ceiling(self, asset: str, day: dt.date, bucket_of: Mapping[str, str]) -> float:
         """The most `asset` may hold in grace on `day`: `max_single_position_size`, and,
@@ -156,7 +155,7 @@ class GracePeriodProtection(Protection):
         bucket's assets in grace would together hold more (each asset's
         min(schedule, weight, cap), scaled down in proportion). Grace may cut faster than
         the limits, never slower."""
-        cap = float(self.config.max_single_position_size)
+        cap = self.config.max_single_position_size
         if not self.config.enable_bucket_diversification:
             return cap
         bucket = bucket_of.get(asset, UNKNOWN_BUCKET)
@@ -165,7 +164,7 @@ class GracePeriodProtection(Protection):
             for a in self._records
             if bucket_of.get(a, UNKNOWN_BUCKET) == bucket
         }
-        total, limit = sum(wanted.values()), float(self.config.max_bucket_allocation)
+        total, limit = sum(wanted.values()), self.config.max_bucket_allocation
         if asset not in wanted or total <= limit:
             return cap
         return wanted[asset] * limit / total
@@ -176,7 +175,7 @@ class GracePeriodProtection(Protection):
         if rec is None:
             return None
         k = (day - rec.start).days
-        if k >= int(self.config.grace_period_days):
+        if k >= self.config.grace_period_days:
             return 0.0
         return rec.start_weight * self.factor(k)
 
@@ -255,7 +254,7 @@ class GracePeriodProtection(Protection):
     def _check_start(self, asset: str, score: float, weight: float, day: dt.date) -> list[Message]:
         """grace_period.start: a holding scoring below `min_score_threshold` enters grace with
         today's weight (no trade that day)."""
-        threshold = float(self.config.min_score_threshold)
+        threshold = self.config.min_score_threshold
         if score >= threshold:
             return []
         self._records[asset] = GraceRecord(asset, day, weight, score)
@@ -267,13 +266,13 @@ class GracePeriodProtection(Protection):
                 score=score,
                 threshold=threshold,
                 start_weight=weight,
-                grace_period_days=int(self.config.grace_period_days),
+                grace_period_days=self.config.grace_period_days,
             )
         ]
 
     def _check_recovery(self, rec: GraceRecord, score: float, day: dt.date) -> list[Message]:
         """grace_period.recovery: a score back at or above `min_score_threshold` ends grace."""
-        threshold = float(self.config.min_score_threshold)
+        threshold = self.config.min_score_threshold
         if score < threshold:
             return []
         del self._records[rec.asset]
@@ -293,7 +292,7 @@ class GracePeriodProtection(Protection):
         self, ctx: DayContext, rec: GraceRecord, weight: float, score: float, k: int
     ) -> list[Message]:
         """grace_period.expiry: after `grace_period_days` days the position is closed."""
-        if k < int(self.config.grace_period_days):
+        if k < self.config.grace_period_days:
             return []
         reason = f"grace period expired after {k} days"
         return [

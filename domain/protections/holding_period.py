@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from domain.config import Config
 from domain.messages import (
     ABSTAIN,
     APPROVE,
@@ -54,7 +55,7 @@ class HoldingPeriodProtection(Protection):
     name = "holding_period"
     rules = (MINIMUM, FORCED_REVIEW)
 
-    def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
+    def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)
         self._last_review: dict[str, dt.date] = {}
 

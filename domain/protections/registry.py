@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from domain.config import Config
 from domain.messages import SEVERITIES
 from domain.protections.base import Protection
 from domain.protections.core_asset import CoreAssetProtection
@@ -64,7 +65,7 @@ class ProtectionRow:
     name: str = attrs.field(default=attrs.Factory(lambda row: row.cls.name, takes_self=True))
     options: Mapping[str, Any] = attrs.field(factory=dict, converter=MappingProxyType)
 
-    def build(self, config: Any) -> Protection:
+    def build(self, config: Config) -> Protection:
         """A protection of this row for a run with `config`."""
         protection = self.cls(config, priority=self.priority, options=dict(self.options))
         protection.name = self.name
@@ -144,7 +145,7 @@ class Registry:
             {s: frozenset(r.name for r in self.rows if s in r.lifted_at) for s in SEVERITIES}
         )
 
-    def lifted_by(self, severity: str, config: Any) -> frozenset[str]:
+    def lifted_by(self, severity: str, config: Config) -> frozenset[str]:
         """What an override of `severity` lifts under `config` (each row's `lift_switch`
         on); an unknown severity lifts what "normal" lifts."""
         if severity not in SEVERITIES:
@@ -166,7 +167,7 @@ class Registry:
         labels = (row.label(flags or {}) for row in self.rows if row.label is not None)
         return [label for label in labels if label is not None]
 
-    def build(self, config: Any) -> list[Protection]:
+    def build(self, config: Config) -> list[Protection]:
         """One protection per row, by priority, for a run with `config`."""
         return [row.build(config) for row in self.rows]
 

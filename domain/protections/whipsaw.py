@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from domain.config import Config
 from domain.messages import (
     ABSTAIN,
     APPROVE,
@@ -62,7 +63,7 @@ class WhipsawProtection(Protection):
     name = "whipsaw"
     rules = (WINDOW, MIN_DURATION)
 
-    def __init__(self, config: Any, *, priority: int, options: Mapping[str, Any] | None = None):
+    def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)
         self._open_since: dict[str, dt.date] = {}
         self._cycles: dict[str, list[Cycle]] = {}
@@ -94,7 +95,7 @@ class WhipsawProtection(Protection):
 
     def recent_closes(self, asset: str, day: dt.date) -> list[dt.date]:
         """Close dates of the cycles of `asset` inside the window on `day`, oldest first."""
-        window = int(self.config.whipsaw_protection_days)
+        window = self.config.whipsaw_protection_days
         return sorted(
             c.closed for c in self._cycles.get(asset, ()) if 0 <= (day - c.closed).days < window
         )
@@ -107,20 +108,20 @@ class WhipsawProtection(Protection):
         """Days until enough cycles leave the window for an open to pass (0 when it passes now;
         None when `whipsaw_max_cycles` < 1, since then no open can ever pass)."""
         closes = self.recent_closes(asset, day)
-        limit = int(self.config.whipsaw_max_cycles)
+        limit = self.config.whipsaw_max_cycles
         if limit < 1:
             return None
         must_leave = len(closes) - limit + 1
         if must_leave <= 0:
             return 0
-        window = int(self.config.whipsaw_protection_days)
+        window = self.config.whipsaw_protection_days
         reset = closes[must_leave - 1] + dt.timedelta(days=window)
         return (reset - day).days
 
     def report(self, asset: str, day: dt.date) -> dict[str, Any]:
         """recent_cycles, can_trade, protection_active and days_until_reset of `asset`."""
         n = self.recent_cycles(asset, day)
-        can_trade = n < int(self.config.whipsaw_max_cycles)
+        can_trade = n < self.config.whipsaw_max_cycles
         return {
             "recent_cycles": n,
             "can_trade": can_trade,
@@ -148,8 +149,8 @@ class WhipsawProtection(Protection):
         the window is blocked."""
         asset = proposal.asset
         n = self.recent_cycles(asset, day)
-        limit = int(self.config.whipsaw_max_cycles)
-        window = int(self.config.whipsaw_protection_days)
+        limit = self.config.whipsaw_max_cycles
+        window = self.config.whipsaw_protection_days
         if n < limit:
             return self.verdict(
                 proposal,
@@ -170,7 +171,7 @@ class WhipsawProtection(Protection):
     def _check_min_duration(self, proposal: ProposeTrade, hours: int) -> ProposalReviewed:
         """whipsaw.min_duration: a close of a position younger than
         `whipsaw_min_duration_hours` is blocked."""
-        minimum = float(self.config.whipsaw_min_duration_hours)
+        minimum = self.config.whipsaw_min_duration_hours
         if hours < minimum:
             return self.verdict(
                 proposal,

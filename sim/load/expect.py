@@ -13,6 +13,7 @@ from typing import Any
 
 from yaml.nodes import Node
 
+from domain.protections.registry import DECIDING_SYSTEMS
 from domain.scenario import (
     ACTIONS,
     OUTCOMES,
@@ -44,15 +45,6 @@ from sim.load.yaml_nodes import as_date, as_number, is_null, line_of
 from sim.read.metrics import METRICS
 from sim.read.sql_check import readonly_select_problem
 
-#: Systems that can decide a proposal (besides custom protections).
-DECIDING_SYSTEMS: tuple[str, ...] = (
-    "core_asset",
-    "regime_override",
-    "grace_period",
-    "holding_period",
-    "whipsaw",
-    "orchestrator",
-)
 FINAL_KEYS: tuple[str, ...] = ("holdings_include", "holdings_exclude", "equity_min", "equity_max")
 
 _SNAKE = re.compile(r"[a-z_]+")

@@ -13,6 +13,8 @@ from typing import Any
 from yaml.nodes import MappingNode, Node
 
 from domain.limits import MAX_INT
+from domain.protections.registry import DECIDING_SYSTEMS
+from domain.resolution import PLANNER
 from domain.scenario import BUILTIN_PROTECTIONS, CustomProtection, Protections
 from sim.load.custom import load_protection_class
 from sim.load.reader import NodeMap
@@ -20,15 +22,9 @@ from sim.load.values import BAD, bounded, join, pattern
 from sim.load.walk import Walk
 from sim.load.yaml_nodes import as_bool, as_int, describe, is_null, line_of
 
-#: Names a custom protection may not take: built-ins, systems and agents.
-RESERVED_NAMES: tuple[str, ...] = (
-    *BUILTIN_PROTECTIONS,
-    "regime_override",
-    "orchestrator",
-    "portfolio_manager",
-    "broker",
-    "regime_provider",
-)
+#: Names a custom protection may not take: every deciding system (the built-ins, the
+#: regime override, the orchestrator) and the other agents.
+RESERVED_NAMES: tuple[str, ...] = (*DECIDING_SYSTEMS, PLANNER, "broker", "regime_provider")
 CUSTOM_KEYS: tuple[str, ...] = ("name", "class", "priority", "options", "enabled")
 
 _PROTECTION_NAME = re.compile(r"[a-z_][a-z0-9_]*")

@@ -1,8 +1,9 @@
 """Rich renderables of what the `inspect` command reads (`sim.read.queries` and the
 modules beside it): pure functions from plain data to tables.
 
-Shared by the `inspect` command and the step-through (`sim.read.stepper`): flag labels of a
-holding, a one-line gist of any message, and the styles of stances and outcomes.
+Shared by the `inspect` command and the step-through (`sim.read.stepper`): a one-line gist
+of any message, and the styles of stances and outcomes. A holding's flag labels come from
+the protection registry (`domain.protections.registry.flag_labels`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from domain.protections.registry import flag_labels
+from sim.read.protection_history import CORE, GRACE, WHIPSAW, WHIPSAW_BLOCKED
 from sim.read.report import summary_renderable
 
 STANCE_STYLES: Mapping[str, str] = {
@@ -71,24 +74,6 @@ def _value(v: Any) -> str:
 def key_values(details: Mapping[str, Any] | None) -> str:
     """`k=v, ...` in key order, floats to four significant digits."""
     return ", ".join(f"{k}={_value(v)}" for k, v in sorted((details or {}).items()))
-
-
-def flag_labels(flags: Mapping[str, Any] | None) -> list[str]:
-    """The labels of a holding's protection flags (the `snapshots.flags` JSON):
-    `CORE until D`, `GRACE day n`, `HOLD n days`, `WHIPSAW n cycles`."""
-    flags = flags or {}
-    out = []
-    if flags.get("core"):
-        until = flags.get("core_until")
-        out.append(f"CORE until {until}" if until else "CORE")
-    if flags.get("grace_day") is not None:
-        out.append(f"GRACE day {flags['grace_day']}")
-    if flags.get("days_held") is not None:
-        n = flags["days_held"]
-        out.append(f"HOLD {n} day" + ("" if n == 1 else "s"))
-    if flags.get("whipsaw_cycles"):
-        out.append(f"WHIPSAW {flags['whipsaw_cycles']} cycles")
-    return out
 
 
 def stance_text(stance: str, amended: float | None = None) -> Text:
@@ -375,7 +360,7 @@ def protections_view(data: Mapping[str, Any]) -> Group:
     )
     for name in ("state", "from", "to", "steps", "detail"):
         t.add_column(name, justify="right" if name == "steps" else "left")
-    styles = {"core": "cyan", "grace": "yellow", "whipsaw": "magenta", "whipsaw-blocked": "red"}
+    styles = {CORE: "cyan", GRACE: "yellow", WHIPSAW: "magenta", WHIPSAW_BLOCKED: "red"}
     for p in data["periods"]:
         t.add_row(
             Text(p["state"], style=styles.get(p["state"], "")),

@@ -34,11 +34,14 @@ def _whipsaw_cycles(row: Row) -> Any:
     return row["flags"].get("whipsaw_cycles") or None
 
 
+HELD, CORE, GRACE, WHIPSAW, WHIPSAW_BLOCKED = "held", "core", "grace", "whipsaw", "whipsaw-blocked"
+"""The period states (`periods[].state`): the four snapshot flags and the blocked opens."""
+
 FLAG_STATES: tuple[tuple[str, Callable[[Row], Any], str], ...] = (
-    ("held", _days_held, "day"),
-    ("core", _core_until, "until"),
-    ("grace", _grace_day, "day"),
-    ("whipsaw", _whipsaw_cycles, "cycles"),
+    (HELD, _days_held, "day"),
+    (CORE, _core_until, "until"),
+    (GRACE, _grace_day, "day"),
+    (WHIPSAW, _whipsaw_cycles, "cycles"),
 )
 """The states read from the snapshots: (state, the step's detail or None, detail unit)."""
 
@@ -86,7 +89,7 @@ def _flag_periods(snaps: Sequence[Row]) -> list[dict[str, Any]]:
     for state, detail_of, unit in FLAG_STATES:
         for p in _periods(snaps, state, detail_of):
             values = p.pop("values")
-            p["detail"] = f"core until {values[-1]}" if state == "core" else _span(values, unit)
+            p["detail"] = f"core until {values[-1]}" if state == CORE else _span(values, unit)
             out.append(p)
     return out
 
@@ -96,7 +99,7 @@ def _whipsaw_blocks(notices: Sequence[Row]) -> list[dict[str, Any]]:
     blocks = [n for n in notices if n["payload"].get("event") == "whipsaw_blocked"]
     rows = [{"step": n["step"], "date": n["date"], **n["payload"]} for n in _dedupe_steps(blocks)]
     out = []
-    for p in _periods(rows, "whipsaw-blocked", lambda r: r):
+    for p in _periods(rows, WHIPSAW_BLOCKED, lambda r: r):
         values = p.pop("values")
         allowed = _opens_allowed_from(values[-1])
         p["detail"] = f"opens blocked on {len(values)} day(s)" + (

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sim.read.inspect_view import flag_labels, gist, money, pct, score, weight
+from domain.protections.registry import flag_labels
+from sim.read.inspect_view import gist, money, pct, score, weight
 from sim.read.steps import events_of_interest
 
 

@@ -17,9 +17,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from domain.protections.registry import flag_labels
 from sim.read.inspect_view import (
     OUTCOME_STYLES,
-    flag_labels,
     gist,
     money,
     outcome_text,

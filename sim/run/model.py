@@ -31,6 +31,7 @@ from agents.orchestrator import OrchestratorAgent
 from agents.portfolio_manager import PortfolioManagerAgent
 from agents.protection import CoreAssetAgent, ProtectionAgent
 from agents.regime_provider import RegimeProviderAgent
+from domain.config import Config
 from domain.envelope import Envelope
 from domain.market import MarketData
 from domain.messages import InterventionApplied, RegimeUpdated
@@ -61,7 +62,7 @@ class BulwarkModel(mesa.Model):
     def __init__(
         self,
         scenario: Scenario,
-        config: Any,
+        config: Config,
         protections: Sequence[Protection],
         *,
         seed: int,

@@ -20,7 +20,7 @@ import pexpect
 import pytest
 from rich.console import Console
 
-from sim.read.inspect_view import flag_labels
+from domain.protections.registry import flag_labels
 from sim.read.step_keys import Command, CommandLine, parse_command
 from sim.read.step_text import step_lines
 from sim.read.stepper import Stepper, StepThroughResult, step_through

@@ -91,6 +91,21 @@ def breakdown_table(
     return t
 
 
+def registry_table() -> Table:
+    """Every registered metric (what `expect: - metric:` can name) by group, in registry
+    order: its name, and its meaning with the unit (a breakdown's check is its total)."""
+    t = Table(title="Metrics (for `expect: - metric: {name: ..., min/max: ...}`)")
+    t.add_column("name", no_wrap=True)
+    t.add_column("meaning \\[unit]")
+    for group in GROUPS:
+        t.add_row(f"[bold]{group}[/]", "")
+        for d in REGISTRY:
+            if d.group == group:
+                t.add_row(d.name, f"{d.help} [dim]\\[{d.unit}][/]")
+        t.add_section()
+    return t
+
+
 def counts_table(title: str, counts: Mapping[str, int], key: str) -> Table:
     """A two-column table of counts, largest first."""
     t = Table(title=title, title_justify="left", min_width=len(title))

@@ -231,3 +231,12 @@ def test_inspect_summary_when_json_then_metrics_equal_metrics_of(runs):
     con = connect_readonly(db)
     expected = {m.name: m.value for m in metrics_of(con, ids[1]) if m.by is None}
     assert data["metrics"] == expected
+
+
+def test_metrics_command_when_listed_then_every_name_with_its_group_and_unit():
+    code, out = _main("metrics")
+    assert code == 0
+    for d in REGISTRY:
+        line = next(line for line in out.splitlines() if f" {d.name} " in line)
+        assert f"[{d.unit}]" in line or f"[{d.unit}]" in out, d.name
+    assert all(group in out for group in GROUPS)

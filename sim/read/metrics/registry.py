@@ -103,8 +103,7 @@ def whipsaw_cycles(data: RunData) -> int:
     window = int(data.config.get("whipsaw_protection_days", 14))
     rows = data.rows(
         "SELECT f.asset, f.date, json_extract(d.payload, '$.action') FROM messages f"
-        " JOIN messages d"
-        " ON d.run_id = f.run_id AND d.kind = 'decision' AND d.proposal_id = f.proposal_id"
+        " JOIN messages d ON d.run_id = f.run_id AND d.id = f.in_reply_to AND d.kind = 'decision'"
         " WHERE f.run_id = ? AND f.kind = 'fill' ORDER BY f.id"
     )
     opened: dict[str, str] = {}

@@ -58,8 +58,7 @@ from sim.load.problems import ScenarioError
 from sim.load.yaml_nodes import Invalid, parse_int
 from sim.read.checks import CheckResult, check_run
 from sim.read.inspect_cli import inspect_command
-from sim.read.metrics import METRIC_HELP, METRICS
-from sim.read.report import render_checks, render_summary
+from sim.read.report import registry_table, render_checks, render_summary
 from sim.read.summary import summarise
 from sim.run.db_path import db_path_problem
 from sim.run.dbfile import close_writer, open_readonly, tidy
@@ -484,12 +483,7 @@ def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
 
 
 def cmd_metrics(argv: Sequence[str], console: Console) -> int:
-    t = Table(title="Metrics (for `expect: - metric: {name: ..., min/max: ...}`)")
-    t.add_column("name")
-    t.add_column("meaning")
-    for name in sorted(METRICS):
-        t.add_row(name, METRIC_HELP.get(name, ""))
-    console.print(t)
+    console.print(registry_table())
     return EXIT_OK
 
 

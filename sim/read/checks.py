@@ -228,8 +228,10 @@ def _final(con: sqlite3.Connection, run_id: str, exp: ExpectFinal) -> CheckResul
 
 def _metric(con: sqlite3.Connection, run_id: str, exp: ExpectMetric) -> CheckResult:
     value = METRICS[exp.name](con, run_id)
-    ok = (exp.min is None or value >= exp.min) and (exp.max is None or value <= exp.max)
     label = f"metric {exp.name} {_bounds(exp.min, exp.max)}{_where(exp.line)}"
+    if value is None:  # e.g. a Sharpe ratio of a path without dispersion (docs/metrics.md)
+        return CheckResult(label, False, (f"{exp.name} is undefined for this run",))
+    ok = (exp.min is None or value >= exp.min) and (exp.max is None or value <= exp.max)
     return CheckResult(label, ok, () if ok else (f"{exp.name} = {value:.6g}",))
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import sqlite_utils
 
+from sim.read.metrics import MetricValue, metrics_of
+
 
 def _counts(db: sqlite_utils.Database, run_id: str, kind: str, field: str) -> dict[str, int]:
     """How many messages of `kind` there are per value of payload `field`."""
@@ -19,8 +21,19 @@ def _counts(db: sqlite_utils.Database, run_id: str, kind: str, field: str) -> di
     }
 
 
+def breakdowns(values: list[MetricValue]) -> dict[str, dict[str, dict[str, float | None]]]:
+    """The per-protection and per-rule rows of `metrics_of` as by -> key -> name -> value."""
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for m in values:
+        if m.by is not None and m.key is not None:
+            out.setdefault(m.by, {}).setdefault(m.key, {})[m.name] = m.value
+    return out
+
+
 def summarise(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
-    """Headline figures of one run: equity, return, drawdown, trades, decisions, notices."""
+    """Headline figures of one run: equity, return, drawdown, trades, decisions, notices,
+    and every metric: `metrics` (name -> value, None where undefined) and `breakdowns`
+    (`protection` and `rule` -> key -> name -> value; `sim.read.metrics.metrics_of`)."""
     run = next(db.query("SELECT * FROM runs WHERE run_id = ?", [run_id]))
     eq = list(
         db.query(
@@ -42,6 +55,7 @@ def summarise(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
     deciders = _counts(db, run_id, "decision", "decided_by")
     notices = _counts(db, run_id, "notice", "event")
     messages = next(db.query("SELECT COUNT(*) AS n FROM messages WHERE run_id = ?", [run_id]))["n"]
+    values = metrics_of(db.conn, run_id)
     return {
         "run_id": run_id,
         "scenario": run["scenario"],
@@ -62,4 +76,6 @@ def summarise(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
         "decisions_by_outcome": outcomes,
         "decisions_by_system": deciders,
         "notices_by_event": notices,
+        "metrics": {m.name: m.value for m in values if m.by is None},
+        "breakdowns": breakdowns(values),
     }

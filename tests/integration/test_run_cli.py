@@ -32,7 +32,7 @@ def test_run_when_valid_scenario_then_exit_0_and_run_completed(tmp_path):
     assert (status, steps) == ("completed", 40)
     assert n == con.execute("SELECT COUNT(*) FROM messages").fetchone()[0] > 0
     assert con.execute("SELECT COUNT(*) FROM equity").fetchone()[0] == 40
-    assert "final equity" in out and "Decisions by outcome" in out
+    assert "final equity" in out and "Decisions by protection" in out and "sharpe" in out
 
 
 def test_run_when_run_again_then_new_run_added(tmp_path):

@@ -436,9 +436,9 @@ def compare_view(data: Mapping[str, Any]) -> Group:
         keys = f" (payload keys: {', '.join(div['payload_keys'])})" if div["payload_keys"] else ""
         parts.append(
             Text(
-                f"{data['run_a']} and {data['run_b']} diverge at message #{div['index']}"
+                f"{data['run_a']} and {data['run_b']} diverge at {_message_ids(a, b)}"
                 f" (step {where['step']}, {where['date']}): {fields}{keys};"
-                f" {div['index']} messages identical before it",
+                f" the {div['index']} messages before it are identical",
                 style="bold yellow",
             )
         )
@@ -459,6 +459,15 @@ def compare_view(data: Mapping[str, Any]) -> Group:
             c.add_row(name, _value(v["a"]), _value(v["b"]))
         parts.append(c)
     return Group(*parts)
+
+
+def _message_ids(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> str:
+    """`message id 13` (the `id` column of both runs), or each run's id where they differ
+    or one run has no message there."""
+    if a is not None and b is not None and a["id"] == b["id"]:
+        return f"message id {a['id']}"
+    ids = [f"{m['id']} in {side}" for side, m in (("A", a), ("B", b)) if m is not None]
+    return "message id " + ", ".join(ids) + ("" if len(ids) == 2 else " (the other run ended)")
 
 
 def _metric(name: str, x: Any, signed: bool = False) -> str:

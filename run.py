@@ -12,7 +12,8 @@
 
 Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing
 written); 3 the run crashed (the run is marked failed, completed steps kept); 130 (SIGINT,
-Ctrl-C) or 143 (SIGTERM): the run was stopped and marked interrupted, completed steps kept.
+Ctrl-C, or quitting the step-through before its end) or 143 (SIGTERM): the run was stopped
+and marked interrupted, completed steps kept, its checks not run.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ from sim.run.signals import (
 )
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
+#: Quitting the step-through before its last step: the run is stopped as by Ctrl-C.
+EXIT_QUIT = exit_code(signal.SIGINT)
+QUIT_REASON = "quit from the step-through"
 #: Most worker processes of a directory run.
 MAX_JOBS = 64
 
@@ -192,7 +196,8 @@ def run_scenario(
     """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model).
 
     With `step` (a console), the run is stepped through in the terminal; quitting early
-    marks the run `interrupted`, complete up to the last finished step. SIGINT and SIGTERM
+    marks the run `interrupted`, complete up to the last finished step (exit code
+    `EXIT_QUIT`, 130, as for Ctrl-C). SIGINT and SIGTERM
     also mark it `interrupted` (exit code 130 or 143, `sim.run.signals`); one that arrives
     before the runs row is written waits for it, so the database always has the row. The
     run's database connection is closed on return (the file is then self-contained).
@@ -240,8 +245,8 @@ def _record(
             from sim.read.stepper import step_through
 
             if not step_through(model, step, follow=follow).finished:
-                recorder.finish("interrupted", "quit from the step-through")
-                return EXIT_OK, model
+                recorder.finish("interrupted", QUIT_REASON)
+                return EXIT_QUIT, model
     except KeyboardInterrupt as stop:
         signum = stop.signum if isinstance(stop, RunInterrupted) else signal.SIGINT
         recorder.finish("interrupted", f"stopped by {signal.Signals(signum).name}")
@@ -383,7 +388,11 @@ def report_run(
     checks: list[CheckResult] = []
     if summary["status"] == "interrupted":
         how = f" by {stopped_by(code)}" if stopped_by(code) else ""
-        console.print(f"run {run_id} interrupted{how} after {summary['steps']} steps", markup=False)
+        how = f" ({QUIT_REASON})" if error == QUIT_REASON else how
+        console.print(
+            f"run {run_id} interrupted{how} after {summary['steps']} steps; checks not run",
+            markup=False,
+        )
         return code
     if code == EXIT_CRASH:
         console.print(f"run {run_id} crashed:\n{error}", markup=False)

@@ -68,7 +68,7 @@ from sim.read.summary import summarise
 from sim.run.db_path import db_path_problem
 from sim.run.dbfile import close_writer, open_readonly, tidy
 from sim.run.model import BulwarkModel
-from sim.run.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
+from sim.run.recorder import Recorder, allocate_run_id, open_db, record_checks, run_id_prefix
 from sim.run.signals import (
     RunInterrupted,
     exit_code,
@@ -398,6 +398,7 @@ def report_run(
         console.print(f"run {run_id} crashed:\n{error}", markup=False)
     else:
         checks = check_run(db_path, run_id, scenario.expect)
+        record_checks(db_path, run_id, [attrs.asdict(c) for c in checks])
         if any(not c.passed for c in checks):
             code = EXIT_FAILED_CHECKS
     summary["checks"] = [attrs.asdict(c) for c in checks]
@@ -446,11 +447,9 @@ def run_one(path: str) -> DirRow:
     elif stopped_by(code):
         failed, result = (f"stopped by {stopped_by(code)}",), "interrupted"
     else:
-        failed = tuple(
-            f"{c.label}: {'; '.join(c.evidence[:3])}"
-            for c in check_run(db_path, run_id, scenario.expect)
-            if not c.passed
-        )
+        checks = check_run(db_path, run_id, scenario.expect)
+        record_checks(db_path, run_id, [attrs.asdict(c) for c in checks])
+        failed = tuple(f"{c.label}: {'; '.join(c.evidence[:3])}" for c in checks if not c.passed)
         result = "failed" if failed else "passed"
     tidy(db_path)
     return DirRow(

@@ -3,8 +3,8 @@ open the database read-only (`sim.read.queries.open_readonly`), run one query, a
 its table, or its data as JSON with `--json`.
 
 Each sub-command is one handler returning (data, renderable); the queries are in
-`sim.read.queries`, `why`, `blocked`, `protection_history`, `compare`, `sql_query` and
-`export`, the tables in `sim.read.inspect_view`.
+`sim.read.queries`, `why`, `blocked`, `protection_history`, `compare`, `sql_query`,
+`export` and `datasette`, the tables in `sim.read.inspect_view`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sim.read import inspect_view as view
 from sim.read.blocked import blocked
 from sim.read.cli_help import HELP_FORMAT, examples_epilog
 from sim.read.compare import compare_runs
+from sim.read.datasette import database_name, write_metadata
 from sim.read.export import export_run
 from sim.read.protection_history import protection_history
 from sim.read.queries import InspectError, list_runs, open_readonly, resolve_run, run_summary
@@ -71,6 +72,7 @@ EXAMPLES: Mapping[str, tuple[str, ...]] = {
     ),
     "sql": ('sql "SELECT kind, COUNT(*) FROM messages GROUP BY kind"',),
     "export": ("export --format csv --out exported/",),
+    "datasette": ("datasette", "datasette --out whipsaw.datasette.yaml"),
 }
 """Each sub-command's `--help` examples (after `python run.py inspect DB`)."""
 
@@ -126,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = add("export", [one_run], "write a run's tables to files")
     s.add_argument("--format", choices=("csv", "parquet"), default="csv")
     s.add_argument("--out", help="directory (default: <db dir>/<run id>)")
+    s = add("datasette", [common], "write a Datasette metadata file: descriptions, canned queries")
+    s.add_argument("--out", help="JSON or YAML file (default: <db dir>/<db name>.datasette.json)")
     return p
 
 
@@ -260,6 +264,13 @@ def _export(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, Re
     return data, view.export_view(run_id, data)
 
 
+def _datasette(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    db = Path(args.db)
+    out = args.out or str(db.parent / f"{database_name(db)}.datasette.json")
+    data = write_metadata(conn, args.db, out)
+    return data, view.datasette_view(data)
+
+
 HANDLERS: Mapping[str, Handler] = {
     "runs": _runs,
     "summary": _summary,
@@ -270,5 +281,6 @@ HANDLERS: Mapping[str, Handler] = {
     "compare": _compare,
     "sql": _sql,
     "export": _export,
+    "datasette": _datasette,
 }
 """The handler of each sub-command of `build_parser`."""

@@ -502,3 +502,30 @@ def export_view(run_id: str, written: Sequence[Mapping[str, Any]]) -> Table:
     for w in written:
         t.add_row(w["table"], str(w["rows"]), w["path"])
     return t
+
+
+def datasette_view(data: Mapping[str, Any]) -> Group:
+    """What `inspect DB datasette` wrote, and the command that serves it."""
+    lines = [
+        Text(
+            f"wrote {data['metadata']}: {len(data['tables'])} tables described,"
+            f" {len(data['queries'])} canned queries ({', '.join(data['queries'])})"
+        ),
+        Text(f"serve it: {data['serve']}", style="bold"),
+    ]
+    if data["left_out"]:
+        lines.append(
+            Text(
+                f"left out (the database has no checks table): {', '.join(data['left_out'])}",
+                style="yellow",
+            )
+        )
+    if data["unchecked_runs"]:
+        lines.append(
+            Text(
+                f"{len(data['unchecked_runs'])} run(s) without recorded checks (crashed, stopped,"
+                f" or recorded before checks were stored): {', '.join(data['unchecked_runs'])}",
+                style="yellow",
+            )
+        )
+    return Group(*lines)

@@ -562,7 +562,7 @@ def cmd_validate(argv: Sequence[str], console: Console) -> int:
         ),
         formatter_class=HELP_FORMAT,
     )
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+")
     args = p.parse_args(argv)
     worst = EXIT_OK
     for path, error in validate_files(args.files):
@@ -639,15 +639,20 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     `sim.read.console.make_console()`); the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     console = console or make_console()
-    if not argv or argv[0] in ("-h", "--help"):
+    if argv[:1] in (["-h"], ["--help"]):
         console.print(
             overview(RUN_FORMS, COMMANDS, footer=HELP_FOOTER),
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
-        return EXIT_OK if argv else EXIT_INVALID
+        return EXIT_OK
     try:
+        if not argv:
+            raise InvalidInput(
+                "the following arguments are required: scenario"
+                " (python run.py --help lists every command)"
+            )
         if argv[0] in COMMANDS:
             return COMMANDS[argv[0]].run(argv[1:], console)
         return cmd_run(argv, console)

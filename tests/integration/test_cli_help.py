@@ -46,9 +46,12 @@ def test_help_when_command_registered_then_overview_lists_it(monkeypatch):
     assert code == 0 and "plot DB --out DIR" in text and "the report's charts as PNG" in text
 
 
-def test_main_when_no_arguments_then_overview_and_exit_2():
+def test_main_when_no_arguments_then_one_line_naming_help_and_exit_2():
     code, text = _overview([])
-    assert code == 2 and "inspect DB SUBCOMMAND" in text and "validate FILE..." in text
+    assert code == 2 and text.splitlines() == [
+        "run.py: the following arguments are required: scenario (python run.py --help lists"
+        " every command)"
+    ]
 
 
 def _help_argvs() -> list[list[str]]:

@@ -197,10 +197,10 @@ def run_scenario(
 
     With `step` (a console), the run is stepped through in the terminal; quitting early
     marks the run `interrupted`, complete up to the last finished step (exit code
-    `EXIT_QUIT`, 130, as for Ctrl-C). SIGINT and SIGTERM
-    also mark it `interrupted` (exit code 130 or 143, `sim.run.signals`); one that arrives
-    before the runs row is written waits for it, so the database always has the row. The
-    run's database connection is closed on return (the file is then self-contained).
+    `EXIT_QUIT`, 130, as for Ctrl-C). SIGINT and SIGTERM also mark it `interrupted` (exit
+    code 130 or 143, `sim.run.signals`); one that arrives before the runs row is written
+    waits for it, so the database always has the row. The run's database connection is
+    closed on return (the file is then self-contained).
     """
     seed = scenario.seed if seed is None else seed
     with stop_signals_raise(), contextlib.ExitStack() as deferred:

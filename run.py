@@ -8,10 +8,12 @@
     python run.py metrics                 the metrics an expectation can name
     python run.py rules [--json]          the rule catalogue (id, owner, parameters, section)
     python run.py inspect DB SUBCOMMAND ...   runs, summary, timeline, why, blocked, ...
+    python run.py --help                  every command, one line each (COMMANDS)
 
 Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing
 written); 3 the run crashed (the run is marked failed, completed steps kept); 130 (SIGINT,
-Ctrl-C) or 143 (SIGTERM): the run was stopped and marked interrupted, completed steps kept.
+Ctrl-C, or quitting the step-through before its end) or 143 (SIGTERM): the run was stopped
+and marked interrupted, completed steps kept, its checks not run.
 """
 
 from __future__ import annotations
@@ -57,13 +59,15 @@ from sim.load.document import load_scenario, unmet_requirements, validate_files
 from sim.load.problems import ScenarioError
 from sim.load.yaml_nodes import Invalid, parse_int
 from sim.read.checks import CheckResult, check_run
+from sim.read.cli_help import HELP_FORMAT, Command, examples_epilog, overview
+from sim.read.console import make_console
 from sim.read.inspect_cli import inspect_command
 from sim.read.report import registry_table, render_checks, render_summary
 from sim.read.summary import summarise
 from sim.run.db_path import db_path_problem
 from sim.run.dbfile import close_writer, open_readonly, tidy
 from sim.run.model import BulwarkModel
-from sim.run.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
+from sim.run.recorder import Recorder, allocate_run_id, open_db, record_checks, run_id_prefix
 from sim.run.signals import (
     RunInterrupted,
     exit_code,
@@ -73,6 +77,9 @@ from sim.run.signals import (
 )
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
+#: Quitting the step-through before its last step: the run is stopped as by Ctrl-C.
+EXIT_QUIT = exit_code(signal.SIGINT)
+QUIT_REASON = "quit from the step-through"
 #: Most worker processes of a directory run.
 MAX_JOBS = 64
 
@@ -188,10 +195,11 @@ def run_scenario(
     """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model).
 
     With `step` (a console), the run is stepped through in the terminal; quitting early
-    marks the run `interrupted`, complete up to the last finished step. SIGINT and SIGTERM
-    also mark it `interrupted` (exit code 130 or 143, `sim.run.signals`); one that arrives
-    before the runs row is written waits for it, so the database always has the row. The
-    run's database connection is closed on return (the file is then self-contained).
+    marks the run `interrupted`, complete up to the last finished step (exit code
+    `EXIT_QUIT`, 130, as for Ctrl-C). SIGINT and SIGTERM also mark it `interrupted` (exit
+    code 130 or 143, `sim.run.signals`); one that arrives before the runs row is written
+    waits for it, so the database always has the row. The run's database connection is
+    closed on return (the file is then self-contained).
     """
     seed = scenario.seed if seed is None else seed
     with stop_signals_raise(), contextlib.ExitStack() as deferred:
@@ -236,8 +244,8 @@ def _record(
             from sim.read.stepper import step_through
 
             if not step_through(model, step, follow=follow).finished:
-                recorder.finish("interrupted", "quit from the step-through")
-                return EXIT_OK, model
+                recorder.finish("interrupted", QUIT_REASON)
+                return EXIT_QUIT, model
     except KeyboardInterrupt as stop:
         signum = stop.signum if isinstance(stop, RunInterrupted) else signal.SIGINT
         recorder.finish("interrupted", f"stopped by {signal.Signals(signum).name}")
@@ -253,7 +261,17 @@ def _record(
 
 
 def _scenario_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="run.py", description="Run a Bulwark scenario.")
+    p = _Parser(
+        prog="run.py",
+        description="Run a Bulwark scenario into its event database, check it, print a summary.",
+        epilog=examples_epilog(
+            "scenarios/baseline.yaml",
+            "scenarios/baseline.yaml --seed 7 --preset crisis --set grace_period_days=3",
+            "scenarios/baseline.yaml --db runs/mine.db --quiet",
+            "tests/data/inspect/whipsaw.yaml --step --follow AAA",
+        ),
+        formatter_class=HELP_FORMAT,
+    )
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--seed", help="override the scenario's seed (an integer, 0 <= seed < 2**63)")
     p.add_argument("--preset", help="base configuration preset (overrides the scenario's)")
@@ -369,12 +387,17 @@ def report_run(
     checks: list[CheckResult] = []
     if summary["status"] == "interrupted":
         how = f" by {stopped_by(code)}" if stopped_by(code) else ""
-        console.print(f"run {run_id} interrupted{how} after {summary['steps']} steps", markup=False)
+        how = f" ({QUIT_REASON})" if error == QUIT_REASON else how
+        console.print(
+            f"run {run_id} interrupted{how} after {summary['steps']} steps; checks not run",
+            markup=False,
+        )
         return code
     if code == EXIT_CRASH:
         console.print(f"run {run_id} crashed:\n{error}", markup=False)
     else:
         checks = check_run(db_path, run_id, scenario.expect)
+        record_checks(db_path, run_id, [attrs.asdict(c) for c in checks])
         if any(not c.passed for c in checks):
             code = EXIT_FAILED_CHECKS
     summary["checks"] = [attrs.asdict(c) for c in checks]
@@ -423,11 +446,9 @@ def run_one(path: str) -> DirRow:
     elif stopped_by(code):
         failed, result = (f"stopped by {stopped_by(code)}",), "interrupted"
     else:
-        failed = tuple(
-            f"{c.label}: {'; '.join(c.evidence[:3])}"
-            for c in check_run(db_path, run_id, scenario.expect)
-            if not c.passed
-        )
+        checks = check_run(db_path, run_id, scenario.expect)
+        record_checks(db_path, run_id, [attrs.asdict(c) for c in checks])
+        failed = tuple(f"{c.label}: {'; '.join(c.evidence[:3])}" for c in checks if not c.passed)
         result = "failed" if failed else "passed"
     tidy(db_path)
     return DirRow(
@@ -440,7 +461,9 @@ def dir_table(rows: Sequence[DirRow]) -> Table:
     style = {**dict.fromkeys(BAD_RESULTS, "red"), "passed": "green"}
     t = Table(title="Scenarios", title_justify="left")
     for col in ("scenario", "steps", "result", "failed checks", "seconds"):
-        t.add_column(col, justify="right" if col in ("steps", "seconds") else "left")
+        t.add_column(
+            col, justify="right" if col in ("steps", "seconds") else "left", overflow="fold"
+        )
     for r in rows:
         t.add_row(
             r.scenario,
@@ -453,7 +476,12 @@ def dir_table(rows: Sequence[DirRow]) -> Table:
 
 
 def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
-    p = _Parser(prog="run.py DIR", description="Run every scenario below DIR.")
+    p = _Parser(
+        prog="run.py DIR",
+        description="Run every scenario below DIR (*.yaml), one row each; exit 1 if any fails.",
+        epilog=examples_epilog("scenarios/library", "scenarios/library --jobs 2"),
+        formatter_class=HELP_FORMAT,
+    )
     p.add_argument("directory")
     p.add_argument("--jobs", default="1", help="parallel processes (default 1)")
     args = p.parse_args(argv)
@@ -483,12 +511,23 @@ def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
 
 
 def cmd_metrics(argv: Sequence[str], console: Console) -> int:
+    _Parser(
+        prog="run.py metrics",
+        description="List the metrics a scenario's `expect: - metric:` can name.",
+        epilog=examples_epilog("metrics"),
+        formatter_class=HELP_FORMAT,
+    ).parse_args(argv)
     console.print(registry_table())
     return EXIT_OK
 
 
 def cmd_rules(argv: Sequence[str], console: Console) -> int:
-    p = _Parser(prog="run.py rules", description="List the rule catalogue.")
+    p = _Parser(
+        prog="run.py rules",
+        description="List the rule catalogue: id (recorded as `rule`), owner, parameters, section.",
+        epilog=examples_epilog("rules", "rules --json"),
+        formatter_class=HELP_FORMAT,
+    )
     p.add_argument("--json", action="store_true", help="print the catalogue as JSON")
     args = p.parse_args(argv)
     rules = catalogue()
@@ -497,8 +536,8 @@ def cmd_rules(argv: Sequence[str], console: Console) -> int:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
     t = Table(title=f"Rules ({len(rules)}; events record the id as `rule`)", title_justify="left")
-    t.add_column("id", no_wrap=True)
-    t.add_column("owner", no_wrap=True)
+    t.add_column("id", overflow="fold")
+    t.add_column("owner", overflow="fold")
     for col in ("parameters", "rule", "behaviour.md"):
         t.add_column(col, overflow="fold")
     for r in rules:
@@ -508,7 +547,15 @@ def cmd_rules(argv: Sequence[str], console: Console) -> int:
 
 
 def cmd_validate(argv: Sequence[str], console: Console) -> int:
-    p = _Parser(prog="run.py validate", description="Check scenario files.")
+    p = _Parser(
+        prog="run.py validate",
+        description="Check scenario files without running them (exit 0, or 2 naming file,"
+        " line and field); writes nothing.",
+        epilog=examples_epilog(
+            "validate scenarios/baseline.yaml", "validate scenarios/library/*.yaml"
+        ),
+        formatter_class=HELP_FORMAT,
+    )
     p.add_argument("files", nargs="+")
     args = p.parse_args(argv)
     worst = EXIT_OK
@@ -524,7 +571,17 @@ def cmd_validate(argv: Sequence[str], console: Console) -> int:
 def cmd_params(argv: Sequence[str], console: Console) -> int:
     from sim.read.params_view import params_command
 
-    p = argparse.ArgumentParser(prog="run.py params", description="Show the parameters.")
+    p = _Parser(
+        prog="run.py params",
+        description="Show the parameter registry (a preset's values highlighted where they"
+        " differ from the defaults), or export the resolved configuration.",
+        epilog=examples_epilog(
+            "params --tier basic",
+            "params --preset crisis --group grace",
+            "params --preset crisis --export crisis.yaml",
+        ),
+        formatter_class=HELP_FORMAT,
+    )
     p.add_argument("--tier", choices=("basic", "intermediate", "advanced", "expert"))
     p.add_argument("--preset")
     p.add_argument("--group")
@@ -535,25 +592,69 @@ def cmd_params(argv: Sequence[str], console: Console) -> int:
     )
 
 
-COMMANDS = {
-    "validate": cmd_validate,
-    "params": cmd_params,
-    "metrics": cmd_metrics,
-    "rules": cmd_rules,
-    "inspect": inspect_command,
+RUN_FORMS: tuple[Command, ...] = (
+    Command(
+        "SCENARIO.yaml",
+        "run a scenario: writes runs/<name>.db, checks the run, prints a summary",
+    ),
+    Command("SCENARIO.yaml --step", "step through a run in the terminal, one day at a time"),
+    Command("DIR", "run every scenario below a directory, one row each (--jobs N)"),
+)
+"""The forms without a command word (`cmd_run`), listed first by `run.py --help`."""
+
+COMMANDS: dict[str, Command] = {
+    "validate": Command("validate FILE...", "check scenario files; writes nothing", cmd_validate),
+    "params": Command(
+        "params", "the parameter registry, a preset's values; export a configuration", cmd_params
+    ),
+    "metrics": Command("metrics", "the metrics an `expect: metric` can name", cmd_metrics),
+    "rules": Command("rules", "the rule catalogue: every rule's id, owner, parameters", cmd_rules),
+    "inspect": Command(
+        "inspect DB SUBCOMMAND",
+        "question a recorded run: runs, summary, timeline, why, blocked, ... (read-only)",
+        inspect_command,
+    ),
 }
+"""Every command word of `run.py`: `main` dispatches on it and `run.py --help` lists it, in
+this order. A new command is one entry here (its parser's epilog: `examples_epilog`)."""
+
+HELP_FOOTER = (
+    "`python run.py COMMAND --help` (also SCENARIO.yaml --help, DIR --help) shows a command's",
+    "options and examples.",
+    "",
+    "Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing",
+    "written); 3 the run crashed; 130 (Ctrl-C, or q in the step-through) or 143 (SIGTERM):",
+    "the run was stopped and marked interrupted, completed steps kept, checks not run.",
+)
 
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
+    """Run the command line `argv` (default `sys.argv[1:]`) printing to `console` (default
+    `sim.read.console.make_console()`); the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    console = console or Console()
+    console = console or make_console()
+    if argv[:1] in (["-h"], ["--help"]):
+        console.print(
+            overview(RUN_FORMS, COMMANDS, footer=HELP_FOOTER),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return EXIT_OK
     try:
-        if argv and argv[0] in COMMANDS:
-            return COMMANDS[argv[0]](argv[1:], console)
+        if not argv:
+            raise InvalidInput(
+                "the following arguments are required: scenario"
+                " (python run.py --help lists every command)"
+            )
+        if argv[0] in COMMANDS:
+            return COMMANDS[argv[0]].run(argv[1:], console)
         return cmd_run(argv, console)
     except InvalidInput as err:  # a bad command line: one line, nothing written
         console.print(f"run.py: {err}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_INVALID
+    except SystemExit as done:  # a parser's --help
+        return int(done.code or 0)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@ open the database read-only (`sim.read.queries.open_readonly`), run one query, a
 its table, or its data as JSON with `--json`.
 
 Each sub-command is one handler returning (data, renderable); the queries are in
-`sim.read.queries`, `why`, `blocked`, `protection_history`, `compare`, `sql_query` and
-`export`, the tables in `sim.read.inspect_view`.
+`sim.read.queries`, `why`, `blocked`, `protection_history`, `compare`, `sql_query`,
+`export` and `datasette`, the tables in `sim.read.inspect_view`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from rich.console import Console, RenderableType
 
 from sim.read import inspect_view as view
 from sim.read.blocked import blocked
+from sim.read.cli_help import HELP_FORMAT, examples_epilog
 from sim.read.compare import compare_runs
+from sim.read.datasette import database_name, write_metadata
 from sim.read.export import export_run
 from sim.read.protection_history import protection_history
 from sim.read.queries import InspectError, list_runs, open_readonly, resolve_run, run_summary
@@ -54,6 +56,31 @@ def _seconds(text: str) -> float:
     return value
 
 
+DB_EXAMPLE = "runs/whipsaw.db"
+"""The database the examples name (docs/inspection.md records it)."""
+
+EXAMPLES: Mapping[str, tuple[str, ...]] = {
+    "runs": ("runs",),
+    "summary": ("summary", "summary --run inspect-whipsaw-s5-001 --json"),
+    "timeline": ("timeline AAA",),
+    "why": ("why AAA 2024-01-11", "why AAA 8"),
+    "blocked": ("blocked", "blocked --system whipsaw"),
+    "protections": ("protections AAA",),
+    "compare": (
+        "compare inspect-whipsaw-s5-001 inspect-whipsaw-s5-002",
+        "compare inspect-whipsaw-s5-001 inspect-whipsaw-s5-001 --db-b runs/other.db",
+    ),
+    "sql": ('sql "SELECT kind, COUNT(*) FROM messages GROUP BY kind"',),
+    "export": ("export --format csv --out exported/",),
+    "datasette": ("datasette", "datasette --out whipsaw.datasette.yaml"),
+}
+"""Each sub-command's `--help` examples (after `python run.py inspect DB`)."""
+
+
+def _examples(command: str) -> str:
+    return examples_epilog(*(f"inspect {DB_EXAMPLE} {e}" for e in EXAMPLES[command]))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `inspect` argument parser."""
     common = _Parser(add_help=False)
@@ -62,44 +89,52 @@ def build_parser() -> argparse.ArgumentParser:
     one_run.add_argument("--run", help="run id (default: the latest run)")
     p = _Parser(
         prog="run.py inspect",
-        description="Inspect an event database (opened read-only). The latest run is the"
-        " default wherever a run is needed.",
+        description="Inspect an event database (opened read-only). The latest run is the\n"
+        "default wherever a run is needed. `run.py inspect DB SUBCOMMAND --help` shows\n"
+        "a sub-command's options and examples.",
+        epilog=examples_epilog(*(f"inspect {DB_EXAMPLE} {e[0]}" for e in EXAMPLES.values())),
+        formatter_class=HELP_FORMAT,
     )
     p.add_argument("db", help="event database, e.g. runs/baseline.db")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("runs", parents=[common], help="every run in the database")
-    sub.add_parser("summary", parents=[common, one_run], help="headline figures of a run")
-    s = sub.add_parser("timeline", parents=[common, one_run], help="every message about an asset")
-    s.add_argument("ticker")
-    s = sub.add_parser(
-        "why", parents=[common, one_run], help="the chain behind an asset's decision on a day"
-    )
+
+    def add(name: str, parents: list[argparse.ArgumentParser], summary: str) -> Any:
+        return sub.add_parser(
+            name,
+            parents=parents,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=_examples(name),
+            formatter_class=HELP_FORMAT,
+        )
+
+    add("runs", [common], "every run in the database")
+    add("summary", [common, one_run], "headline figures of a run")
+    add("timeline", [common, one_run], "every message about an asset").add_argument("ticker")
+    s = add("why", [common, one_run], "the chain behind an asset's decision on a day")
     s.add_argument("ticker")
     s.add_argument("date", help="YYYY-MM-DD, or a step number")
-    s = sub.add_parser("blocked", parents=[common, one_run], help="every blocked decision")
+    s = add("blocked", [common, one_run], "every blocked decision")
     s.add_argument("--system", help="only blocks decided by this system")
-    s = sub.add_parser(
-        "protections",
-        parents=[common, one_run],
-        help="when an asset was held, core, in grace, whipsaw-limited",
+    s = add(
+        "protections", [common, one_run], "when an asset was held, core, in grace, whipsaw-limited"
     )
     s.add_argument("ticker")
-    s = sub.add_parser(
-        "compare", parents=[common], help="first diverging message and metric deltas"
-    )
+    s = add("compare", [common], "first diverging message and metric deltas")
     s.add_argument("run_a")
     s.add_argument("run_b")
     s.add_argument("--db-b", help="database of RUN_B (default: the same database)")
-    _add_sql_parser(sub, common)
-    s = sub.add_parser("export", parents=[one_run], help="write a run's tables to files")
+    _add_sql_parser(add("sql", [common], "one read-only SQL statement"))
+    s = add("export", [one_run], "write a run's tables to files")
     s.add_argument("--format", choices=("csv", "parquet"), default="csv")
     s.add_argument("--out", help="directory (default: <db dir>/<run id>)")
+    s = add("datasette", [common], "write a Datasette metadata file: descriptions, canned queries")
+    s.add_argument("--out", help="JSON or YAML file (default: <db dir>/<db name>.datasette.json)")
     return p
 
 
-def _add_sql_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """The `sql` sub-command: a statement, a row limit and a time limit."""
-    s = sub.add_parser("sql", parents=[common], help="one read-only SQL statement")
+def _add_sql_parser(s: argparse.ArgumentParser) -> None:
+    """The `sql` sub-command's arguments: a statement, a row limit and a time limit."""
     s.add_argument("query")
     s.add_argument(
         "--limit",
@@ -229,6 +264,13 @@ def _export(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, Re
     return data, view.export_view(run_id, data)
 
 
+def _datasette(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    db = Path(args.db)
+    out = args.out or str(db.parent / f"{database_name(db)}.datasette.json")
+    data = write_metadata(conn, args.db, out)
+    return data, view.datasette_view(data)
+
+
 HANDLERS: Mapping[str, Handler] = {
     "runs": _runs,
     "summary": _summary,
@@ -239,5 +281,6 @@ HANDLERS: Mapping[str, Handler] = {
     "compare": _compare,
     "sql": _sql,
     "export": _export,
+    "datasette": _datasette,
 }
 """The handler of each sub-command of `build_parser`."""

@@ -162,7 +162,7 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
         t.add_column(
             name,
             justify="right" if name in ("seed", "steps", "messages") else "left",
-            no_wrap=name in ("run", "status"),
+            overflow="fold",
         )
     for r in runs:
         t.add_row(
@@ -200,8 +200,8 @@ def timeline_table(run_id: str, asset: str, msgs: Sequence[Mapping[str, Any]]) -
     )
     for name in ("id", "step", "date", "rnd", "kind", "from"):
         numeric = name in ("id", "step", "rnd")
-        t.add_column(name, justify="right" if numeric else "left", no_wrap=True)
-    t.add_column("[proposal] what", ratio=1)
+        t.add_column(name, justify="right" if numeric else "left", overflow="fold")
+    t.add_column("[proposal] what", ratio=1, overflow="fold")
     for m in msgs:
         what = Text(gist(m))
         if m["kind"] == "decision":
@@ -229,10 +229,10 @@ def chain_renderable(chain: Mapping[str, Any]) -> Table:
         title_justify="left",
         caption_justify="left",
     )
-    t.add_column("priority", justify="right")
-    t.add_column("system")
-    t.add_column("stance")
-    t.add_column("reason")
+    t.add_column("priority", justify="right", overflow="fold")
+    t.add_column("system", overflow="fold")
+    t.add_column("stance", overflow="fold")
+    t.add_column("reason", overflow="fold")
     for v in chain["verdicts"]:
         vp = v["payload"]
         t.add_row(
@@ -282,8 +282,8 @@ def why_view(data: Mapping[str, Any]) -> Group:
     if data["root_cause"]:
         parts.append(Panel(Text(data["root_cause"]), title="root cause", title_align="left"))
     ctx = Table(show_header=False, box=None, pad_edge=False)
-    ctx.add_column(style="bold")
-    ctx.add_column()
+    ctx.add_column(style="bold", overflow="fold")
+    ctx.add_column(overflow="fold")
     regime = data["regime"]
     if regime:
         changed = f", changed from {regime.get('previous')}" if regime.get("changed") else ""
@@ -317,10 +317,10 @@ def why_view(data: Mapping[str, Any]) -> Group:
         )
     if data["notices"] or data["related"]:
         t = Table(title="notices and requests that day", title_justify="left")
-        t.add_column("id", justify="right")
-        t.add_column("kind")
-        t.add_column("from")
-        t.add_column("what")
+        t.add_column("id", justify="right", overflow="fold")
+        t.add_column("kind", overflow="fold")
+        t.add_column("from", overflow="fold")
+        t.add_column("what", overflow="fold")
         for m in sorted([*data["notices"], *data["related"]], key=lambda m: m["id"]):
             t.add_row(str(m["id"]), m["kind"], m["sender"], gist(m))
         parts.append(t)
@@ -333,10 +333,10 @@ def blocked_table(run_id: str, system: str | None, rows: Sequence[Mapping[str, A
     t = Table(title=f"{title} ({len(rows)})", title_justify="left", expand=True)
     also = any(r["also_blocked_by"] for r in rows)
     for name in ("step", "date", "asset", "action", "from -> to", "decided by"):
-        t.add_column(name, justify="right" if name == "step" else "left", no_wrap=True)
+        t.add_column(name, justify="right" if name == "step" else "left", overflow="fold")
     if also:
-        t.add_column("also blocked by", no_wrap=True)
-    t.add_column("reason", ratio=1)
+        t.add_column("also blocked by", overflow="fold")
+    t.add_column("reason", ratio=1, overflow="fold")
     for r in rows:
         prefix = f"blocked by {r['decided_by']}: "
         reason = r["reason"] or ""
@@ -359,7 +359,7 @@ def protections_view(data: Mapping[str, Any]) -> Group:
         title=f"Protection periods of {data['asset']} in {data['run_id']}", title_justify="left"
     )
     for name in ("state", "from", "to", "steps", "detail"):
-        t.add_column(name, justify="right" if name == "steps" else "left")
+        t.add_column(name, justify="right" if name == "steps" else "left", overflow="fold")
     styles = {CORE: "cyan", GRACE: "yellow", WHIPSAW: "magenta", WHIPSAW_BLOCKED: "red"}
     for p in data["periods"]:
         t.add_row(
@@ -371,7 +371,7 @@ def protections_view(data: Mapping[str, Any]) -> Group:
         )
     e = Table(title="Protection events", title_justify="left")
     for name in ("id", "step", "date", "kind", "from", "what"):
-        e.add_column(name, justify="right" if name in ("id", "step") else "left")
+        e.add_column(name, justify="right" if name in ("id", "step") else "left", overflow="fold")
     for m in data["events"]:
         e.add_row(str(m["id"]), str(m["step"]), m["date"], m["kind"], m["sender"], gist(m))
     return Group(t, e)
@@ -381,9 +381,9 @@ def _side_by_side(data: Mapping[str, Any], div: Mapping[str, Any]) -> Table:
     """The two messages at the divergence, field by field, differing fields highlighted."""
     a, b = div["a"], div["b"]
     t = Table(title="First diverging message", title_justify="left")
-    t.add_column("field", style="bold")
-    t.add_column(f"A: {data['run_a']}")
-    t.add_column(f"B: {data['run_b']}")
+    t.add_column("field", style="bold", overflow="fold")
+    t.add_column(f"A: {data['run_a']}", overflow="fold")
+    t.add_column(f"B: {data['run_b']}", overflow="fold")
 
     def cell(m: Mapping[str, Any] | None, get: Any) -> str:
         return "(no message)" if m is None else _value(get(m))
@@ -421,16 +421,16 @@ def compare_view(data: Mapping[str, Any]) -> Group:
         keys = f" (payload keys: {', '.join(div['payload_keys'])})" if div["payload_keys"] else ""
         parts.append(
             Text(
-                f"{data['run_a']} and {data['run_b']} diverge at message #{div['index']}"
+                f"{data['run_a']} and {data['run_b']} diverge at {_message_ids(a, b)}"
                 f" (step {where['step']}, {where['date']}): {fields}{keys};"
-                f" {div['index']} messages identical before it",
+                f" the {div['index']} messages before it are identical",
                 style="bold yellow",
             )
         )
         parts.append(_side_by_side(data, div))
     t = Table(title="Metrics (B - A)", title_justify="left")
     for name in ("metric", "A", "B", "delta"):
-        t.add_column(name, justify="left" if name == "metric" else "right")
+        t.add_column(name, justify="left" if name == "metric" else "right", overflow="fold")
     for name, m in data["metrics"].items():
         t.add_row(
             name, _metric(name, m["a"]), _metric(name, m["b"]), _metric(name, m["delta"], True)
@@ -439,11 +439,20 @@ def compare_view(data: Mapping[str, Any]) -> Group:
     if data["config"]:
         c = Table(title="Parameters that differ", title_justify="left")
         for name in ("parameter", "A", "B"):
-            c.add_column(name)
+            c.add_column(name, overflow="fold")
         for name, v in data["config"].items():
             c.add_row(name, _value(v["a"]), _value(v["b"]))
         parts.append(c)
     return Group(*parts)
+
+
+def _message_ids(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> str:
+    """`message id 13` (the `id` column of both runs), or each run's id where they differ
+    or one run has no message there."""
+    if a is not None and b is not None and a["id"] == b["id"]:
+        return f"message id {a['id']}"
+    ids = [f"{m['id']} in {side}" for side, m in (("A", a), ("B", b)) if m is not None]
+    return "message id " + ", ".join(ids) + ("" if len(ids) == 2 else " (the other run ended)")
 
 
 def _metric(name: str, x: Any, signed: bool = False) -> str:
@@ -463,7 +472,7 @@ def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, total: i
         count += f", first {len(rows)} shown; {total - len(rows)} more rows not shown (--limit)"
     t = Table()
     for name in columns:
-        t.add_column(name)
+        t.add_column(name, overflow="fold")
     for row in rows:
         t.add_row(*("NULL" if v is None else str(v) for v in row))
     return Group(t, Text(count, style="dim"))
@@ -472,9 +481,36 @@ def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, total: i
 def export_view(run_id: str, written: Sequence[Mapping[str, Any]]) -> Table:
     """The files an export wrote."""
     t = Table(title=f"Exported {run_id}", title_justify="left")
-    t.add_column("table")
-    t.add_column("rows", justify="right")
-    t.add_column("file")
+    t.add_column("table", overflow="fold")
+    t.add_column("rows", justify="right", overflow="fold")
+    t.add_column("file", overflow="fold")
     for w in written:
         t.add_row(w["table"], str(w["rows"]), w["path"])
     return t
+
+
+def datasette_view(data: Mapping[str, Any]) -> Group:
+    """What `inspect DB datasette` wrote, and the command that serves it."""
+    lines = [
+        Text(
+            f"wrote {data['metadata']}: {len(data['tables'])} tables described,"
+            f" {len(data['queries'])} canned queries ({', '.join(data['queries'])})"
+        ),
+        Text(f"serve it: {data['serve']}", style="bold"),
+    ]
+    if data["left_out"]:
+        lines.append(
+            Text(
+                f"left out (the database has no checks table): {', '.join(data['left_out'])}",
+                style="yellow",
+            )
+        )
+    if data["unchecked_runs"]:
+        lines.append(
+            Text(
+                f"{len(data['unchecked_runs'])} run(s) without recorded checks (crashed, stopped,"
+                f" or recorded before checks were stored): {', '.join(data['unchecked_runs'])}",
+                style="yellow",
+            )
+        )
+    return Group(*lines)

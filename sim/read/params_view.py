@@ -24,6 +24,7 @@ from domain.config import (
     params_for,
     resolve,
 )
+from sim.read.console import make_console
 
 CHANGED_STYLE = "bold yellow"
 """Style of a value that differs from the registry default."""
@@ -72,11 +73,11 @@ def params_table(resolved: Resolved, *, tier: str | None = None, group: str | No
         title=title,
         caption=f"{len(params)} parameters, {changed} differ from the default (highlighted)",
     )
-    table.add_column("name", no_wrap=True)
-    table.add_column("value", no_wrap=True)
-    table.add_column("default", no_wrap=True)
-    table.add_column("range")
-    table.add_column("help")
+    table.add_column("name", overflow="fold")
+    table.add_column("value", overflow="fold")
+    table.add_column("default", overflow="fold")
+    table.add_column("range", overflow="fold")
+    table.add_column("help", overflow="fold")
     current = None
     for param in params:
         if param.group != current:
@@ -113,20 +114,21 @@ def params_command(
 
     Prints the diversification-mode adjustments, then the table. With `export`, writes
     the full resolved configuration (every parameter, whatever the tier or group filter)
-    as YAML (.yaml, .yml) or JSON (.json).
+    as YAML (.yaml, .yml) or JSON (.json) instead, and prints only the adjustments and
+    what it wrote.
 
     Args:
         tier: disclosure tier to show (None = all).
         preset: preset to resolve (None = the defaults).
         group: group to show (None = all).
         export: path to write the configuration to, or None.
-        console: where to print (a new `Console()` when None).
+        console: where to print (`sim.read.console.make_console()` when None).
 
     Returns:
         0 on success; 2 for an unknown preset, tier or group, an unsupported export
         suffix, or an export path that cannot be written (the message says which).
     """
-    console = console or Console()
+    console = console or make_console()
     fmt = None
     if export is not None:
         fmt = EXPORT_FORMATS.get(Path(export).suffix.lower())
@@ -144,13 +146,14 @@ def params_command(
         return EXIT_INVALID
     for note in resolved.adjustments:
         console.print(Text(f"adjusted: {note}", style="yellow"))
-    console.print(table)
-    if export is not None:
-        text = config_to_yaml(resolved.config) if fmt == "yaml" else config_to_json(resolved.config)
-        try:
-            Path(export).write_text(text, encoding="utf-8")
-        except OSError as error:
-            console.print(Text(f"error: cannot write {export!r}: {error}", style="bold red"))
-            return EXIT_INVALID
-        console.print(f"wrote {len(resolved.config.to_dict())} parameters to {export} ({fmt})")
+    if export is None:
+        console.print(table)
+        return EXIT_OK
+    text = config_to_yaml(resolved.config) if fmt == "yaml" else config_to_json(resolved.config)
+    try:
+        Path(export).write_text(text, encoding="utf-8")
+    except OSError as error:
+        console.print(Text(f"error: cannot write {export!r}: {error}", style="bold red"))
+        return EXIT_INVALID
+    console.print(f"wrote {len(resolved.config.to_dict())} parameters to {export} ({fmt})")
     return EXIT_OK

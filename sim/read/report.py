@@ -20,8 +20,8 @@ def _money(x: float | None) -> str:
 def headline_table(summary: Mapping[str, Any]) -> Table:
     """Run, scenario, status, seed, period, equity, messages, the database."""
     t = Table(title=f"Bulwark run {summary['run_id']}", show_header=False, title_justify="left")
-    t.add_column("what", style="bold", no_wrap=True)
-    t.add_column("value")
+    t.add_column("what", style="bold", overflow="fold")
+    t.add_column("value", overflow="fold")
     t.add_row("scenario", str(summary["scenario"]))
     t.add_row("status", str(summary["status"]))
     t.add_row("seed", str(summary["seed"]))
@@ -109,8 +109,8 @@ def registry_table() -> Table:
 def counts_table(title: str, counts: Mapping[str, int], key: str) -> Table:
     """A two-column table of counts, largest first."""
     t = Table(title=title, title_justify="left", min_width=len(title))
-    t.add_column(key, no_wrap=True)
-    t.add_column("count", justify="right")
+    t.add_column(key, overflow="fold")
+    t.add_column("count", justify="right", overflow="fold")
     for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))):
         t.add_row(str(name), str(n))
     return t
@@ -136,10 +136,10 @@ def render_summary(summary: Mapping[str, Any], console: Console) -> None:
 def checks_table(checks: Sequence[Any], *, failures_only: bool = False) -> Table:
     """Invariants and expectations: what was checked, whether it held, the evidence."""
     t = Table(title="Checks", title_justify="left")
-    t.add_column("kind")
-    t.add_column("check")
-    t.add_column("result")
-    t.add_column("evidence")
+    t.add_column("kind", overflow="fold")
+    t.add_column("check", overflow="fold")
+    t.add_column("result", overflow="fold")
+    t.add_column("evidence", overflow="fold")
     for c in checks:
         if failures_only and c.passed:
             continue

@@ -25,7 +25,7 @@ import sqlite_utils
 
 from domain.envelope import Envelope
 from domain.execution import Book
-from sim.run.dbfile import connect_writer, create_complete, write_transaction
+from sim.run.dbfile import close_writer, connect_writer, create_complete, write_transaction
 from sim.run.liveness import own_identity, this_host
 
 RUN_STATUSES = ("running", "completed", "failed", "interrupted")
@@ -210,6 +210,17 @@ SCHEMA: dict[str, dict[str, Any]] = {
         },
         "pk": ("run_id", "step"),
     },
+    "checks": {
+        "columns": {
+            "run_id": str,
+            "seq": int,
+            "kind": str,
+            "label": str,
+            "passed": int,
+            "evidence": str,
+        },
+        "pk": ("run_id", "seq"),
+    },
 }
 
 CONTRACT: Mapping[str, tuple[str, ...]] = {
@@ -265,10 +276,12 @@ CONTRACT: Mapping[str, tuple[str, ...]] = {
         "turnover",
         "costs",
     ),
+    "checks": ("run_id", "seq", "kind", "label", "passed", "evidence"),
 }
-"""The columns ../shared/spec/event-db.md promises in each table. A table without one of
-them is not an event table; any other column of `SCHEMA` missing from an older file is
-added when a run next writes into it."""
+"""The columns ../shared/spec/event-db.md promises in each table (and those of `checks`,
+a table of ours). A table without one of them is not an event table; any other column of
+`SCHEMA` missing from an older file, and the `checks` table, are added when a run next
+writes into it."""
 
 INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("messages", ("run_id", "asset", "id")),
@@ -431,3 +444,34 @@ class Recorder:
                 " WHERE run_id = ?",
                 [status, now, error, now, self.run_id],
             )
+
+
+def record_checks(db_path: str | Path, run_id: str, checks: Iterable[Mapping[str, Any]]) -> None:
+    """Store a checked run's invariants and expectations in the `checks` table, replacing
+    any rows of `run_id` there, in one transaction; the connection is closed again.
+
+    Args:
+        db_path: the run's event database.
+        run_id: the run.
+        checks: in the order they were checked, each with `kind` (invariant or
+            expectation), `label`, `passed` and `evidence` (lines of text).
+    """
+    rows = [
+        {
+            "run_id": run_id,
+            "seq": seq,
+            "kind": c["kind"],
+            "label": c["label"],
+            "passed": int(bool(c["passed"])),
+            "evidence": dumps(list(c["evidence"])),
+        }
+        for seq, c in enumerate(checks, start=1)
+    ]
+    db = open_db(db_path)
+    try:
+        with write_transaction(db):
+            db.execute("DELETE FROM checks WHERE run_id = ?", [run_id])
+            if rows:
+                db.table("checks").insert_all(rows)
+    finally:
+        close_writer(db)

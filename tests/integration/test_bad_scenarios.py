@@ -355,7 +355,12 @@ BAD_COMMAND_LINES: list[tuple[str, list[str], str]] = [
     ),
     ("unknown-flag", ["{good}", "--sede", "3"], "run.py: unrecognized arguments: --sede 3"),
     ("seed-without-value", ["{good}", "--seed"], "run.py: argument --seed: expected one argument"),
-    ("no-scenario", [], "run.py: the following arguments are required: scenario"),
+    (
+        "no-scenario",
+        [],
+        "run.py: the following arguments are required: scenario"
+        " (python run.py --help lists every command)",
+    ),
     (
         "scenario-missing",
         ["{tmp}/nope.yaml"],

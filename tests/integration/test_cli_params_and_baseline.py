@@ -33,6 +33,17 @@ def test_params_when_preset_and_export_then_resolved_file_written(tmp_path):
     assert "0.35" in out
 
 
+def test_params_when_export_then_only_the_export_printed(tmp_path):
+    target = tmp_path / "defaults.yaml"
+    code, out = _main("params", "--export", str(target))
+    assert code == 0, out
+    assert (
+        out.strip()
+        == f"wrote {len(yaml.safe_load(target.read_text()))} parameters to {target} (yaml)"
+    )
+    assert "Parameters (tier" not in out
+
+
 def test_params_when_unknown_preset_then_exit_2():
     code, out = _main("params", "--preset", "crisiss")
     assert code == 2 and "crisis" in out

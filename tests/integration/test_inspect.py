@@ -434,7 +434,13 @@ def test_compare_when_parameter_differs_then_first_diverging_message_and_deltas(
 def test_compare_when_rendered_then_both_messages_and_metric_deltas_shown(runs_db):
     code, out = inspect(runs_db, "compare", RUN1, RUN3)
     assert code == 0
-    assert f"{RUN1} and {RUN3} diverge at message #" in out
+    div = json.loads(inspect(runs_db, "compare", RUN1, RUN3, "--json")[1])["divergence"]
+    first_id = div["a"]["id"]
+    assert first_id == div["b"]["id"] == div["index"] + 1  # ids count from 1, ranks from 0
+    assert f"{RUN1} and {RUN3} diverge at message id {first_id} (step" in out
+    assert f"the {div['index']} messages before it are identical" in out
+    id_row = next(line for line in out.splitlines() if line.startswith("│ id "))
+    assert id_row.split("│")[2].strip() == str(first_id)  # the id the table shows
     assert "payload.reason" in out and "last 14 days" in out and "last 1 days" in out
     assert "Metrics (B - A)" in out and "final_equity" in out and "trades" in out
     assert "whipsaw_protection_days" in out
@@ -451,6 +457,8 @@ def test_compare_when_run_b_stops_early_then_divergence_where_it_ends(db, tmp_pa
     div = json.loads(out)["divergence"]
     assert div["index"] == kept
     assert div["a"]["step"] == 13 and div["b"] is None
+    text = inspect(db, "compare", RUN1, RUN1, "--db-b", short)[1]
+    assert f"diverge at message id {div['a']['id']} in A (the other run ended)" in text
 
 
 def test_compare_when_unknown_run_then_exit_2(db):

@@ -100,7 +100,8 @@ def test_run_when_signalled_then_interrupted_with_exit_code_and_no_traceback(tmp
     assert exit_code == code, out
     assert "Traceback" not in out
     assert out.strip() == (
-        f"run long-s3-001 interrupted by {sig.name} after {row['steps_completed']} steps"
+        f"run long-s3-001 interrupted by {sig.name} after {row['steps_completed']} steps;"
+        " checks not run"
     )
     assert row["status"] == "interrupted" and row["error"] == f"stopped by {sig.name}"
     assert row["steps_completed"] == row["equity_rows"] >= 1

@@ -348,3 +348,32 @@ def test_flag_labels_when_flags_then_core_grace_hold_whipsaw():
         "WHIPSAW 2 cycles",
     ]
     assert flag_labels({"days_held": 0, "whipsaw_cycles": 0}) == ["HOLD 0 days"]
+
+
+def test_run_when_step_through_quit_early_then_says_checks_not_run_and_exits_130(tmp_path):
+    db = tmp_path / "cli-quit.db"
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["TERM"] = "xterm-256color"
+    child = pexpect.spawn(
+        sys.executable,
+        ["run.py", SCENARIO, "--db", str(db), "--step"],
+        cwd=str(REPO),
+        env=env,
+        dimensions=(60, 200),
+        encoding="utf-8",
+        timeout=GUARD_SECONDS,
+    )
+    child.expect("q quit")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    after = ANSI.sub("", child.before)
+    assert child.exitstatus == 130
+    assert (
+        "run inspect-whipsaw-s5-001 interrupted (quit from the step-through) after 1 steps;"
+        " checks not run"
+    ) in after
+    assert "Checks" not in after and "held" not in after
+    assert db_rows(db, "SELECT status, error FROM runs") == [
+        ("interrupted", "quit from the step-through")
+    ]

@@ -22,6 +22,7 @@ from domain.limits import MAX_INT
 from domain.protections.base import Protection
 from domain.protections.registry import BUILTIN, Registry, custom_row
 from domain.scenario import Scenario
+from sim.load.config_section import check_setting
 from sim.load.custom import load_custom_protection
 from sim.load.document import load_scenario
 from sim.load.yaml_nodes import Invalid, parse_int
@@ -65,16 +66,14 @@ def resolve_run_config(
     scenario: Scenario, *, preset: str | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Any:
     """Defaults, then the preset (the given one, else the scenario's), then the scenario's
-    `config`, then `overrides` (registry names, dashes read as underscores; values checked
-    like a file's `config` values).
+    `config`, then `overrides` ({registry name: value}, e.g. from `check_overrides`).
 
     Raises:
         InvalidInput: an unknown preset, or a configuration the registry refuses
             (`--preset: ...` or, with overrides, `--set: ...`).
     """
     check_preset(preset)
-    layered = dict(scenario.config)
-    layered.update({str(k).replace("-", "_"): v for k, v in (overrides or {}).items()})
+    layered = {**scenario.config, **(overrides or {})}
     try:
         return resolve(preset or scenario.preset, layered).config
     except ConfigError as err:
@@ -115,6 +114,29 @@ def check_seed(value: Any, *, shown: str | None = None) -> int:
     return value
 
 
+def check_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Each setting of `overrides` by itself (`check_setting`): {registry name: canonical
+    value}.
+
+    Raises:
+        InvalidInput: `--set name=value: message` for the first bad one, as the command
+            line reports `--set name=value`.
+    """
+    checked: dict[str, Any] = {}
+    for name, value in (overrides or {}).items():
+        try:
+            key, checked_value = check_setting(str(name), value)
+        except ValueError as err:
+            raise InvalidInput(f"--set {name}={_setting_text(value)}: {err}") from None
+        checked[key] = checked_value
+    return checked
+
+
+def _setting_text(value: Any) -> str:
+    """A value as `--set name=value` would spell it (`true`, not `True`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def check_db(db_path: str | Path) -> None:
     """InvalidInput when a run cannot use `db_path` as its event database."""
     problem = db_path_problem(db_path)
@@ -141,8 +163,10 @@ def prepare(
     """
     try:
         seed = None if seed is None else check_seed(seed)
+        checked = check_overrides(overrides)
+        check_preset(preset)
         scenario = load_scenario(path, seed=seed)
-        config = resolve_run_config(scenario, preset=preset, overrides=overrides)
+        config = resolve_run_config(scenario, preset=preset, overrides=checked)
     except InvalidInput as err:
         raise InvalidInput(f"{path}: {err}") from None
     make_protections(scenario, config)  # custom protections import before anything is written

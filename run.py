@@ -1,8 +1,8 @@
-"""Bulwark's one entry point: wires scenario, configuration, protections, model and recorder.
+"""Bulwark's command line; a run goes through the notebook API (`sim.api`, `sim.compose`).
 
     python run.py SCENARIO.yaml [--seed N] [--preset P] [--set name=value ...] [--db PATH]
                                 [--quiet] [--json]
-    python run.py DIR [--jobs N]          every scenario below DIR, one row each
+    python run.py DIR [--jobs N] [the flags above; --db a folder or a file]   each file below
     python run.py validate FILE...
     python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
     python run.py metrics                 the metrics an expectation can name

@@ -44,7 +44,7 @@ from sim.load.problems import ScenarioError
 from sim.read import frames
 from sim.read.checks import CheckResult, check_run
 from sim.read.metrics import METRICS
-from sim.read.queries import InspectError, resolve_run
+from sim.read.queries import InspectError, query, resolve_run
 from sim.read.queries import open_readonly as open_event_db
 from sim.read.summary import summarise
 from sim.run.dbfile import open_readonly, tidy
@@ -256,9 +256,7 @@ def recorded_exit_code(status: str, error: str | None) -> int | None:
 
 
 def _runs_row(con: sqlite3.Connection, run_id: str) -> dict[str, Any]:
-    cursor = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
-    names = [d[0] for d in cursor.description]
-    return dict(zip(names, cursor.fetchone(), strict=True))
+    return query(con, "SELECT * FROM runs WHERE run_id = ?", [run_id])[0]
 
 
 def _expectations(

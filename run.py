@@ -45,6 +45,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.catalogue import catalogue
+from domain.config import Config
 from domain.scenario import Scenario
 from sim import compose
 from sim.api import RunResult, run_prepared
@@ -107,7 +108,7 @@ def prepare(
     preset: str | None = None,
     sets: Sequence[str] = (),
     seed: int | None = None,
-) -> tuple[Scenario, Any]:
+) -> tuple[Scenario, Config]:
     """`sim.compose.prepare` with `--set` texts (`parse_sets`): (scenario, configuration),
     checked before anything is written. Raises ScenarioError or InvalidInput."""
     try:

@@ -29,6 +29,7 @@ import pandas as pd
 import sqlite_utils
 from rich.console import Console
 
+from domain.config import Config
 from domain.scenario import Expectation, Scenario
 from sim.compose import (
     EXIT_CRASH,
@@ -189,7 +190,7 @@ def run_scenario(
 
 def run_prepared(
     scenario: Scenario,
-    config: Any,
+    config: Config,
     *,
     seed: int | None = None,
     db: str | os.PathLike[str] | None = None,

@@ -17,7 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
-from domain.config import PRESETS, ConfigError, resolve
+from domain.config import PRESETS, Config, ConfigError, resolve
 from domain.limits import MAX_INT
 from domain.protections.base import Protection
 from domain.protections.registry import BUILTIN, Registry, custom_row
@@ -54,7 +54,7 @@ def run_registry(scenario: Scenario, registry: Registry = BUILTIN) -> Registry:
 
 
 def make_protections(
-    scenario: Scenario, config: Any, registry: Registry = BUILTIN
+    scenario: Scenario, config: Config, registry: Registry = BUILTIN
 ) -> list[Protection]:
     """The protections of a run (`run_registry`), by priority. One whose configuration
     switch (`enable_core_asset_management`, `whipsaw_protection`) is off still runs, as an
@@ -64,7 +64,7 @@ def make_protections(
 
 def resolve_run_config(
     scenario: Scenario, *, preset: str | None = None, overrides: Mapping[str, Any] | None = None
-) -> Any:
+) -> Config:
     """Defaults, then the preset (the given one, else the scenario's), then the scenario's
     `config`, then `overrides` ({registry name: value}, e.g. from `check_overrides`).
 
@@ -150,7 +150,7 @@ def prepare(
     seed: int | None = None,
     preset: str | None = None,
     overrides: Mapping[str, Any] | None = None,
-) -> tuple[Scenario, Any]:
+) -> tuple[Scenario, Config]:
     """Load and check everything before anything is written: the file, its market as the
     run with `seed` will build it, the configuration and custom protections.
 
@@ -175,7 +175,7 @@ def prepare(
 
 def build_model(
     scenario: Scenario,
-    config: Any,
+    config: Config,
     *,
     seed: int | None = None,
     recorder: Recorder | None = None,
@@ -201,7 +201,7 @@ def next_run_id(db: Any, scenario: Scenario, seed: int) -> str:
 
 def record_run(
     scenario: Scenario,
-    config: Any,
+    config: Config,
     *,
     seed: int | None = None,
     db_path: str | Path,
@@ -239,7 +239,7 @@ def record_run(
 def _record(
     recorder: Recorder,
     scenario: Scenario,
-    config: Any,
+    config: Config,
     seed: int,
     step: Console | None,
     follow: str | None,

@@ -1,8 +1,8 @@
-"""Bulwark's one entry point: wires scenario, configuration, protections, model and recorder.
+"""Bulwark's command line; a run goes through the notebook API (`sim.api`, `sim.compose`).
 
     python run.py SCENARIO.yaml [--seed N] [--preset P] [--set name=value ...] [--db PATH]
                                 [--quiet] [--json]
-    python run.py DIR [--jobs N]          every scenario below DIR, one row each
+    python run.py DIR [--jobs N] [the flags above; --db a folder or a file]   each file below
     python run.py validate FILE...
     python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
     python run.py metrics                 the metrics an expectation can name
@@ -33,59 +33,53 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _quiet_exit)
 
 import argparse
-import contextlib
+import functools
 import json
+import os
 import time
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
 
 import attrs
-import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
 from domain.catalogue import catalogue
-from domain.config import PRESETS, Config, ConfigError, resolve
-from domain.limits import MAX_INT
-from domain.protections.base import Protection
-from domain.protections.registry import BUILTIN, Registry, custom_row
+from domain.config import Config
 from domain.scenario import Scenario
+from sim import compose
+from sim.api import RunResult, run_prepared
+from sim.compose import (
+    EXIT_CRASH,
+    EXIT_FAILED_CHECKS,
+    EXIT_INVALID,
+    EXIT_OK,
+    QUIT_REASON,
+    InvalidInput,
+    check_db,
+    check_preset,
+    parse_seed,
+    record_run,
+)
 from sim.load.config_section import parse_setting
-from sim.load.custom import load_custom_protection
-from sim.load.document import load_scenario, unmet_requirements, validate_files
+from sim.load.document import unmet_requirements, validate_files
 from sim.load.problems import ScenarioError
 from sim.load.yaml_nodes import Invalid, parse_int
-from sim.read.checks import CheckResult, check_run
 from sim.read.cli_help import HELP_FORMAT, Command, examples_epilog, overview
 from sim.read.console import make_console
 from sim.read.inspect_cli import inspect_command
 from sim.read.report import registry_table, render_checks, render_summary
-from sim.read.summary import summarise
 from sim.run.db_path import db_path_problem
-from sim.run.dbfile import close_writer, open_readonly, tidy
-from sim.run.model import BulwarkModel
-from sim.run.recorder import Recorder, allocate_run_id, open_db, record_checks, run_id_prefix
-from sim.run.signals import (
-    RunInterrupted,
-    exit_code,
-    signals_deferred,
-    stop_signals_raise,
-    stopped_by,
-)
+from sim.run.signals import RunInterrupted, exit_code, stopped_by
 
-EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
-#: Quitting the step-through before its last step: the run is stopped as by Ctrl-C.
-EXIT_QUIT = exit_code(signal.SIGINT)
-QUIT_REASON = "quit from the step-through"
 #: Most worker processes of a directory run.
 MAX_JOBS = 64
 
-
-class InvalidInput(Exception):
-    """Bad command-line input (exit code 2)."""
+run_scenario = record_run
+"""The earlier name of `sim.compose.record_run` (returns run id, exit code, model; no
+checks), kept for scripts written against it. The notebook API is `sim.api.run_scenario`."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,169 +89,102 @@ class _Parser(argparse.ArgumentParser):
         raise InvalidInput(message)
 
 
-def run_registry(scenario: Scenario, registry: Registry = BUILTIN) -> Registry:
-    """The protections of a run: every row of `registry` the scenario does not switch off
-    (`protections.<name>.enabled: false`), plus a row per enabled custom protection."""
-    off = [name for name in registry.names if not scenario.protections.is_enabled(name)]
-    custom = [
-        custom_row(spec.name, load_custom_protection(spec, scenario), spec.priority, spec.options)
-        for spec in scenario.protections.custom
-        if spec.enabled
-    ]
-    return registry.without(off).with_rows(custom)
+def parse_sets(items: Sequence[str]) -> dict[str, Any]:
+    """`--set name=value` texts as {registry name: value}, each read by the file's rules
+    (`sim.load.config_section.parse_setting`); a later one wins.
 
-
-def make_protections(
-    scenario: Scenario, config: Config, registry: Registry = BUILTIN
-) -> list[Protection]:
-    """The protections of a run (`run_registry`), by priority. One whose configuration
-    switch (`enable_core_asset_management`, `whipsaw_protection`) is off still runs, as an
-    agent that abstains until a `set` switches it on (docs/protections.md)."""
-    return run_registry(scenario, registry).build(config)
-
-
-def resolve_run_config(
-    scenario: Scenario, *, preset: str | None = None, sets: Sequence[str] = ()
-) -> Config:
-    """Defaults, then the preset (the command line's, else the scenario's), then the
-    scenario's `config`, then every `--set name=value` (read by the file's rules, see
-    `sim.load.config_section.parse_setting`; dashed names accepted)."""
-    if preset is not None and preset not in PRESETS:
-        raise InvalidInput(f"--preset {preset}: unknown preset '{preset}'{_known(PRESETS)}")
-    overrides = dict(scenario.config)
-    for item in sets:
+    Raises:
+        InvalidInput: `--set ITEM: message` for the first bad one.
+    """
+    values: dict[str, Any] = {}
+    for item in items:
         try:
             name, value = parse_setting(item)
         except ValueError as err:
             raise InvalidInput(f"--set {item}: {err}") from None
-        overrides[name] = value
+        values[name] = value
+    return values
+
+
+def prepare(
+    path: str,
+    *,
+    preset: str | None = None,
+    sets: Sequence[str] = (),
+    seed: int | None = None,
+) -> tuple[Scenario, Config]:
+    """`sim.compose.prepare` with `--set` texts (`parse_sets`): (scenario, configuration),
+    checked before anything is written. Raises ScenarioError or InvalidInput."""
     try:
-        return resolve(preset or scenario.preset, overrides).config
-    except ConfigError as err:
-        where = "--set" if sets else "--preset"
-        raise InvalidInput(f"{where}: {'; '.join(i.message for i in err.issues)}") from None
+        overrides = parse_sets(sets)
+    except InvalidInput as err:
+        raise InvalidInput(f"{path}: {err}") from None
+    return compose.prepare(path, seed=seed, preset=preset, overrides=overrides)
 
 
-def _known(names: Any) -> str:
-    return f" (known: {', '.join(sorted(names))})"
+@attrs.frozen
+class RunOptions:
+    """The flags a single-file run and a directory run share, checked (picklable, for the
+    worker processes of a directory run).
 
-
-def parse_seed(text: str) -> int:
-    """A `--seed` value by the file's rule: an integer in [0, 2**63 - 1].
-
-    Raises:
-        InvalidInput: with the message.
+    `db` is None (each scenario into `runs/<scenario>.db`), a file (every run into it) or,
+    with `db_folder`, a folder (each scenario into `<db>/<scenario>.db`).
     """
-    try:
-        value = parse_int(text.strip())
-    except Invalid as err:
-        raise InvalidInput(f"--seed: {err}") from None
-    if not 0 <= value <= MAX_INT:
-        raise InvalidInput(f"--seed: must be in [0, {MAX_INT}], got {text.strip()}")
-    return value
+
+    seed: int | None = None
+    preset: str | None = None
+    overrides: Mapping[str, Any] = attrs.field(factory=dict)
+    db: str | None = None
+    db_folder: bool = False
+
+    def db_path(self, scenario: str) -> str:
+        """The event database of a run of `scenario`."""
+        if self.db is None:
+            return str(Path("runs") / f"{scenario}.db")
+        return str(Path(self.db) / f"{scenario}.db") if self.db_folder else self.db
 
 
-def build_model(
-    scenario: Scenario,
-    config: Config,
+def run_options(args: argparse.Namespace, *, db_folder: bool = False) -> RunOptions:
+    """The shared flags of `args` checked by the file's rules (InvalidInput otherwise)."""
+    seed = None if args.seed is None else parse_seed(args.seed)
+    check_preset(args.preset)
+    return RunOptions(seed, args.preset, parse_sets(args.set), args.db, db_folder)
+
+
+def run_file(
+    path: str,
+    options: RunOptions,
     *,
-    seed: int | None = None,
-    recorder: Recorder | None = None,
-    registry: Registry = BUILTIN,
-) -> BulwarkModel:
-    """A ready-to-run model of `scenario` (the one place protections and model meet), with
-    the protections of `registry` (the built-ins unless given)."""
-    return BulwarkModel(
-        scenario,
-        config,
-        make_protections(scenario, config, registry),
-        seed=scenario.seed if seed is None else seed,
-        recorder=recorder,
-    )
-
-
-def next_run_id(db: Any, scenario: Scenario, seed: int) -> str:
-    """`<scenario>-s<seed>-<nnn>`: one more than the highest nnn of that scenario and seed in
-    this database. `run_scenario` allocates it in the transaction that inserts the runs
-    row (`Recorder.start_run`), so concurrent runs never share an id."""
-    return allocate_run_id(db, run_id_prefix(scenario.name, seed))
-
-
-def run_scenario(
-    scenario: Scenario,
-    config: Config,
-    *,
-    seed: int | None = None,
-    db_path: str | Path,
     step: Console | None = None,
     follow: str | None = None,
-) -> tuple[str, int, BulwarkModel | None]:
-    """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model).
-
-    With `step` (a console), the run is stepped through in the terminal; quitting early
-    marks the run `interrupted`, complete up to the last finished step (exit code
-    `EXIT_QUIT`, 130, as for Ctrl-C). SIGINT and SIGTERM also mark it `interrupted` (exit
-    code 130 or 143, `sim.run.signals`); one that arrives before the runs row is written
-    waits for it, so the database always has the row. The run's database connection is
-    closed on return (the file is then self-contained).
-    """
-    seed = scenario.seed if seed is None else seed
-    with stop_signals_raise(), contextlib.ExitStack() as deferred:
-        deferred.enter_context(signals_deferred())
-        recorder = Recorder(open_db(db_path))
-        recorder.start_run(
-            scenario=scenario.name,
-            scenario_path=scenario.path,
-            scenario_sha256=scenario.sha256,
-            seed=seed,
-            initial_cash=scenario.cash,
-            config=config.to_dict(),
-        )
-        try:
-            code, model = _record(recorder, scenario, config, seed, step, follow, deferred.close)
-        finally:
-            close_writer(recorder.db)
-        return str(recorder.run_id), code, model
-
-
-def _record(
-    recorder: Recorder,
-    scenario: Scenario,
-    config: Config,
-    seed: int,
-    step: Console | None,
-    follow: str | None,
-    resume_signals: Callable[[], object],
-) -> tuple[int, BulwarkModel | None]:
-    """Build and run the model into a started run; mark how it ended. (exit code, model)
-
-    `resume_signals()` ends the deferral of SIGINT and SIGTERM while the run started; one
-    that arrived meanwhile is raised there and handled like any other.
-    """
-    model = None
-    try:
-        resume_signals()
-        model = build_model(scenario, config, seed=seed, recorder=recorder)
-        if step is None:
-            model.run()
-        else:
-            from sim.read.stepper import step_through
-
-            if not step_through(model, step, follow=follow).finished:
-                recorder.finish("interrupted", QUIT_REASON)
-                return EXIT_QUIT, model
-    except KeyboardInterrupt as stop:
-        signum = stop.signum if isinstance(stop, RunInterrupted) else signal.SIGINT
-        recorder.finish("interrupted", f"stopped by {signal.Signals(signum).name}")
-        return exit_code(signum), model
-    except Exception:
-        recorder.finish("failed", traceback.format_exc(limit=20))
-        return EXIT_CRASH, model
-    recorder.finish("completed")
-    return EXIT_OK, model
+) -> RunResult:
+    """Prepare, run and check one scenario file (`sim.compose.prepare`, then
+    `sim.api.run_prepared`: the notebook API's path). Raises ScenarioError or InvalidInput
+    (`<path>: --option ...: message`) before anything is written."""
+    scenario, config = compose.prepare(
+        path, seed=options.seed, preset=options.preset, overrides=options.overrides
+    )
+    db = options.db_path(scenario.name)
+    return run_prepared(scenario, config, seed=options.seed, db=db, step=step, follow=follow)
 
 
 # --- command line -----------------------------------------------------------------------
+
+
+def _add_run_flags(p: argparse.ArgumentParser, db_help: str) -> None:
+    """The flags a single-file run and a directory run share."""
+    p.add_argument("--seed", help="override the scenario's seed (an integer, 0 <= seed < 2**63)")
+    p.add_argument("--preset", help="base configuration preset (overrides the scenario's)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set one parameter (repeatable)",
+    )
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--quiet", action="store_true", help="print only failures")
+    p.add_argument("--json", action="store_true", help="print a machine-readable summary")
 
 
 def _scenario_parser() -> argparse.ArgumentParser:
@@ -273,61 +200,10 @@ def _scenario_parser() -> argparse.ArgumentParser:
         formatter_class=HELP_FORMAT,
     )
     p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--seed", help="override the scenario's seed (an integer, 0 <= seed < 2**63)")
-    p.add_argument("--preset", help="base configuration preset (overrides the scenario's)")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="set one parameter (repeatable)",
-    )
-    p.add_argument("--db", help="event database (default runs/<scenario>.db)")
-    p.add_argument("--quiet", action="store_true", help="print only failures")
-    p.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    _add_run_flags(p, "event database (default runs/<scenario>.db)")
     p.add_argument("--step", action="store_true", help="step through the run in the terminal")
     p.add_argument("--follow", metavar="TICKER", help="with --step: follow one asset")
     return p
-
-
-def prepare(
-    path: str,
-    *,
-    preset: str | None = None,
-    sets: Sequence[str] = (),
-    seed: int | None = None,
-) -> tuple[Scenario, Config]:
-    """Load and check everything before anything is written: the file, its market as
-    the run with `seed` will build it, the configuration and custom protections. Raises
-    ScenarioError or InvalidInput."""
-    scenario = load_scenario(path, seed=seed)
-    config = resolve_run_config(scenario, preset=preset, sets=sets)
-    make_protections(scenario, config)  # custom protections import before anything is written
-    return scenario, config
-
-
-def read_back(db_path: str | Path, run_id: str) -> tuple[dict[str, Any], str | None]:
-    """A recorded run's summary (`summarise`) and its `error`, read over a read-only
-    connection that is closed again."""
-    with contextlib.closing(open_readonly(db_path)) as conn:
-        db = sqlite_utils.Database(conn, recursive_triggers=False)
-        error = next(db.query("SELECT error FROM runs WHERE run_id = ?", [run_id]))["error"]
-        return summarise(db, run_id), error
-
-
-def check_run_arguments(args: argparse.Namespace) -> int | None:
-    """The `--seed` value (None when not given); InvalidInput for a bad one, or for
-    `--follow` without `--step`."""
-    if args.follow is not None and not args.step:
-        raise InvalidInput("--follow: only used with --step")
-    return None if args.seed is None else parse_seed(args.seed)
-
-
-def check_db(db_path: str) -> None:
-    """InvalidInput when the run cannot use `db_path` as its event database."""
-    problem = db_path_problem(db_path)
-    if problem is not None:
-        raise InvalidInput(f"--db {db_path}: {problem}")
 
 
 def _is_dir(text: str) -> bool:
@@ -337,77 +213,56 @@ def _is_dir(text: str) -> bool:
         return False
 
 
+def _print_line(console: Console, text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def cmd_run(argv: Sequence[str], console: Console) -> int:
     if argv and _is_dir(argv[0]):
         return cmd_run_dir(argv, console)
     args = _scenario_parser().parse_args(argv)
     try:
-        seed = check_run_arguments(args)
-        unmet = unmet_requirements(args.scenario)
-        if unmet:
-            console.print(
-                f"{args.scenario}: skipped: needs {', '.join(unmet)} (absent)", markup=False
-            )
-            return EXIT_OK
-        scenario, config = prepare(args.scenario, preset=args.preset, sets=args.set, seed=seed)
-        db_path = args.db or str(Path("runs") / f"{scenario.name}.db")
-        check_db(db_path)
-    except ScenarioError as err:
-        console.print(str(err), markup=False, highlight=False, soft_wrap=True)
-        return EXIT_INVALID
+        if args.follow is not None and not args.step:
+            raise InvalidInput("--follow: only used with --step")
+        options = run_options(args)
     except InvalidInput as err:
-        console.print(f"{args.scenario}: {err}", markup=False, highlight=False, soft_wrap=True)
+        _print_line(console, f"{args.scenario}: {err}")
         return EXIT_INVALID
-    run_id, code, _model = run_scenario(
-        scenario,
-        config,
-        seed=seed,
-        db_path=db_path,
-        step=console if args.step else None,
-        follow=args.follow,
-    )
+    unmet = unmet_requirements(args.scenario)
+    if unmet:
+        console.print(f"{args.scenario}: skipped: needs {', '.join(unmet)} (absent)", markup=False)
+        return EXIT_OK
     try:
-        return report_run(args, scenario, db_path, run_id, code, console)
-    finally:
-        tidy(db_path)
+        result = run_file(
+            args.scenario, options, step=console if args.step else None, follow=args.follow
+        )
+    except (ScenarioError, InvalidInput) as err:
+        _print_line(console, str(err))
+        return EXIT_INVALID
+    return report_run(args, result, console)
 
 
-def report_run(
-    args: argparse.Namespace,
-    scenario: Scenario,
-    db_path: str,
-    run_id: str,
-    code: int,
-    console: Console,
-) -> int:
-    """Read a finished run back, check it unless it crashed or was stopped, print it; the
-    exit code."""
-    summary, error = read_back(db_path, run_id)
-    summary["db"] = db_path
-    checks: list[CheckResult] = []
-    if summary["status"] == "interrupted":
+def report_run(args: argparse.Namespace, result: RunResult, console: Console) -> int:
+    """Print a finished run's result as `args` ask (`--json`, `--quiet`); its exit code."""
+    code = result.exit_code
+    assert code is not None  # a run this process finished
+    if result.status == "interrupted":
         how = f" by {stopped_by(code)}" if stopped_by(code) else ""
-        how = f" ({QUIT_REASON})" if error == QUIT_REASON else how
+        how = f" ({QUIT_REASON})" if result.error == QUIT_REASON else how
+        steps = result.summary["steps"]
         console.print(
-            f"run {run_id} interrupted{how} after {summary['steps']} steps; checks not run",
+            f"run {result.run_id} interrupted{how} after {steps} steps; checks not run",
             markup=False,
         )
         return code
     if code == EXIT_CRASH:
-        console.print(f"run {run_id} crashed:\n{error}", markup=False)
-    else:
-        checks = check_run(db_path, run_id, scenario.expect)
-        record_checks(db_path, run_id, [attrs.asdict(c) for c in checks])
-        if any(not c.passed for c in checks):
-            code = EXIT_FAILED_CHECKS
-    summary["checks"] = [attrs.asdict(c) for c in checks]
-    summary["exit_code"] = code
+        console.print(f"run {result.run_id} crashed:\n{result.error}", markup=False)
     if args.json:
-        sys.stdout.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(json.dumps(result.as_dict(), indent=2, sort_keys=True) + "\n")
     else:
         if not args.quiet:
-            render_summary(summary, console)
-        render_checks(checks, console, failures_only=args.quiet)
+            render_summary(result.as_dict(), console)
+        render_checks(result.checks, console, failures_only=args.quiet)
     return code
 
 
@@ -417,7 +272,8 @@ BAD_RESULTS = ("failed", "crashed", "invalid", "interrupted")
 
 @attrs.frozen
 class DirRow:
-    """One scenario's line in a directory run."""
+    """One scenario's line in a directory run; `record` is what `run.py FILE --json` would
+    print for it (None when it did not run: invalid or skipped)."""
 
     path: str
     scenario: str
@@ -425,35 +281,48 @@ class DirRow:
     result: str  # passed | failed | invalid | crashed | interrupted | skipped
     failed: tuple[str, ...]
     seconds: float
+    record: Mapping[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row for `run.py DIR --json`: the run's record, then path, result, failed
+        (the reasons shown in the table) and seconds."""
+        code = {"invalid": EXIT_INVALID, "skipped": EXIT_OK}.get(self.result)
+        head = {"scenario": self.scenario, "steps": self.steps, "exit_code": code}
+        return {
+            **(self.record if self.record is not None else head),
+            "path": self.path,
+            "result": self.result,
+            "failed": list(self.failed),
+            "seconds": self.seconds,
+        }
 
 
-def run_one(path: str) -> DirRow:
-    """Run one scenario file into `runs/<name>.db` and check it (a process-pool job)."""
+def dir_row(path: str, result: RunResult, seconds: float) -> DirRow:
+    """The directory-run line of one finished run."""
+    code = result.exit_code
+    if code == EXIT_CRASH:
+        failed: tuple[str, ...] = ("run crashed (see runs.error)",)
+        outcome = "crashed"
+    elif code is not None and stopped_by(code):
+        failed, outcome = (f"stopped by {stopped_by(code)}",), "interrupted"
+    else:
+        failed = tuple(f"{c.label}: {'; '.join(c.evidence[:3])}" for c in result.failed_checks)
+        outcome = "failed" if failed else "passed"
+    name, steps = result.summary["scenario"], result.summary["steps"]
+    return DirRow(path, name, steps, outcome, failed, round(seconds, 2), result.as_dict())
+
+
+def run_one(path: str, options: RunOptions | None = None) -> DirRow:
+    """Run one scenario file with the shared flags and check it (a process-pool job)."""
     started = time.perf_counter()
     unmet = unmet_requirements(path)
     if unmet:
         return DirRow(path, Path(path).stem, 0, "skipped", (f"needs {', '.join(unmet)}",), 0.0)
     try:
-        scenario, config = prepare(path)
+        result = run_file(path, options or RunOptions())
     except (ScenarioError, InvalidInput) as err:
         return DirRow(path, Path(path).stem, 0, "invalid", (str(err),), 0.0)
-    db_path = str(Path("runs") / f"{scenario.name}.db")
-    run_id, code, _ = run_scenario(scenario, config, db_path=db_path)
-    steps = read_back(db_path, run_id)[0]["steps"]
-    if code == EXIT_CRASH:
-        failed: tuple[str, ...] = ("run crashed (see runs.error)",)
-        result = "crashed"
-    elif stopped_by(code):
-        failed, result = (f"stopped by {stopped_by(code)}",), "interrupted"
-    else:
-        checks = check_run(db_path, run_id, scenario.expect)
-        record_checks(db_path, run_id, [attrs.asdict(c) for c in checks])
-        failed = tuple(f"{c.label}: {'; '.join(c.evidence[:3])}" for c in checks if not c.passed)
-        result = "failed" if failed else "passed"
-    tidy(db_path)
-    return DirRow(
-        path, scenario.name, steps, result, failed, round(time.perf_counter() - started, 2)
-    )
+    return dir_row(path, result, time.perf_counter() - started)
 
 
 def dir_table(rows: Sequence[DirRow]) -> Table:
@@ -475,38 +344,85 @@ def dir_table(rows: Sequence[DirRow]) -> Table:
     return t
 
 
-def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
+def _dir_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="run.py DIR",
         description="Run every scenario below DIR (*.yaml), one row each; exit 1 if any fails.",
-        epilog=examples_epilog("scenarios/library", "scenarios/library --jobs 2"),
+        epilog=examples_epilog(
+            "scenarios/library",
+            "scenarios/library --jobs 2",
+            "scenarios/library --jobs 2 --quiet --json",
+            "scenarios/library --db runs/library/ --seed 7",
+        ),
         formatter_class=HELP_FORMAT,
     )
     p.add_argument("directory")
     p.add_argument("--jobs", default="1", help="parallel processes (default 1)")
-    args = p.parse_args(argv)
+    _add_run_flags(
+        p,
+        "a folder (ending in / or existing): one database per scenario in it;"
+        " a file: every run into it (default runs/<scenario>.db)",
+    )
+    return p
+
+
+def _jobs(text: str) -> int:
     try:
-        args.jobs = parse_int(args.jobs.strip())
+        jobs = parse_int(text.strip())
     except Invalid as err:
         raise InvalidInput(f"--jobs: {err}") from None
-    if not 1 <= args.jobs <= MAX_JOBS:
-        raise InvalidInput(f"--jobs: must be in [1, {MAX_JOBS}], got {args.jobs}")
+    if not 1 <= jobs <= MAX_JOBS:
+        raise InvalidInput(f"--jobs: must be in [1, {MAX_JOBS}], got {jobs}")
+    return jobs
+
+
+def is_db_folder(db: str) -> bool:
+    """Whether a directory run's `--db` names a folder (one database per scenario): an
+    existing directory, or a path ending in a separator. Anything else is one file."""
+    return db.endswith(("/", os.sep)) or _is_dir(db)
+
+
+def dir_run_options(args: argparse.Namespace) -> RunOptions:
+    """The shared flags of a directory run, checked once before any scenario runs: a bad
+    one is exit 2 (`run.py: --option ...: message`), nothing written."""
+    folder = args.db is not None and is_db_folder(args.db)
+    options = run_options(args, db_folder=folder)
+    if args.db is not None:
+        # A folder must accept database files; a scenario-named file in it is checked
+        # again by its run (an existing one may belong to another program).
+        problem = db_path_problem(Path(args.db) / "scenario.db") if folder else None
+        if problem is not None:
+            raise InvalidInput(f"--db {args.db}: {problem}")
+        if not folder:
+            check_db(args.db)
+    return options
+
+
+def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
+    args = _dir_parser().parse_args(argv)
+    jobs = _jobs(args.jobs)
+    options = dir_run_options(args)
     paths = sorted(str(f) for f in Path(args.directory).rglob("*.yaml"))
     if not paths:
         console.print(f"{args.directory}: no scenario files (*.yaml) below it", markup=False)
         return EXIT_INVALID
-    if args.jobs > 1:
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            rows = list(pool.map(run_one, paths))
+    job = functools.partial(run_one, options=options)
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            rows = list(pool.map(job, paths))
     else:
-        rows = [run_one(path) for path in paths]
-    console.print(dir_table(rows))
+        rows = [job(path) for path in paths]
     bad = [r for r in rows if r.result in BAD_RESULTS]
-    console.print(
-        f"{len(rows)} scenarios: {sum(r.result == 'passed' for r in rows)} passed,"
-        f" {len(bad)} failed, {sum(r.result == 'skipped' for r in rows)} skipped",
-        markup=False,
-    )
+    if args.json:
+        records = [r.as_dict() for r in rows]
+        sys.stdout.write(json.dumps(records, indent=2, sort_keys=True) + "\n")
+    elif bad or not args.quiet:
+        console.print(dir_table(bad if args.quiet else rows))
+        console.print(
+            f"{len(rows)} scenarios: {sum(r.result == 'passed' for r in rows)} passed,"
+            f" {len(bad)} failed, {sum(r.result == 'skipped' for r in rows)} skipped",
+            markup=False,
+        )
     return EXIT_FAILED_CHECKS if bad else EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""End-to-end benchmark: a large synthetic scenario run through `run.run_scenario`.
+"""End-to-end benchmark: a large synthetic scenario run through `compose.record_run`.
 
     python bench/bench_run.py [--assets 500] [--days 2520] [--frequency daily]
                               [--seed 0] [--db PATH] [--profile]
@@ -37,7 +37,6 @@ from typing import Any
 import attrs
 import numpy as np
 
-import run
 from domain.calendar import weekdays
 from domain.regimes import severity_of
 from domain.scenario import (
@@ -52,6 +51,7 @@ from domain.scenario import (
     Scenario,
     Shock,
 )
+from sim import compose
 from sim.run.market_data import build_market
 from sim.run.model import BulwarkModel
 from sim.run.recorder import Recorder
@@ -301,7 +301,7 @@ class Timings:
 
 @contextlib.contextmanager
 def instrumented(timings: Timings) -> Iterator[None]:
-    """Swap `run.Recorder`, `run.BulwarkModel` and `run.open_db` for timing wrappers."""
+    """Swap `compose.Recorder`, `compose.BulwarkModel` and `compose.open_db` for timers."""
 
     class TimedRecorder(Recorder):
         def start_run(self, **kwargs: Any) -> None:
@@ -337,7 +337,7 @@ def instrumented(timings: Timings) -> Iterator[None]:
             super().step()
             timings.step_times.append(time.perf_counter() - t0)
 
-    original_open = run.open_db
+    original_open = compose.open_db
 
     def timed_open(path: Any) -> Any:
         t0 = time.perf_counter()
@@ -345,12 +345,12 @@ def instrumented(timings: Timings) -> Iterator[None]:
         timings.open_db += time.perf_counter() - t0
         return db
 
-    saved = (run.Recorder, run.BulwarkModel, run.open_db)
-    run.Recorder, run.BulwarkModel, run.open_db = TimedRecorder, TimedModel, timed_open
+    saved = (compose.Recorder, compose.BulwarkModel, compose.open_db)
+    compose.Recorder, compose.BulwarkModel, compose.open_db = TimedRecorder, TimedModel, timed_open
     try:
         yield
     finally:
-        run.Recorder, run.BulwarkModel, run.open_db = saved
+        compose.Recorder, compose.BulwarkModel, compose.open_db = saved
 
 
 # --- one benchmark run -------------------------------------------------------------------
@@ -378,7 +378,7 @@ class BenchResult:
 
 def db_figures(db_path: str | Path, run_id: str) -> dict[str, Any]:
     """Counts of one run read back from its event database."""
-    db = run.open_db(db_path)
+    db = compose.open_db(db_path)
     steps = next(db.query("SELECT steps_completed AS n FROM runs WHERE run_id = ?", [run_id]))["n"]
     kinds = {
         r["kind"]: r["n"]
@@ -410,14 +410,14 @@ def bench(
 ) -> BenchResult:
     """Build the scenario, run it end to end into `db_path`, and measure it."""
     scenario = build_scenario(assets=assets, days=days, frequency=frequency, seed=seed)
-    config = run.resolve_run_config(scenario)
+    config = compose.resolve_run_config(scenario)
     timings = Timings()
     with instrumented(timings):
         if profiler is not None:
             profiler.enable()
         t0 = time.perf_counter()
         try:
-            run_id, code, _model = run.run_scenario(scenario, config, seed=seed, db_path=db_path)
+            run_id, code, _model = compose.record_run(scenario, config, seed=seed, db_path=db_path)
         finally:
             wall = time.perf_counter() - t0
             if profiler is not None:

@@ -106,7 +106,7 @@ def parse_setting(text: str) -> tuple[str, Any]:
 
     Dashes in the name read as underscores (`grace-period-days=3`); the value is read by
     the parameter's type with the file's scalar rules (`1e1` is not an integer, `yes` is
-    not a bool), then checked by `domain.config.coerce_param`.
+    not a bool), then checked by `check_setting`.
 
     Returns:
         (registry name, canonical value).
@@ -119,13 +119,28 @@ def parse_setting(text: str) -> tuple[str, Any]:
         raise ValueError("expected name=value")
     name = name.strip().replace("-", "_")
     param = PARAMS.get(name)
+    if param is None:
+        check_setting(name, None)  # raises the registry's unknown-name message
+    value_text = raw.strip()
+    if not value_text:
+        raise ValueError("a value is required after '='")
+    parse = {"bool": parse_bool, "int": parse_int, "float": parse_number}.get(param.type)
+    return check_setting(name, parse(value_text) if parse else value_text)
+
+
+def check_setting(name: str, value: Any) -> tuple[str, Any]:
+    """Check one setting given as a value (a parsed `--set`, or the notebook API's `set=`)
+    by `domain.config.coerce_param`; dashes in the name read as underscores.
+
+    Returns:
+        (registry name, canonical value).
+
+    Raises:
+        ValueError: the registry's message without the name (unknown name with a
+            suggestion, wrong type, out of range, not one of the choices).
+    """
+    name = name.strip().replace("-", "_")
     try:
-        if param is None:
-            coerce_param(name, None)  # raises the registry's unknown-name message
-        value_text = raw.strip()
-        if not value_text:
-            raise ValueError("a value is required after '='")
-        parse = {"bool": parse_bool, "int": parse_int, "float": parse_number}.get(param.type)
-        return name, coerce_param(name, parse(value_text) if parse else value_text)
+        return name, coerce_param(name, value)
     except ConfigError as exc:
         raise ValueError(exc.issues[0].message.removeprefix(f"{name}: ")) from None

@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 import run
+from sim import compose
 from sim.read.checks import check_run
 from sim.read.compare import COMPARED_COLUMNS, first_divergence
 
@@ -78,7 +79,7 @@ class Record:
 def run_case(case: Case, db_path: Path) -> Record:
     """Run `case` into a fresh event DB at `db_path` and read its record back."""
     scenario, config = run.prepare(str(case.path), sets=case.sets)
-    run_id, code, _ = run.run_scenario(scenario, config, seed=case.seed, db_path=db_path)
+    run_id, code, _ = compose.record_run(scenario, config, seed=case.seed, db_path=db_path)
     if code == run.EXIT_OK and any(
         not c.passed for c in check_run(db_path, run_id, scenario.expect)
     ):

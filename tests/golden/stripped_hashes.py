@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import run
+from sim import compose
 
 REPO = Path(__file__).resolve().parents[2]
 CASES: tuple[tuple[str, int | None], ...] = (
@@ -79,7 +80,7 @@ def fingerprint(path: str, seed: int | None, keys: frozenset[str]) -> dict[str, 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "events.db"
         scenario, config = run.prepare(str(REPO / path), sets=())
-        run_id, code, _ = run.run_scenario(scenario, config, seed=seed, db_path=db)
+        run_id, code, _ = compose.record_run(scenario, config, seed=seed, db_path=db)
         con = sqlite3.connect(db)
         try:
             lines = _message_lines(con, run_id, keys)

@@ -31,7 +31,7 @@ from domain.scenario import (
     SignalOverride,
     Signals,
 )
-from run import build_model
+from sim.compose import build_model
 from sim.read.checks import check_invariants, connect_readonly
 from sim.run.model import BulwarkModel
 from sim.run.recorder import Recorder, open_db
@@ -143,7 +143,7 @@ def run_model(
 
     Args:
         scenario: the scenario.
-        resolved: a ready configuration (e.g. `run.resolve_run_config(scenario)`); when
+        resolved: a ready configuration (e.g. `sim.compose.resolve_run_config(scenario)`); when
             None, the defaults with daily rebalancing.
         registry: the protections to run (the built-in ones unless given).
         config: parameter overrides on top of that configuration.

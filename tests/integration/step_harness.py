@@ -3,7 +3,7 @@
     python tests/integration/step_harness.py SCENARIO.yaml --db PATH [--follow TICKER]
 
 Used by tests/integration/test_stepper.py under a pseudo-terminal (pexpect). It builds the
-model with `run.build_model` and a recorder exactly as `run.run_scenario` does, steps it
+model with `sim.compose.build_model` and a recorder as `sim.compose.record_run` does, steps it
 through `sim.read.stepper.step_through`, and marks the run completed, or interrupted when the
 user quit before the last step. Exit code 0 either way.
 """
@@ -20,7 +20,7 @@ if str(REPO) not in sys.path:
 
 from rich.console import Console  # noqa: E402
 
-import run  # noqa: E402
+from sim import compose  # noqa: E402
 from sim.load.document import load_scenario  # noqa: E402
 from sim.read.stepper import step_through  # noqa: E402
 from sim.run.model import BulwarkModel  # noqa: E402
@@ -28,11 +28,11 @@ from sim.run.recorder import Recorder, open_db  # noqa: E402
 
 
 def start_model(scenario_path: str, db_path: str) -> tuple[BulwarkModel, Recorder]:
-    """A model of the scenario recording into `db_path`, built as `run.run_scenario` does."""
+    """A model of the scenario recording into `db_path`, built as `compose.record_run` does."""
     scenario = load_scenario(scenario_path)
-    config = run.resolve_run_config(scenario)
+    config = compose.resolve_run_config(scenario)
     db = open_db(db_path)
-    recorder = Recorder(db, run.next_run_id(db, scenario, scenario.seed))
+    recorder = Recorder(db, compose.next_run_id(db, scenario, scenario.seed))
     recorder.start_run(
         scenario=scenario.name,
         scenario_path=scenario.path,
@@ -41,7 +41,7 @@ def start_model(scenario_path: str, db_path: str) -> tuple[BulwarkModel, Recorde
         initial_cash=scenario.cash,
         config=config.to_dict(),
     )
-    return run.build_model(scenario, config, recorder=recorder), recorder
+    return compose.build_model(scenario, config, recorder=recorder), recorder
 
 
 def main(argv: list[str] | None = None) -> int:

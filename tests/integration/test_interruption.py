@@ -22,6 +22,7 @@ from rich.console import Console
 import run
 import sim.run.dbfile
 import sim.run.recorder
+from sim import compose
 from sim.load.document import load_scenario
 from sim.read.inspect_cli import inspect_command
 from sim.run.recorder import SCHEMA, Recorder, open_db
@@ -112,17 +113,19 @@ def test_run_when_signalled_then_interrupted_with_exit_code_and_no_traceback(tmp
 def test_run_when_sigterm_arrives_while_db_opens_then_row_written_and_run_interrupted(
     tmp_path, monkeypatch
 ):
-    real_open = run.open_db
+    real_open = compose.open_db
 
     def open_then_signal(path):
         db = real_open(path)
         os.kill(os.getpid(), signal.SIGTERM)  # deferred until the runs row is written
         return db
 
-    monkeypatch.setattr(run, "open_db", open_then_signal)
+    monkeypatch.setattr(compose, "open_db", open_then_signal)
     scenario = load_scenario(str(SMALL))
     db = tmp_path / "early.db"
-    run_id, code, _model = run.run_scenario(scenario, run.resolve_run_config(scenario), db_path=db)
+    run_id, code, _model = compose.record_run(
+        scenario, compose.resolve_run_config(scenario), db_path=db
+    )
     row = recorded(db)
     assert (run_id, code) == ("small-s3-001", 143)
     assert (row["status"], row["steps_completed"], row["equity_rows"]) == ("interrupted", 0, 0)
@@ -146,7 +149,9 @@ def test_run_when_sigterm_arrives_inside_a_step_write_then_that_step_is_complete
     monkeypatch.setattr(sim.run.recorder, "_now", now_then_signal)
     scenario = load_scenario(str(SMALL))
     db = tmp_path / "mid.db"
-    _run_id, code, _model = run.run_scenario(scenario, run.resolve_run_config(scenario), db_path=db)
+    _run_id, code, _model = compose.record_run(
+        scenario, compose.resolve_run_config(scenario), db_path=db
+    )
     row = recorded(db)
     assert code == 143
     assert (row["status"], row["steps_completed"], row["equity_rows"]) == ("interrupted", 3, 3)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from domain.scenario import Holding, Intervention, RegimePoint
-from run import resolve_run_config
+from sim.compose import resolve_run_config
 from sim.load.document import load_scenario
 from tests.integration.builders import (
     RUN_ID,

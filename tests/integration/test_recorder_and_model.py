@@ -2,9 +2,9 @@ import datetime as dt
 
 import pytest
 
-import run
 from domain.execution import Book, Position
 from domain.messages import NoticeIssued, RequestReview
+from sim import compose
 from sim.load.document import load_scenario
 from sim.run.bus import MessageBus
 from sim.run.recorder import DayRecord, Recorder, day_rows, dumps, message_row, open_db
@@ -168,9 +168,9 @@ def test_dumps_when_same_mapping_in_other_order_then_same_bytes():
 
 def _small_model(**overrides):
     scenario = load_scenario(SMALL)
-    config = run.resolve_run_config(scenario, sets=[f"{k}={v}" for k, v in overrides.items()])
+    config = compose.resolve_run_config(scenario, overrides=overrides)
     db = open_db(":memory:")
-    model = run.build_model(scenario, config, recorder=Recorder(db, "m"))
+    model = compose.build_model(scenario, config, recorder=Recorder(db, "m"))
     return model, db
 
 
@@ -237,9 +237,9 @@ def test_model_when_protection_switched_off_then_no_agent_and_no_verdicts():
     from domain.scenario import Protections
 
     off = attrs.evolve(scenario, protections=Protections(enabled={"whipsaw": False}))
-    config = run.resolve_run_config(off)
+    config = compose.resolve_run_config(off)
     db = open_db(":memory:")
-    model = run.build_model(off, config, recorder=Recorder(db, "m"))
+    model = compose.build_model(off, config, recorder=Recorder(db, "m"))
     model.run()
     assert not model.has_agent("whipsaw") and model.has_agent("grace_period")
     systems = {

@@ -41,6 +41,7 @@ import yaml
 from hypothesis import Phase, given, note, settings
 
 import run
+from sim import compose
 from sim.load.problems import ScenarioError
 from tests.property.scenario_strategy import SCENARIO_NAME, scenario_documents, to_yaml
 
@@ -486,10 +487,10 @@ def simulate(text: str) -> Outcome:
         path.write_text(text, encoding="utf-8")
         try:
             scenario, config = run.prepare(str(path))
-        except (ScenarioError, run.InvalidInput) as err:
+        except (ScenarioError, compose.InvalidInput) as err:
             return Outcome({"scenario-loads": (str(err),)})
         db_path = Path(tmp) / "events.db"
-        _, code, _ = run.run_scenario(scenario, config, db_path=db_path)
+        _, code, _ = compose.record_run(scenario, config, db_path=db_path)
         if code != run.EXIT_OK:
             with sqlite3.connect(str(db_path)) as con:
                 error = con.execute("SELECT error FROM runs").fetchone()[0]
@@ -718,7 +719,7 @@ def planted_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     path.write_text(PLANTED, encoding="utf-8")
     scenario, config = run.prepare(str(path))
     db_path = tmp / "events.db"
-    _, code, _ = run.run_scenario(scenario, config, db_path=db_path)
+    _, code, _ = compose.record_run(scenario, config, db_path=db_path)
     assert code == run.EXIT_OK
     return db_path, yaml.safe_load(PLANTED)
 

@@ -18,6 +18,7 @@ import pytest
 import run
 from domain.config import Config
 from domain.scenario import Scenario
+from sim import compose
 from sim.load.document import load_scenario, unmet_requirements
 from sim.read.checks import CheckResult, check_run
 from sim.run.recorder import open_db
@@ -38,8 +39,8 @@ def prepare(path: Path) -> tuple[Scenario, Any]:
     if hasattr(run, "prepare"):
         return run.prepare(str(path))
     scenario = load_scenario(path)
-    config = run.resolve_run_config(scenario)
-    run.make_protections(scenario, config)
+    config = compose.resolve_run_config(scenario)
+    compose.make_protections(scenario, config)
     return scenario, config
 
 
@@ -49,7 +50,7 @@ def run_checked(scenario: Scenario, config: Config, db_path: Path) -> list[Check
     Raises:
         AssertionError: the run crashed (with the recorded traceback).
     """
-    run_id, code, _model = run.run_scenario(scenario, config, db_path=db_path)
+    run_id, code, _model = compose.record_run(scenario, config, db_path=db_path)
     if code == run.EXIT_CRASH:
         db = open_db(db_path)
         error = next(db.query("SELECT error FROM runs WHERE run_id = ?", [run_id]))["error"]

@@ -20,6 +20,7 @@ import pytest
 
 import run
 from domain.catalogue import RULES
+from sim import compose
 from sim.load.document import unmet_requirements
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +69,7 @@ def _run(path: Path, tmp_path: Path) -> sqlite3.Connection:
         pytest.skip(f"needs {', '.join(unmet)} (absent)")
     scenario, config = run.prepare(str(path))
     db = tmp_path / "events.db"
-    _, code, _ = run.run_scenario(scenario, config, db_path=db)
+    _, code, _ = compose.record_run(scenario, config, db_path=db)
     assert code == run.EXIT_OK
     con = sqlite3.connect(db)
     con.execute("CREATE TEMP TABLE catalogue (id TEXT PRIMARY KEY)")

@@ -182,7 +182,7 @@ def test_load_run_when_not_an_event_database_then_inspect_error(tmp_path):
         ("crashed", None, 3),
         ("interrupted", "stopped by SIGINT", 130),
         ("interrupted", "stopped by SIGTERM", 143),
-        ("interrupted", "quit from the step-through", 0),
+        ("interrupted", "quit from the step-through", 130),
         ("running", None, None),
     ],
 )

@@ -2,7 +2,9 @@
 
     python run.py SCENARIO.yaml [--seed N] [--preset P] [--set name=value ...] [--db PATH]
                                 [--quiet] [--json]
-    python run.py DIR [--jobs N]          every scenario below DIR, one row each
+    python run.py DIR [--jobs N] [--report [OUT]]   every scenario below DIR, one row each
+    python run.py report DB [--run ID] [--out FILE.html]   one run's self-contained HTML report
+    python run.py plot DB [--run ID] [--out DIR]           the report's charts as PNG files
     python run.py validate FILE...
     python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
     python run.py metrics                 the metrics an expectation can name
@@ -57,6 +59,7 @@ from sim.load.document import load_scenario, unmet_requirements, validate_files
 from sim.load.problems import ScenarioError
 from sim.load.yaml_nodes import Invalid, parse_int
 from sim.read.checks import CheckResult, check_run
+from sim.read.html import REPORT_DIR
 from sim.read.inspect_cli import inspect_command
 from sim.read.metrics import METRIC_HELP, METRICS
 from sim.read.report import render_checks, render_summary
@@ -403,6 +406,8 @@ class DirRow:
     result: str  # passed | failed | invalid | crashed | interrupted | skipped
     failed: tuple[str, ...]
     seconds: float
+    db: str = ""  # the event database of the run ("" when none ran)
+    run_id: str = ""
 
 
 def run_one(path: str) -> DirRow:
@@ -431,9 +436,8 @@ def run_one(path: str) -> DirRow:
         )
         result = "failed" if failed else "passed"
     tidy(db_path)
-    return DirRow(
-        path, scenario.name, steps, result, failed, round(time.perf_counter() - started, 2)
-    )
+    seconds = round(time.perf_counter() - started, 2)
+    return DirRow(path, scenario.name, steps, result, failed, seconds, db_path, run_id)
 
 
 def dir_table(rows: Sequence[DirRow]) -> Table:
@@ -457,6 +461,13 @@ def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
     p = _Parser(prog="run.py DIR", description="Run every scenario below DIR.")
     p.add_argument("directory")
     p.add_argument("--jobs", default="1", help="parallel processes (default 1)")
+    p.add_argument(
+        "--report",
+        nargs="?",
+        const=REPORT_DIR,
+        metavar="OUT",
+        help=f"write each scenario's HTML report and an index.html into OUT ({REPORT_DIR})",
+    )
     args = p.parse_args(argv)
     try:
         args.jobs = parse_int(args.jobs.strip())
@@ -480,6 +491,11 @@ def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
         f" {len(bad)} failed, {sum(r.result == 'skipped' for r in rows)} skipped",
         markup=False,
     )
+    if args.report is not None:
+        from sim.read.html.index import write_dir_report
+
+        index = write_dir_report(rows, args.report, jobs=args.jobs)
+        console.print(f"report: {index}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_FAILED_CHECKS if bad else EXIT_OK
 
 
@@ -541,12 +557,26 @@ def cmd_params(argv: Sequence[str], console: Console) -> int:
     )
 
 
+def cmd_report(argv: Sequence[str], console: Console) -> int:
+    from sim.read.html.cli import report_command  # matplotlib loads only when needed
+
+    return report_command(argv, console)
+
+
+def cmd_plot(argv: Sequence[str], console: Console) -> int:
+    from sim.read.html.cli import plot_command
+
+    return plot_command(argv, console)
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "params": cmd_params,
     "metrics": cmd_metrics,
     "rules": cmd_rules,
     "inspect": inspect_command,
+    "report": cmd_report,
+    "plot": cmd_plot,
 }
 
 

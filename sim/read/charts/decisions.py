@@ -8,7 +8,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from sim.read.charts.data import ChartData
-from sim.read.charts.style import new_figure
+from sim.read.charts.style import WIDTH_IN, new_figure, no_data
 
 MAX_LABELLED_MONTHS = 36
 """Beyond this many months the cells carry no count (the table below the chart does)."""
@@ -17,11 +17,12 @@ MAX_LABELLED_MONTHS = 36
 def decisions_figure(data: ChartData) -> Figure:
     """Rules down (most decisions first), months across; darker cells took more."""
     table = data.decisions
-    fig = new_figure(1.5 + 0.32 * max(len(table), 2))
+    width = min(WIDTH_IN, 3.0 + 0.7 * max(len(table.columns), 1))
+    fig = new_figure(1.5 + 0.32 * max(len(table), 2), width_in=width)
     ax = fig.subplots()
     ax.set_title("Decisions per rule per month", loc="left")
     if table.empty:
-        ax.text(0.5, 0.5, "no decisions", transform=ax.transAxes, ha="center", va="center")
+        no_data(ax, "no decisions")
         ax.set_axis_off()
         return fig
     counts = table.to_numpy()

@@ -17,8 +17,9 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from sim.read.charts.data import AssetLanes, ChartData, Span, busiest
-from sim.read.charts.style import date_axis, new_figure
+from sim.read.charts.style import DATE_LEFT_IN, date_axis, date_figure, no_data
 
+LEGEND_IN = 0.45
 MAX_LANES = 40
 """Most assets drawn; a busier run keeps those with the most protection activity."""
 
@@ -113,7 +114,7 @@ LEGEND = (
 def protection_figure(data: ChartData) -> Figure:
     """One row per asset (by bucket, then ticker), at most `MAX_LANES` of them."""
     lanes = busiest(data.lanes, MAX_LANES)
-    fig = new_figure(1.6 + 0.3 * max(len(lanes), 3))
+    fig = date_figure(0.3 * max(len(lanes), 2), below_in=LEGEND_IN)
     ax = fig.subplots()
     for y, lane in enumerate(lanes):
         _row(ax, lane, y, data.grace_period_days)
@@ -129,15 +130,15 @@ def protection_figure(data: ChartData) -> Figure:
     )
     ax.set_title(f"Protection timeline{shown}", loc="left")
     if not lanes:
-        ax.text(
-            0.5,
-            0.5,
-            "no asset was held or met a protection",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-        )
-    fig.legend(handles=list(LEGEND), loc="outside lower center", ncols=4, frameon=False)
+        no_data(ax, "no asset was held or met a protection")
+    fig.legend(
+        handles=list(LEGEND),
+        loc="lower left",
+        ncols=4,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(DATE_LEFT_IN / fig.get_figwidth(), 0.02),
+    )
     ax.tick_params(axis="y", length=0)
     date_axis(ax)
     return fig

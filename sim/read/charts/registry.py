@@ -15,7 +15,7 @@ from sim.read.charts.data import ChartData
 from sim.read.charts.decisions import decisions_figure
 from sim.read.charts.equity import equity_drawdown_figure
 from sim.read.charts.protection import protection_figure
-from sim.read.charts.style import RC, save_png, svg_markup
+from sim.read.charts.style import RC, align_margins, save_png, svg_markup
 
 
 @attrs.frozen
@@ -26,19 +26,12 @@ class Chart:
     title: str
     caption: str
     draw: Callable[[ChartData], Figure]
+    dates: bool = True  # a date axis: its plot area lines up with the other date charts
 
     def figure(self, data: ChartData) -> Figure:
         """The chart of `data`, drawn in the report's style."""
         with matplotlib.rc_context(RC):
             return self.draw(data)
-
-    def svg(self, data: ChartData) -> str:
-        """The chart as inline `<svg>` markup."""
-        return svg_markup(self.figure(data), self.name)
-
-    def png(self, data: ChartData, directory: Path) -> Path:
-        """Write the chart as `<directory>/<name>.png`; the path."""
-        return save_png(self.figure(data), directory / f"{self.name}.png")
 
 
 CHARTS: tuple[Chart, ...] = (
@@ -71,5 +64,23 @@ CHARTS: tuple[Chart, ...] = (
         "How many decisions each rule took each month (the decision payload's `rule`);"
         " darker cells took more, a dot none.",
         decisions_figure,
+        dates=False,
     ),
 )
+
+
+def draw_charts(data: ChartData) -> list[tuple[Chart, Figure]]:
+    """Every chart of `data`, in `CHARTS` order, the date charts' margins aligned."""
+    drawn = [(chart, chart.figure(data)) for chart in CHARTS]
+    align_margins([fig for chart, fig in drawn if chart.dates])
+    return drawn
+
+
+def chart_svgs(data: ChartData) -> list[tuple[Chart, str]]:
+    """Every chart as inline `<svg>` markup."""
+    return [(chart, svg_markup(fig, chart.name)) for chart, fig in draw_charts(data)]
+
+
+def write_pngs(data: ChartData, directory: Path) -> list[Path]:
+    """Write every chart as `<directory>/<name>.png`; the paths."""
+    return [save_png(fig, directory / f"{chart.name}.png") for chart, fig in draw_charts(data)]

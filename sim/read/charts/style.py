@@ -17,6 +17,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -52,10 +53,55 @@ RC = {
 }
 
 
-def new_figure(height_in: float) -> Figure:
-    """A figure `WIDTH_IN` wide, laid out with constrained layout."""
+DATE_LEFT_IN, DATE_RIGHT_IN, TITLE_IN, DATE_AXIS_IN = 0.8, 1.75, 0.35, 0.5
+"""The first margins of the date charts (inches), before `align_margins`; the right one
+holds the legend or the bucket names."""
+MARGIN_PAD_IN = 0.08
+
+
+def new_figure(height_in: float, width_in: float = WIDTH_IN) -> Figure:
+    """A figure (`WIDTH_IN` wide unless told), laid out with constrained layout."""
     with matplotlib.rc_context(RC):
-        return Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
+        return Figure(figsize=(width_in, height_in), layout="constrained")
+
+
+def date_figure(plot_in: float, *, below_in: float = 0.0) -> Figure:
+    """A figure `WIDTH_IN` wide whose plot area is `plot_in` high, with the date charts'
+    fixed margins (and `below_in` more under the date axis, for a legend)."""
+    height = plot_in + TITLE_IN + DATE_AXIS_IN + below_in
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(WIDTH_IN, height))
+    fig.subplots_adjust(
+        left=DATE_LEFT_IN / WIDTH_IN,
+        right=1 - DATE_RIGHT_IN / WIDTH_IN,
+        top=1 - TITLE_IN / height,
+        bottom=(DATE_AXIS_IN + below_in) / height,
+    )
+    return fig
+
+
+def align_margins(figs: Sequence[Figure]) -> None:
+    """Give every figure the same left and right margins: the widest any of them needs
+    for its tick labels, axis labels, legend and side labels, so their plot areas line up
+    on a page and nothing is cut off."""
+    needs = [_margins_needed(fig) for fig in figs]
+    if not needs:
+        return
+    left, right = max(n[0] for n in needs), max(n[1] for n in needs)
+    for fig in figs:
+        width = fig.get_figwidth()
+        fig.subplots_adjust(left=left / width, right=1 - right / width)
+
+
+def _margins_needed(fig: Figure) -> tuple[float, float]:
+    """(left, right) inches the figure's axes need beside their plot areas."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    left = right = 0.0
+    for ax in fig.axes:
+        box, tight = ax.get_window_extent(renderer), ax.get_tightbbox(renderer)
+        left = max(left, (box.x0 - tight.x0) / fig.dpi)
+        right = max(right, (tight.x1 - box.x1) / fig.dpi)
+    return left + MARGIN_PAD_IN, right + MARGIN_PAD_IN
 
 
 def regime_colours(spans: Sequence[Span]) -> dict[str, str]:
@@ -81,6 +127,11 @@ def regime_legend(colours: dict[str, str]) -> list[Patch]:
     ]
 
 
+def no_data(ax: Axes, text: str) -> None:
+    """Say in the middle of an empty chart why it is empty."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#555555")
+
+
 def date_axis(ax: Axes) -> None:
     """Concise date ticks (months, with the year where it changes)."""
     locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
@@ -88,20 +139,26 @@ def date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-_SIZE = re.compile(r'\s(width|height)="[^"]*"')
+_SIZE = re.compile(r'\s(width|height)="([^"]*)"')
 
 
 def svg_markup(fig: Figure, name: str) -> str:
-    """`fig` as an `<svg>` element to inline in HTML: no XML prolog, no fixed size (the
-    viewBox keeps the aspect ratio), ids salted with `name`, no timestamp."""
+    """`fig` as an `<svg>` element to inline in HTML: no XML prolog, no fixed size but its
+    natural width as the most (the viewBox keeps the aspect ratio), ids salted with
+    `name`, no timestamp."""
     buf = io.StringIO()
     with matplotlib.rc_context({**RC, "svg.hashsalt": name}):
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     start = text.index("<svg")
     head_end = text.index(">", start)
-    head = _SIZE.sub("", text[start:head_end])
-    return f'{head} class="chart" data-chart="{name}" role="img"{text[head_end:]}'.strip()
+    head = text[start:head_end]
+    width = dict(m.groups() for m in _SIZE.finditer(head)).get("width", "100%")
+    head = _SIZE.sub("", head)
+    return (
+        f'{head} class="chart" data-chart="{name}" role="img" style="max-width: {width}"'
+        f"{text[head_end:]}"
+    ).strip()
 
 
 def save_png(fig: Figure, path: Path) -> Path:

@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from sim.read.charts.data import AssetLanes, ChartData, Span, busiest
-from sim.read.charts.style import DATE_LEFT_IN, date_axis, date_figure, no_data
+from sim.read.charts.style import DATE_AXIS_IN, date_axis, date_figure, no_data
 
 LEGEND_IN = 0.45
 MAX_LANES = 40
@@ -114,13 +114,14 @@ LEGEND = (
 def protection_figure(data: ChartData) -> Figure:
     """One row per asset (by bucket, then ticker), at most `MAX_LANES` of them."""
     lanes = busiest(data.lanes, MAX_LANES)
-    fig = date_figure(0.3 * max(len(lanes), 2), below_in=LEGEND_IN)
+    plot_in = 0.3 * max(len(lanes), 2)
+    fig = date_figure(plot_in, below_in=LEGEND_IN)
     ax = fig.subplots()
     for y, lane in enumerate(lanes):
         _row(ax, lane, y, data.grace_period_days)
     _bucket_labels(ax, lanes)
     ax.set_yticks(range(len(lanes)), [lane.asset for lane in lanes])
-    ax.set_ylim(len(lanes) - 0.5, -0.5)
+    ax.set_ylim(max(len(lanes), 1) - 0.5, -0.5)
     if data.span:
         ax.set_xlim(*data.span)
     shown = (
@@ -131,13 +132,13 @@ def protection_figure(data: ChartData) -> Figure:
     ax.set_title(f"Protection timeline{shown}", loc="left")
     if not lanes:
         no_data(ax, "no asset was held or met a protection")
-    fig.legend(
+    ax.legend(
         handles=list(LEGEND),
-        loc="lower left",
+        loc="upper left",
         ncols=4,
         frameon=False,
         fontsize=8,
-        bbox_to_anchor=(DATE_LEFT_IN / fig.get_figwidth(), 0.02),
+        bbox_to_anchor=(0, -DATE_AXIS_IN / plot_in),
     )
     ax.tick_params(axis="y", length=0)
     date_axis(ax)

@@ -16,6 +16,7 @@ table { border-collapse: collapse; margin: .4em 0 1em; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: .25em .6em; text-align: left; vertical-align: top; }
 th { background: #f4f4f6; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.counts th, table.counts td { white-space: nowrap; }
 td.evidence { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; white-space: pre-wrap; }
 .held, .passed { color: #1b7f3b; font-weight: 600; }
 .failed, .FAILED, .crashed, .invalid, .interrupted { color: #b3261e; font-weight: 600; }

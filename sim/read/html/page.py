@@ -153,5 +153,5 @@ def _decisions_section(data: ChartData, outcomes: dict[str, dict[str, int]]) -> 
     )
     return (
         "<h2>Decisions per rule per month</h2>"
-        f'<div style="overflow-x:auto">{table(headers, rows)}</div>'
+        f'<div style="overflow-x:auto">{table(headers, rows, "counts")}</div>'
     )

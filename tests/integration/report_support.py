@@ -31,7 +31,7 @@ class Browsed(NamedTuple):
 
     dom: str
     log: str
-    screenshot: Path
+    screenshot: Path | None
 
 
 def _chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -55,9 +55,12 @@ def _chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProc
     )
 
 
-def browse(page: Path, screenshot: Path) -> Browsed:
+def browse(page: Path, screenshot: Path | None = None) -> Browsed:
     """Load `page` in headless Chromium, offline: its DOM after the load event and the
-    browser's log (console messages included), then a screenshot of it."""
-    dumped = _chromium(page, screenshot.parent / "chromium-profile", "--dump-dom")
-    shot = _chromium(page, screenshot.parent / "chromium-profile", f"--screenshot={screenshot}")
+    browser's log (console messages included), then, when asked, a screenshot of it."""
+    profile = page.parent / "chromium-profile"
+    dumped = _chromium(page, profile, "--dump-dom")
+    if screenshot is None:
+        return Browsed(dumped.stdout, dumped.stderr, None)
+    shot = _chromium(page, profile, f"--screenshot={screenshot}")
     return Browsed(dumped.stdout, dumped.stderr + shot.stderr, screenshot)

@@ -66,7 +66,7 @@ def test_report_when_baseline_then_header_names_run_config_and_checks(baseline, 
     assert '<span class="badge passed">passed</span>' in html
     assert "<td>seed</td><td>42</td>" in html
     assert "<td>rebalance_frequency</td><td>daily</td><td>weekly</td>" in html
-    assert "invariants, and the expectations of" in html
+    assert "Checked: the invariants and the expectations of" in html
     assert html.count('<td class="held">held</td>') == 8  # the invariants; baseline expects none
     for name in ("sharpe", "max_drawdown", "grace_expiries"):
         assert f"<td>{name}</td>" in html
@@ -93,8 +93,20 @@ def test_report_when_scenario_file_changed_then_invariants_only_and_says_why(tmp
 
     html = write_report(db).read_text(encoding="utf-8")
 
-    assert "changed since the run: invariants only" in html
+    assert "Checked: the invariants only (" in html and "changed since the run)" in html
     assert '<span class="badge passed">passed</span>' in html  # the failing expect is not read
+
+
+def test_report_when_scenario_file_gone_then_invariants_only_and_says_why(tmp_path):
+    scenario = _failing_copy(tmp_path)
+    db = tmp_path / "f.db"
+    record(scenario, db)
+    scenario.unlink()
+
+    html = write_report(db).read_text(encoding="utf-8")
+
+    assert f"Checked: the invariants only (the scenario file {scenario} is not here)" in html
+    assert "8 held, 0 failed." in html
 
 
 def test_report_when_run_crashed_then_drawn_and_not_checked(tmp_path):
@@ -105,7 +117,7 @@ def test_report_when_run_crashed_then_drawn_and_not_checked(tmp_path):
 
     html = write_report(db).read_text(encoding="utf-8")
 
-    assert "not checked: the run is failed" in html
+    assert "Not checked: the run is failed" in html
     assert '<span class="badge not-checked">not-checked</span>' in html
     assert html.count("<svg ") == len(CHARTS)
 
@@ -121,7 +133,7 @@ def test_report_when_run_has_no_step_then_every_chart_says_so(tmp_path):
     html = write_report(db, run_id, tmp_path / "e.html").read_text(encoding="utf-8")
 
     assert html.count("<svg ") == len(CHARTS)
-    assert "not checked: the run is interrupted" in html
+    assert "Not checked: the run is interrupted" in html
     assert "No decisions." in html
 
 

@@ -68,7 +68,7 @@ def test_load_check_when_page_broken_then_title_says_what_went_wrong(
     broken = tmp_path / "broken.html"
     broken.write_text(damage(baseline_report.read_text(encoding="utf-8")), encoding="utf-8")
 
-    seen = browse(broken, tmp_path / "broken.png")
+    seen = browse(broken)
 
     title = _title(seen.dom)
     assert "[report-error:" in title

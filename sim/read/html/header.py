@@ -66,17 +66,20 @@ def recorded_checks(
 ) -> tuple[tuple[CheckResult, ...], str]:
     """The checks of a recorded run (its `runs` row) and a sentence on what was checked."""
     if status != "completed":
-        return (), f"not checked: the run is {status}"
+        return (), f"Not checked: the run is {status}"
     path = Path(run["scenario_path"] or "")
     expect, note = (), ""
     if not run["scenario_path"] or not path.is_file():
-        note = f"the scenario file {run['scenario_path']} is not here: invariants only"
+        note = (
+            f"Checked: the invariants only (the scenario file {run['scenario_path']} is not here)"
+        )
     elif hashlib.sha256(path.read_bytes()).hexdigest() != run["scenario_sha256"]:
-        note = f"{path} changed since the run: invariants only"
+        note = f"Checked: the invariants only ({path} changed since the run)"
     else:
         try:
             expect = load_scenario(path, seed=run["seed"]).expect
-            note = f"invariants, and the expectations of {path}"
+            note = f"Checked: the invariants and the expectations of {path}"
         except ScenarioError as err:
-            note = f"{path} is no longer valid ({str(err).splitlines()[0]}): invariants only"
+            first = str(err).splitlines()[0]
+            note = f"Checked: the invariants only ({path} is no longer valid: {first})"
     return tuple(check_run(db_path, run["run_id"], expect)), note

@@ -84,6 +84,6 @@ def page(title: str, body: str, *, charts: int = 0) -> str:
         f"<title>{esc(title)}</title><style>{STYLE}</style>"
         f"<script>{LOAD_CHECK}</script></head>"
         f'<body data-charts="{charts}">{body}'
-        "<footer>Written by Bulwark (python run.py report); opens without a network.</footer>"
+        "<footer>Written by Bulwark (docs/report.md); opens without a network.</footer>"
         "</body></html>\n"
     )

@@ -3,6 +3,8 @@
     python run.py SCENARIO.yaml [--seed N] [--preset P] [--set name=value ...] [--db PATH]
                                 [--quiet] [--json]
     python run.py DIR [--jobs N] [the flags above; --db a folder or a file]   each file below
+    python run.py report DB [--run ID] [--out FILE.html]   one run's self-contained HTML report
+    python run.py plot DB [--run ID] [--out DIR]           the report's charts as PNG files
     python run.py validate FILE...
     python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
     python run.py metrics                 the metrics an expectation can name
@@ -69,6 +71,7 @@ from sim.load.problems import ScenarioError
 from sim.load.yaml_nodes import Invalid, parse_int
 from sim.read.cli_help import HELP_FORMAT, Command, examples_epilog, overview
 from sim.read.console import make_console
+from sim.read.html import REPORT_DIR
 from sim.read.inspect_cli import inspect_command
 from sim.read.report import registry_table, render_checks, render_summary
 from sim.run.db_path import db_path_problem
@@ -282,6 +285,8 @@ class DirRow:
     failed: tuple[str, ...]
     seconds: float
     record: Mapping[str, Any] | None = None
+    db: str = ""  # the event database of the run ("" when none ran)
+    run_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The row for `run.py DIR --json`: the run's record, then path, result, failed
@@ -309,7 +314,17 @@ def dir_row(path: str, result: RunResult, seconds: float) -> DirRow:
         failed = tuple(f"{c.label}: {'; '.join(c.evidence[:3])}" for c in result.failed_checks)
         outcome = "failed" if failed else "passed"
     name, steps = result.summary["scenario"], result.summary["steps"]
-    return DirRow(path, name, steps, outcome, failed, round(seconds, 2), result.as_dict())
+    return DirRow(
+        path,
+        name,
+        steps,
+        outcome,
+        failed,
+        round(seconds, 2),
+        result.as_dict(),
+        db=result.db_path,
+        run_id=result.run_id,
+    )
 
 
 def run_one(path: str, options: RunOptions | None = None) -> DirRow:
@@ -362,6 +377,13 @@ def _dir_parser() -> argparse.ArgumentParser:
         p,
         "a folder (ending in / or existing): one database per scenario in it;"
         " a file: every run into it (default runs/<scenario>.db)",
+    )
+    p.add_argument(
+        "--report",
+        nargs="?",
+        const=REPORT_DIR,
+        metavar="OUT",
+        help=f"write each scenario's HTML report and an index.html into OUT ({REPORT_DIR})",
     )
     return p
 
@@ -423,6 +445,11 @@ def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
             f" {len(bad)} failed, {sum(r.result == 'skipped' for r in rows)} skipped",
             markup=False,
         )
+    if args.report is not None:
+        from sim.read.html.index import write_dir_report
+
+        index = write_dir_report(rows, args.report, jobs=jobs)
+        console.print(f"report: {index}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_FAILED_CHECKS if bad else EXIT_OK
 
 
@@ -508,6 +535,18 @@ def cmd_params(argv: Sequence[str], console: Console) -> int:
     )
 
 
+def cmd_report(argv: Sequence[str], console: Console) -> int:
+    from sim.read.html.cli import report_command  # matplotlib loads only when needed
+
+    return report_command(argv, console)
+
+
+def cmd_plot(argv: Sequence[str], console: Console) -> int:
+    from sim.read.html.cli import plot_command
+
+    return plot_command(argv, console)
+
+
 RUN_FORMS: tuple[Command, ...] = (
     Command(
         "SCENARIO.yaml",
@@ -530,6 +569,10 @@ COMMANDS: dict[str, Command] = {
         "question a recorded run: runs, summary, timeline, why, blocked, ... (read-only)",
         inspect_command,
     ),
+    "report": Command(
+        "report DB", "one run's self-contained HTML report (charts inline)", cmd_report
+    ),
+    "plot": Command("plot DB", "the report's charts as PNG files", cmd_plot),
 }
 """Every command word of `run.py`: `main` dispatches on it and `run.py --help` lists it, in
 this order. A new command is one entry here (its parser's epilog: `examples_epilog`)."""

@@ -46,7 +46,7 @@ from sim.load.document import load_scenario
 from sim.load.problems import ScenarioError
 from sim.read import frames
 from sim.read.checks import CheckResult, check_run
-from sim.read.metrics import METRICS
+from sim.read.metrics import metrics_of
 from sim.read.queries import InspectError, query, resolve_run
 from sim.read.queries import open_readonly as open_event_db
 from sim.read.summary import summarise
@@ -70,9 +70,11 @@ __all__ = [
 T = TypeVar("T")
 
 
-def run_metrics(con: sqlite3.Connection, run_id: str) -> dict[str, float]:
-    """Every metric of one run, by name (the one place the API reads metrics)."""
-    return {name: float(metric(con, run_id)) for name, metric in sorted(METRICS.items())}
+def run_metrics(con: sqlite3.Connection, run_id: str) -> dict[str, float | None]:
+    """Every run-wide metric of one run, by name, in registry order (None: undefined for
+    this run, e.g. Sharpe on a flat path); the one place the API reads metrics
+    (`sim.read.metrics.metrics_of`)."""
+    return {m.name: m.value for m in metrics_of(con, run_id) if m.by is None}
 
 
 @attrs.frozen(eq=False)

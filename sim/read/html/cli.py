@@ -12,6 +12,7 @@ from rich.console import Console
 
 from sim.read.charts.data import load_chart_data
 from sim.read.charts.registry import write_pngs
+from sim.read.cli_help import HELP_FORMAT, examples_epilog
 from sim.read.html.page import write_report
 from sim.read.queries import InspectError, open_readonly, resolve_run
 
@@ -29,8 +30,8 @@ def _parser(prog: str, description: str, example: str, out_help: str) -> argpars
     p = _Parser(
         prog=prog,
         description=description,
-        epilog=f"example: {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=examples_epilog(example),
+        formatter_class=HELP_FORMAT,
     )
     p.add_argument("db", help="event database, e.g. runs/baseline.db")
     p.add_argument("--run", help="run id (default: the latest run)")
@@ -48,7 +49,7 @@ def report_command(argv: Sequence[str], console: Console) -> int:
     p = _parser(
         "run.py report",
         "Write one run's report as a single HTML file that opens without a network.",
-        "python run.py report runs/baseline.db --out baseline.html",
+        "report runs/baseline.db --out baseline.html",
         "the HTML file (default: <run id>.html beside the database)",
     )
     try:
@@ -66,7 +67,7 @@ def plot_command(argv: Sequence[str], console: Console) -> int:
     p = _parser(
         "run.py plot",
         "Write one run's charts (the report's) as PNG files, for slides.",
-        "python run.py plot runs/baseline.db --out charts/",
+        "plot runs/baseline.db --out charts/",
         "the folder to write into (default: <run id>-charts beside the database)",
     )
     try:

@@ -1,46 +1,26 @@
-"""The report's metrics tables: every metric of the registry for one run, grouped into
-performance and protection, with its value formatted for reading."""
+"""The report's metrics tables: every run-wide metric of the registry for one run
+(`sim.read.metrics.metrics_of`), grouped as the registry groups them, formatted as the
+terminal summary formats them."""
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from typing import Any
 
-from sim.read.metrics import METRIC_HELP, METRICS
-
-PERFORMANCE = frozenset(
-    {"total_return", "max_drawdown", "sharpe", "sortino", "calmar", "volatility", "turnover",
-     "costs", "trades"}
-)  # fmt: skip
-"""The metrics in the performance table; every other one is a protection metric."""
-
-PERCENT = frozenset({"total_return", "max_drawdown", "volatility"})
-"""Metrics that are fractions, shown as percentages."""
+from sim.read.metrics import metrics_of
+from sim.read.report import format_metric as format_by_unit
 
 
 def run_metrics(conn: sqlite3.Connection, run_id: str) -> list[dict[str, Any]]:
-    """Every metric of run `run_id` as rows: group, name, value, meaning (the one place the
-    report reads metrics)."""
+    """Every run-wide metric of run `run_id` as rows: group, name, value, unit, meaning (the
+    one place the report reads metrics; breakdowns by protection and rule are left out)."""
     return [
-        {
-            "group": "performance" if name in PERFORMANCE else "protection",
-            "name": name,
-            "value": metric(conn, run_id),
-            "meaning": METRIC_HELP.get(name, ""),
-        }
-        for name, metric in METRICS.items()
+        {"group": m.group, "name": m.name, "value": m.value, "unit": m.unit, "meaning": m.help}
+        for m in metrics_of(conn, run_id)
+        if m.by is None
     ]
 
 
-def format_metric(name: str, value: float | None) -> str:
-    """A metric's value for reading: a percentage, a whole count, money, or a ratio."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if name in PERCENT:
-        return f"{value:+.2%}" if name == "total_return" else f"{value:.2%}"
-    if name == "costs":
-        return f"{value:,.2f}"
-    if float(value).is_integer() and name not in {"sharpe", "sortino", "calmar", "turnover"}:
-        return f"{int(value):,}"
-    return f"{value:.3f}"
+def format_metric(row: dict[str, Any]) -> str:
+    """A metric row's value for reading, by its unit (`-` when undefined)."""
+    return format_by_unit(row["unit"], row["value"])

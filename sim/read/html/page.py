@@ -17,6 +17,7 @@ from sim.read.charts.registry import CHARTS, chart_svgs
 from sim.read.html.header import RunHeader, read_header
 from sim.read.html.markup import cell, esc, page, table
 from sim.read.html.metrics_view import format_metric, run_metrics
+from sim.read.metrics.registry import GROUPS
 from sim.read.queries import open_readonly, resolve_run
 
 
@@ -124,9 +125,9 @@ def _checks_section(header: RunHeader) -> str:
 
 def _metrics_section(metrics: Sequence[dict[str, Any]]) -> str:
     tables = []
-    for group in ("performance", "protection"):
+    for group in GROUPS:
         rows = [
-            (cell(m["name"]), cell(format_metric(m["name"], m["value"]), "num"), cell(m["meaning"]))
+            (cell(m["name"]), cell(format_metric(m), "num"), cell(m["meaning"]))
             for m in metrics
             if m["group"] == group
         ]

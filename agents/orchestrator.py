@@ -66,7 +66,9 @@ class OrchestratorAgent(BulwarkAgent):
     def _decide(self, env: Envelope, verdicts: dict[str, list[ProposalReviewed]]) -> TradeDecided:
         """Resolve one proposal, spending a regime override when it changed the decision."""
         proposal, regime, day = env.message, self._regime, self.model.date
-        override = override_context(regime, proposal.asset, day, self.ledger, self.model.config)
+        override = override_context(
+            regime, proposal.asset, day, self.ledger, self.model.config, self.model.registry
+        )
         result = resolve(proposal, verdicts.get(proposal.proposal_id, []), override)
         if result.used:
             self.ledger.record(proposal.asset, day)

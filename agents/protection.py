@@ -6,11 +6,13 @@ feeding its protection every message, but takes no part (`domain.protections.swi
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from agents.base import BulwarkAgent
 from agents.view import WorldView
+from domain.buckets import UNKNOWN_BUCKET
 from domain.envelope import Envelope
 from domain.messages import (
     InterventionApplied,
@@ -36,6 +38,7 @@ class ProtectionAgent(BulwarkAgent):
     def __init__(self, model: WorldView, protection: Protection) -> None:
         self.protection = protection
         self.gate = SwitchGate(protection)
+        self._status_takes_position = _takes_position(protection)
         super().__init__(model, name=protection.name)
         self._proposals: dict[str, ProposeTrade] = {}
         self._regime: RegimeUpdated | None = None
@@ -110,6 +113,8 @@ class ProtectionAgent(BulwarkAgent):
         (none when switched off)."""
         if not self.gate.on:
             return {}
+        if not self._status_takes_position:  # a protection written for status(asset, day)
+            return dict(self.protection.status(asset, self.model.date))
         return dict(self.protection.status(asset, self.model.date, position))
 
     def _emit(self, messages: list[Message]) -> None:
@@ -135,7 +140,7 @@ class CoreAssetAgent(ProtectionAgent):
                     day,
                     reason=msg.reason,
                     score=msg.score,
-                    bucket=self.model.market.bucket_of.get(msg.asset, "Unknown"),
+                    bucket=self.model.market.bucket_of.get(msg.asset, UNKNOWN_BUCKET),
                 )
             elif isinstance(msg, InterventionApplied) and msg.action == "extend_core":
                 out = core.extend(
@@ -147,6 +152,14 @@ class CoreAssetAgent(ProtectionAgent):
                 continue
             for message in out:
                 self.publish(message, in_reply_to=env.id)
+
+
+def _takes_position(protection: Protection) -> bool:
+    """Whether `protection.status` takes the `position` argument (the hook gained it; one
+    written for the two-argument `status(asset, day)` is still called that way)."""
+    params = inspect.signature(protection.status).parameters.values()
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 3 or any(p.kind is p.VAR_POSITIONAL for p in params)
 
 
 def notice(

@@ -24,6 +24,7 @@ from domain.envelope import BROADCAST, Envelope
 from domain.market import MarketData
 from domain.messages import Message
 from domain.protections.base import PositionView, StartingHolding
+from domain.protections.registry import Registry
 from domain.scenario import Intervention
 
 
@@ -60,6 +61,7 @@ class WorldView(Protocol):
         date: the day.
         round: the negotiation round under way (0 before and outside negotiation).
         config: the configuration in force today.
+        registry: the run's protection registry (priorities, override lifts, switches).
         market: closes of every asset, warm-up included; row `t` is today, and no
             agent reads a row after it (`market.window(t, n)` is the last n rows).
         t: today's row in `market`.
@@ -80,6 +82,9 @@ class WorldView(Protocol):
 
     @property
     def config(self) -> Config: ...
+
+    @property
+    def registry(self) -> Registry: ...
 
     @property
     def market(self) -> MarketData: ...

@@ -38,7 +38,7 @@ from domain.messages import (
     RequestReplan,
     TradeDecided,
 )
-from domain.protections.registry import BUILTIN, ORCHESTRATOR, REGIME_OVERRIDE
+from domain.protections.registry import BUILTIN, ORCHESTRATOR, REGIME_OVERRIDE, Registry
 from domain.protections.registry import OVERRIDE_LIFTS as OVERRIDE_LIFTS  # re-exported
 from domain.protections.registry import PRIORITIES as PRIORITIES  # re-exported
 from domain.rules import PRIORITY
@@ -113,9 +113,11 @@ def override_context(
     day: dt.date,
     ledger: RegimeOverrideLedger,
     config: Config,
+    registry: Registry = BUILTIN,
 ) -> OverrideContext:
     """The regime override available to proposals of `asset` on `day`
-    (resolution.regime_override, within resolution.override_cooldown)."""
+    (resolution.regime_override, within resolution.override_cooldown); what it lifts comes
+    from the run's protection `registry` (each row's `lifted_at`)."""
     severity = regime.severity
     why_not = (
         _check_override_enabled(config)
@@ -129,7 +131,7 @@ def override_context(
         active=True,
         eligible=eligible,
         severity=severity,
-        lifts=BUILTIN.lifted_by(severity, config),
+        lifts=registry.lifted_by(severity, config),
         reason=reason,
     )
 

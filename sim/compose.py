@@ -186,12 +186,14 @@ def build_model(
 ) -> BulwarkModel:
     """A ready-to-run model of `scenario` (the one place protections and model meet), with
     the protections of `registry` (the built-ins unless given)."""
+    rows = run_registry(scenario, registry)
     return BulwarkModel(
         scenario,
         config,
-        make_protections(scenario, config, registry),
+        rows.build(config),
         seed=scenario.seed if seed is None else seed,
         recorder=recorder,
+        registry=rows,
     )
 
 

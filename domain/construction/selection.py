@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 
 from domain import rules
+from domain.buckets import UNKNOWN_BUCKET
 from domain.construction.buckets import (
     MIN_CORRELATION_OBS,
     abs_correlations,
@@ -275,7 +276,7 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
     keep, new = _universe(inp, book)
     bucket_of = inp.bucket_of()
     locked_pos = sorted(a for a, w in inp.locked.items() if w > EPS)
-    locked_buckets = [bucket_of.get(a, "Unknown") for a in locked_pos]
+    locked_buckets = [bucket_of.get(a, UNKNOWN_BUCKET) for a in locked_pos]
     diversify = inp.config.enable_bucket_diversification
     stage = _Buckets(keep, new)
     if diversify:

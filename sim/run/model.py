@@ -36,7 +36,7 @@ from domain.envelope import Envelope
 from domain.market import MarketData
 from domain.messages import InterventionApplied, RegimeUpdated
 from domain.protections.base import PositionView, Protection, StartingHolding
-from domain.protections.registry import CORE_ASSET
+from domain.protections.registry import BUILTIN, CORE_ASSET, Registry
 from domain.regimes import RegimeState
 from domain.scenario import Intervention, Scenario
 from sim.run.bus import MessageBus
@@ -57,6 +57,7 @@ class BulwarkModel(mesa.Model):
         seed: the run's seed (the scenario's unless overridden).
         recorder: where each finished step is written; None keeps messages in memory only.
         market_builder: builds the market and the regime timeline from the model's rng.
+        registry: the run's protection registry (the orchestrator reads its override lifts).
     """
 
     def __init__(
@@ -68,10 +69,12 @@ class BulwarkModel(mesa.Model):
         seed: int,
         recorder: Recorder | None = None,
         market_builder: MarketBuilder = build_market,
+        registry: Registry = BUILTIN,
     ) -> None:
         super().__init__(rng=seed)
         self.scenario = scenario
         self.config = config
+        self.registry = registry
         self.recorder = recorder
         self.bus = MessageBus()
         self.bus.observe(self._apply_setting)  # before any agent observes the bus

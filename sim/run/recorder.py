@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 import sqlite_utils
 
+from domain.buckets import UNKNOWN_BUCKET
 from domain.envelope import Envelope
 from domain.execution import Book
 from sim.run.dbfile import close_writer, connect_writer, create_complete, write_transaction
@@ -110,7 +111,7 @@ def day_rows(day: DayRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 "step": day.step,
                 "date": day.date.isoformat(),
                 "asset": asset,
-                "bucket": day.bucket_of.get(asset, "Unknown"),
+                "bucket": day.bucket_of.get(asset, UNKNOWN_BUCKET),
                 "quantity": position.quantity,
                 "price": price,
                 "value": value,

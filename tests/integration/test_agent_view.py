@@ -26,6 +26,7 @@ from domain.messages import (
     TradeDecided,
 )
 from domain.protections.base import DayContext, PositionView, Protection, ReviewContext
+from domain.protections.registry import BUILTIN
 from sim.run.bus import MessageBus
 
 DAY = dt.date(2024, 1, 3)
@@ -42,6 +43,7 @@ class World(mesa.Model):
         self.date = DAY
         self.round = 0
         self.config = default_config().replace(slippage_bps=0.0, commission=0.0)
+        self.registry = BUILTIN
         self.market = MarketData(
             dates=(DAY - dt.timedelta(days=1), DAY),
             start_index=1,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 from domain.catalogue import by_id
+from domain.messages import APPROVE
+from domain.protections.base import Protection
 from domain.protections.registry import BUILTIN, ProtectionRow
 from domain.scenario import Intervention
 from tests.integration.builders import day, iso, make_scenario, messages, run_model, script
@@ -95,3 +97,23 @@ def test_snapshot_when_switched_off_then_no_flags_of_it_and_back_when_on():
     assert "watched" not in flags[iso(3)]
     assert flags[iso(7)]["watched"] is True
     assert REGISTRY.flag_labels({"watched": True, "days_held": 2}) == ["HOLD 2 days", "WATCHED"]
+
+
+class _OldStatus(Protection):
+    """A protection written for the two-argument status hook of before the book view."""
+
+    name = "old_status"
+
+    def review(self, proposal, ctx):
+        return self.verdict(proposal, APPROVE, "fine")
+
+    def status(self, asset, day):  # the old signature, on purpose
+        return {"old": True}
+
+
+def test_run_when_protection_has_two_argument_status_then_its_flags_are_recorded():
+    registry = BUILTIN.with_rows([ProtectionRow(_OldStatus, priority=7)])
+    _model, db = run_model(_scenario(), registry=registry, enable_bucket_diversification=False)
+
+    flags = [json.loads(r["flags"]) for r in db.query("SELECT flags FROM snapshots")]
+    assert flags and all(f.get("old") is True for f in flags)

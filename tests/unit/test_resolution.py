@@ -361,3 +361,16 @@ def test_resolve_when_any_verdict_set_then_exactly_one_consistent_decision(
     assert set(res.lifted) <= set(d.overridden)
     assert d.decided_by not in d.overridden
     assert list(d.overridden) == sorted(d.overridden, key=lambda s: (PRIORITIES.get(s, 6), s))
+
+
+def test_override_context_when_run_registry_has_a_liftable_row_then_it_is_lifted():
+    from domain.protections.registry import BUILTIN, ProtectionRow
+    from tests.integration.no_opens import NoOpensProtection
+
+    extra = ProtectionRow(NoOpensProtection, priority=6, lifted_at=frozenset({"high"}))
+    upd = regime("Deflation", "Goldilocks", changed=True, severity="high")
+    ctx = override_context(
+        upd, "AAA", day(0), RegimeOverrideLedger(), config(), BUILTIN.with_rows([extra])
+    )
+    assert "no_opens" in ctx.lifts
+    assert "no_opens" not in change("high").lifts

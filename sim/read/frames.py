@@ -16,41 +16,16 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-EQUITY_COLUMNS: tuple[str, ...] = (
-    "step",
-    "date",
-    "equity",
-    "cash",
-    "invested",
-    "drawdown",
-    "regime",
-    "n_positions",
-    "turnover",
-    "costs",
+from sim.run.recorder import CONTRACT
+
+EQUITY_COLUMNS: tuple[str, ...] = tuple(c for c in CONTRACT["equity"] if c != "run_id")
+SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(
+    c for c in CONTRACT["snapshots"] if c not in ("run_id", "flags")
 )
-SNAPSHOT_COLUMNS: tuple[str, ...] = (
-    "step",
-    "date",
-    "asset",
-    "bucket",
-    "quantity",
-    "price",
-    "value",
-    "weight",
-    "score",
+MESSAGE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in CONTRACT["messages"] if c not in ("run_id", "payload")
 )
-MESSAGE_COLUMNS: tuple[str, ...] = (
-    "id",
-    "step",
-    "date",
-    "round",
-    "sender",
-    "recipient",
-    "kind",
-    "asset",
-    "proposal_id",
-    "in_reply_to",
-)
+"""The event-DB contract's columns (`sim.run.recorder.CONTRACT`) each frame keeps."""
 DECISION_COLUMNS: tuple[str, ...] = (
     "id",
     "step",

@@ -31,6 +31,7 @@ from domain.catalogue import catalogue
 from domain.config import PARAMS, Param
 from domain.rules import Rule
 from sim.read.queries import open_readonly, query
+from sim.run.dbfile import tidy
 
 EXERCISING_KINDS: tuple[str, ...] = ("verdict", "decision", "notice", "proposal")
 """The message kinds whose `rule` (a proposal: `components.rule`, `components.rules`)
@@ -105,11 +106,13 @@ def read_db(db: str, scenarios: Iterable[str] | None = None) -> list[RunCoverage
 
 
 def read_recorded(runs: Iterable[tuple[str, str]]) -> list[RunCoverage]:
-    """The coverage of each (event database, run id)."""
+    """The coverage of each (event database, run id) of runs this process just made; as
+    after a run (`sim.api.run_prepared`), no -wal or -shm file is left beside a database."""
     out = []
     for db, run_id in runs:
         with contextlib.closing(open_readonly(db)) as con:
             out.append(read_run(con, run_id, db))
+        tidy(db)
     return out
 
 

@@ -9,6 +9,7 @@
     python run.py params [--tier T] [--preset P] [--group G] [--export FILE]
     python run.py metrics                 the metrics an expectation can name
     python run.py rules [--json]          the rule catalogue (id, owner, parameters, section)
+    python run.py coverage DIR [--json] [--db FILE_OR_FOLDER]   rules and parameters exercised
     python run.py inspect DB SUBCOMMAND ...   runs, summary, timeline, why, blocked, ...
     python run.py --help                  every command, one line each (COMMANDS)
 
@@ -71,6 +72,7 @@ from sim.load.problems import ScenarioError
 from sim.load.yaml_nodes import Invalid, parse_int
 from sim.read.cli_help import HELP_FORMAT, Command, examples_epilog, overview
 from sim.read.console import make_console
+from sim.read.coverage_cli import coverage_command, dir_coverage_line
 from sim.read.html import REPORT_DIR
 from sim.read.inspect_cli import inspect_command
 from sim.read.report import registry_table, render_checks, render_summary
@@ -445,6 +447,8 @@ def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
             f" {len(bad)} failed, {sum(r.result == 'skipped' for r in rows)} skipped",
             markup=False,
         )
+        if not args.quiet:
+            _print_line(console, dir_coverage_line(rows, args.directory))
     if args.report is not None:
         from sim.read.html.index import write_dir_report
 
@@ -573,6 +577,16 @@ COMMANDS: dict[str, Command] = {
         "report DB", "one run's self-contained HTML report (charts inline)", cmd_report
     ),
     "plot": Command("plot DB", "the report's charts as PNG files", cmd_plot),
+    "coverage": Command(
+        "coverage DIR",
+        "which rules and parameters the scenarios below DIR exercised, and which none did",
+        functools.partial(
+            coverage_command,
+            run_one=run_one,
+            options=functools.partial(RunOptions, db_folder=True),
+            jobs=_jobs,
+        ),
+    ),
 }
 """Every command word of `run.py`: `main` dispatches on it and `run.py --help` lists it, in
 this order. A new command is one entry here (its parser's epilog: `examples_epilog`)."""

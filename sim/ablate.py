@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from sim.api import RunResult, run_scenario
-from sim.compose import EXIT_CRASH, prepare, run_registry
+from sim.compose import EXIT_CRASH, EXIT_FAILED_CHECKS, EXIT_OK, prepare, run_registry
 from sim.read.ablation import FIGURES, Ablation, RunRow
 from sim.run.signals import stopped_by
 
@@ -167,3 +167,16 @@ def _group(plans: Sequence[Plan], rows: Iterable[RunRow]) -> list[Ablation]:
         if len(runs) < 1 + len(plan.protections):
             break
     return out
+
+
+def ablation_exit_code(ablations: Sequence[Ablation]) -> int:
+    """The exit code of `run.py ablate`: a stopped run's (130 or 143), else 3 when a run
+    crashed, else 1 when a baseline failed a check, else 0. A run without a protection
+    that fails a check is the measurement, not an error."""
+    rows = [row for a in ablations for row in (a.baseline, *a.runs)]
+    stopped = next((r.exit_code for r in rows if r.result == "interrupted"), None)
+    if stopped is not None:
+        return stopped
+    if any(r.result == "crashed" for r in rows):
+        return EXIT_CRASH
+    return EXIT_FAILED_CHECKS if any(a.baseline.result != "passed" for a in ablations) else EXIT_OK

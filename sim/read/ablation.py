@@ -10,7 +10,7 @@ fail in the run without it and held in the baseline. docs/stress-testing.md expl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -197,7 +197,3 @@ def ablation_dict(ablation: Ablation) -> dict[str, Any]:
         ],
     }
 
-
-def ablations_dict(ablations: Sequence[Ablation]) -> list[dict[str, Any]]:
-    """`ablation_dict` of each scenario, in order (a directory's `--json`)."""
-    return [ablation_dict(a) for a in ablations]

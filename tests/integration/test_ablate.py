@@ -3,6 +3,7 @@ baseline; a row without a protection is the run of the file with it `enabled: fa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from io import StringIO
@@ -14,7 +15,7 @@ from rich.console import Console
 import run
 from sim.ablate import ablate, ablation_exit_code, run_row
 from sim.api import InvalidInput, run_scenario
-from sim.read.ablation import Ablation, RunRow, ablation_dict
+from sim.read.ablation import FIGURES, Ablation, RunRow
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -29,9 +30,26 @@ def cli(*argv: object) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def baseline() -> Ablation:
-    [result] = ablate([BASELINE])
-    return result
+def baseline() -> dict:
+    """`run.py ablate scenarios/baseline.yaml --json`, parsed."""
+    out = StringIO()
+    with contextlib.redirect_stdout(out):
+        code = run.main(["ablate", str(BASELINE), "--json"], console=Console(file=StringIO()))
+    assert code == 0
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture(scope="module")
+def liquidity(tmp_path_factory: pytest.TempPathFactory) -> tuple[Ablation, Path]:
+    """The ablation of the custom-protection scenario, run from an empty folder."""
+    here = os.getcwd()
+    folder = tmp_path_factory.mktemp("cwd")
+    os.chdir(folder)
+    try:
+        [result] = ablate([LIQUIDITY])
+    finally:
+        os.chdir(here)
+    return result, folder
 
 
 def _copy_with(tmp_path: Path, source: Path, old: str, new: str) -> Path:
@@ -42,14 +60,15 @@ def _copy_with(tmp_path: Path, source: Path, old: str, new: str) -> Path:
     return copy
 
 
-def test_ablate_when_baseline_then_baseline_and_one_run_per_protection(baseline):
-    assert baseline.scenario == "baseline" and baseline.seed == 42
-    assert baseline.baseline.removed is None and baseline.baseline.result == "passed"
-    assert [r.removed for r in baseline.runs] == BUILTINS
-    grace = baseline.runs[BUILTINS.index("grace_period")]
-    assert grace.figures != baseline.baseline.figures  # grace decides in the baseline
-    assert baseline.baseline.decisions["grace_period"] > 0
-    assert "grace_period" not in grace.decisions
+def test_ablate_cli_when_baseline_then_baseline_and_one_row_per_protection(baseline):
+    assert (baseline["scenario"], baseline["seed"]) == ("baseline", 42)
+    assert baseline["baseline"]["result"] == "passed"
+    assert [w["protection"] for w in baseline["without"]] == BUILTINS
+    grace = baseline["without"][BUILTINS.index("grace_period")]
+    assert grace["decided"] == baseline["baseline"]["decisions_by_system"]["grace_period"] > 0
+    assert "grace_period" not in grace["decisions_by_system"]
+    gap = grace["final_equity"] - baseline["baseline"]["final_equity"]
+    assert grace["deltas"]["final_equity"] == gap != 0
 
 
 def test_ablate_when_protection_off_then_row_equals_plain_run_with_it_disabled(baseline, tmp_path):
@@ -62,11 +81,15 @@ def test_ablate_when_protection_off_then_row_equals_plain_run_with_it_disabled(b
 
     plain = run_row(run_scenario(copy), "grace_period")
 
-    assert baseline.runs[BUILTINS.index("grace_period")] == plain
+    grace = baseline["without"][BUILTINS.index("grace_period")]
+    assert {f.name: grace[f.name] for f in FIGURES} == plain.figures
+    assert grace["decisions_by_system"] == plain.decisions
+    assert (grace["result"], grace["exit_code"]) == (plain.result, plain.exit_code)
+    assert grace["failed_checks"] == list(plain.failed)
 
 
-def test_ablate_when_custom_protection_off_then_row_equals_it_disabled_in_file(tmp_path):
-    [result] = ablate([LIQUIDITY])
+def test_ablate_when_custom_protection_off_then_row_equals_it_disabled_in_file(liquidity, tmp_path):
+    result, _ = liquidity
     copy = _copy_with(tmp_path, LIQUIDITY, "priority: 6,", "priority: 6, enabled: false,")
 
     plain = run_row(run_scenario(copy), "liquidity")
@@ -76,16 +99,14 @@ def test_ablate_when_custom_protection_off_then_row_equals_it_disabled_in_file(t
     assert result.baseline.decisions["liquidity"] > 0 and "liquidity" not in plain.decisions
 
 
-def test_ablate_cli_when_baseline_json_then_the_api_rows(baseline, capsys):
-    code = run.main(["ablate", str(BASELINE), "--json"], console=Console(file=StringIO()))
+def test_ablate_when_done_then_no_database_left_behind(liquidity):
+    _, folder = liquidity
 
-    record = json.loads(capsys.readouterr().out)
-    assert code == 0
-    assert record == json.loads(json.dumps(ablation_dict(baseline)))
-    grace = record["without"][BUILTINS.index("grace_period")]
-    assert grace["decided"] == baseline.baseline.decisions["grace_period"]
-    gap = grace["final_equity"] - record["baseline"]["final_equity"]
-    assert grace["deltas"]["final_equity"] == gap
+    assert not list(folder.rglob("*"))
+
+
+def test_ablate_when_two_jobs_then_same_rows_as_one(liquidity):
+    assert ablate([LIQUIDITY], jobs=2) == [liquidity[0]]
 
 
 def test_ablate_cli_when_scenario_then_table_row_per_protection():
@@ -97,24 +118,19 @@ def test_ablate_cli_when_scenario_then_table_row_per_protection():
     assert "Ablation: with-liquidity (seed 3)" in out
 
 
-def test_ablate_when_two_jobs_then_same_rows_as_one(tmp_path):
-    one = ablate([LIQUIDITY])
-    two = ablate([LIQUIDITY], jobs=2)
-
-    assert one == two
-
-
 def test_ablate_cli_when_directory_then_one_table_per_scenario_as_json_list(tmp_path, capsys):
     folder = tmp_path / "lib"
     folder.mkdir()
-    (folder / "a.yaml").write_text(LIQUIDITY.read_text())
-    (folder / "b.yaml").write_text(LIQUIDITY.read_text().replace("name: with-liquidity", "name: b"))
+    (folder / "sub").mkdir()
+    (folder / "sub" / "a.yaml").write_text(LIQUIDITY.read_text())
+    (folder / "notes.txt").write_text("not a scenario")
 
     code = run.main(["ablate", str(folder), "--json"], console=Console(file=StringIO()))
 
     records = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert [r["scenario"] for r in records] == ["with-liquidity", "b"]
+    assert [r["scenario"] for r in records] == ["with-liquidity"]
+    assert records[0]["path"] == str(folder / "sub" / "a.yaml")
 
 
 def test_ablate_cli_when_a_file_is_invalid_then_exit_2_naming_it(tmp_path):
@@ -180,11 +196,3 @@ def test_exit_code_when_runs_end_so_then_the_ablations_code(baseline_result, oth
     )
 
     assert ablation_exit_code([ablation]) == code
-
-
-def test_ablate_when_done_then_no_database_left_behind(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-    ablate([os.fspath(LIQUIDITY)])
-
-    assert not list(tmp_path.rglob("*.db"))

@@ -196,4 +196,3 @@ def ablation_dict(ablation: Ablation) -> dict[str, Any]:
             for row in rows[1:]
         ],
     }
-

@@ -551,6 +551,62 @@ def cmd_plot(argv: Sequence[str], console: Console) -> int:
     return plot_command(argv, console)
 
 
+def _ablate_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="run.py ablate",
+        description="Run each scenario as it is and once with each protection switched off"
+        " in turn (built-in and custom); one table per scenario of what each is worth."
+        " Exit 0, 1 if a baseline fails a check, 3 if a run crashed.",
+        epilog=examples_epilog(
+            "ablate scenarios/baseline.yaml",
+            "ablate scenarios/library --jobs 2",
+            "ablate scenarios/baseline.yaml --seed 7 --set grace_period_days=3 --json",
+        ),
+        formatter_class=HELP_FORMAT,
+    )
+    p.add_argument("scenario", metavar="SCENARIO|DIR", help="a scenario file, or a directory")
+    p.add_argument("--jobs", default="1", help="parallel processes (default 1)")
+    p.add_argument("--seed", help="override the scenarios' seed")
+    p.add_argument("--preset", help="base configuration preset (overrides the scenarios')")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="set one parameter"
+    )
+    p.add_argument("--json", action="store_true", help="print the tables as JSON")
+    return p
+
+
+def cmd_ablate(argv: Sequence[str], console: Console) -> int:
+    from sim.ablate import ablate, ablation_exit_code
+    from sim.read.ablation import ablation_dict, ablation_table
+
+    args = _ablate_parser().parse_args(argv)
+    jobs = _jobs(args.jobs)
+    seed = None if args.seed is None else parse_seed(args.seed)
+    check_preset(args.preset)
+    overrides = parse_sets(args.set)
+    is_dir = _is_dir(args.scenario)
+    found = sorted(str(f) for f in Path(args.scenario).rglob("*.yaml")) if is_dir else []
+    paths = [f for f in found if not unmet_requirements(f)] if is_dir else [args.scenario]
+    if not paths:
+        console.print(f"{args.scenario}: no scenario files (*.yaml) below it", markup=False)
+        return EXIT_INVALID
+    try:
+        results = ablate(paths, seed=seed, preset=args.preset, set=overrides, jobs=jobs)
+    except (ScenarioError, InvalidInput) as err:
+        _print_line(console, str(err))
+        return EXIT_INVALID
+    if args.json:
+        records = [ablation_dict(a) for a in results]
+        sys.stdout.write(json.dumps(records if is_dir else records[0], indent=2) + "\n")
+    else:
+        for result in results:
+            console.print(ablation_table(result))
+    code = ablation_exit_code(results)
+    if stopped_by(code):
+        console.print(f"ablation interrupted by {stopped_by(code)}", markup=False)
+    return code
+
+
 RUN_FORMS: tuple[Command, ...] = (
     Command(
         "SCENARIO.yaml",
@@ -586,6 +642,11 @@ COMMANDS: dict[str, Command] = {
             options=functools.partial(RunOptions, db_folder=True),
             jobs=_jobs,
         ),
+    ),
+    "ablate": Command(
+        "ablate SCENARIO|DIR",
+        "what each protection is worth: re-run with each switched off, beside the baseline",
+        cmd_ablate,
     ),
 }
 """Every command word of `run.py`: `main` dispatches on it and `run.py --help` lists it, in

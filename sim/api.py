@@ -20,7 +20,7 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,6 +39,7 @@ from sim.compose import (
     QUIT_REASON,
     InvalidInput,
     check_db,
+    check_without,
     prepare,
     record_run,
 )
@@ -169,6 +170,7 @@ def run_scenario(
     db: str | os.PathLike[str] | None = None,
     step: Console | None = None,
     follow: str | None = None,
+    without: Collection[str] = (),
 ) -> RunResult:
     """Run a scenario file, check it, and return the result.
 
@@ -183,14 +185,20 @@ def run_scenario(
             interpreter exits). Copy `result.db_path`, or pass `db`, to keep it.
         step: a console to step through the run in (the command line's `--step`).
         follow: with `step`, the asset to follow.
+        without: protections of the run (built-in or custom) to switch off, as
+            `protections.<name>.enabled: false` in the file would (an ablation,
+            `sim.ablate`); the runs row does not record it.
 
     Raises:
         ScenarioError: the scenario file is invalid (`file:line: field: message`).
-        InvalidInput: the seed, preset, settings or database path is refused
-            (`<path>: --option ...: message`). Nothing is written in either case.
+        InvalidInput: the seed, preset, settings, database path or a name of `without`
+            is refused (`<path>: --option ...: message`, `<path>: without: ...`). Nothing
+            is written in either case.
     """
     scenario, config = prepare(path, seed=seed, preset=preset, overrides=set)
-    return run_prepared(scenario, config, seed=seed, db=db, step=step, follow=follow)
+    return run_prepared(
+        scenario, config, seed=seed, db=db, step=step, follow=follow, without=without
+    )
 
 
 def run_prepared(
@@ -201,19 +209,22 @@ def run_prepared(
     db: str | os.PathLike[str] | None = None,
     step: Console | None = None,
     follow: str | None = None,
+    without: Collection[str] = (),
 ) -> RunResult:
     """The second half of `run_scenario`, for a scenario already `sim.compose.prepare`d
     (the command line uses it to name the default database after the scenario)."""
+    try:
+        check_without(scenario, without)
+        if db is not None:
+            check_db(db)
+    except InvalidInput as err:
+        raise InvalidInput(f"{scenario.path}: {err}") from None
     tmp = None
     if db is None:
         tmp = tempfile.TemporaryDirectory(prefix="bulwark-")
         db = Path(tmp.name) / f"{scenario.name}.db"
-    try:
-        check_db(db)
-    except InvalidInput as err:
-        raise InvalidInput(f"{scenario.path}: {err}") from None
     run_id, code, _model = record_run(
-        scenario, config, seed=seed, db_path=db, step=step, follow=follow
+        scenario, config, seed=seed, db_path=db, step=step, follow=follow, without=without
     )
     try:
         return _result(

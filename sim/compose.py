@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +44,32 @@ class InvalidInput(ValueError):
     what the command line prints."""
 
 
-def run_registry(scenario: Scenario, registry: Registry = BUILTIN) -> Registry:
+def run_registry(
+    scenario: Scenario, registry: Registry = BUILTIN, *, without: Collection[str] = ()
+) -> Registry:
     """The protections of a run: every row of `registry` the scenario does not switch off
-    (`protections.<name>.enabled: false`), plus a row per enabled custom protection."""
+    (`protections.<name>.enabled: false`), plus a row per enabled custom protection, less
+    the protections named in `without` (switched off for this run, as `enabled: false`
+    would; `check_without` refuses a name that is not one of them)."""
     off = [name for name in registry.names if not scenario.protections.is_enabled(name)]
     custom = [
         custom_row(spec.name, load_custom_protection(spec, scenario), spec.priority, spec.options)
         for spec in scenario.protections.custom
         if spec.enabled
     ]
-    return registry.without(off).with_rows(custom)
+    return registry.without(off).with_rows(custom).without(without)
+
+
+def check_without(scenario: Scenario, without: Collection[str]) -> None:
+    """InvalidInput (`without: ...`) when a name of `without` is not a protection of the
+    run of `scenario` (`run_registry`): unknown, or already switched off in the file."""
+    names = run_registry(scenario).names
+    unknown = [name for name in without if name not in names]
+    if unknown:
+        raise InvalidInput(
+            f"without: {', '.join(map(repr, unknown))} is not a protection of this run"
+            f" (its protections: {', '.join(names) or 'none'})"
+        )
 
 
 def make_protections(
@@ -183,10 +199,12 @@ def build_model(
     seed: int | None = None,
     recorder: Recorder | None = None,
     registry: Registry = BUILTIN,
+    without: Collection[str] = (),
 ) -> BulwarkModel:
     """A ready-to-run model of `scenario` (the one place protections and model meet), with
-    the protections of `registry` (the built-ins unless given)."""
-    rows = run_registry(scenario, registry)
+    the protections of `registry` (the built-ins unless given) less those in `without`
+    (`run_registry`)."""
+    rows = run_registry(scenario, registry, without=without)
     return BulwarkModel(
         scenario,
         config,
@@ -212,9 +230,13 @@ def record_run(
     db_path: str | Path,
     step: Console | None = None,
     follow: str | None = None,
+    without: Collection[str] = (),
 ) -> tuple[str, int, BulwarkModel | None]:
     """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model):
     the code is 0 (finished; the checks are not run here), 3 (crashed), or 130 / 143.
+
+    `without` names protections of the run to switch off (`run_registry`; an ablation);
+    the runs row does not record it (the scenario's file and sha256 are the file's).
 
     With `step` (a console), the run is stepped through in the terminal; quitting early
     marks the run `interrupted`, complete up to the last finished step (exit code
@@ -236,7 +258,9 @@ def record_run(
             config=config.to_dict(),
         )
         try:
-            code, model = _record(recorder, scenario, config, seed, step, follow, deferred.close)
+            code, model = _record(
+                recorder, scenario, config, seed, step, follow, without, deferred.close
+            )
         finally:
             close_writer(recorder.db)
         return str(recorder.run_id), code, model
@@ -249,6 +273,7 @@ def _record(
     seed: int,
     step: Console | None,
     follow: str | None,
+    without: Collection[str],
     resume_signals: Callable[[], object],
 ) -> tuple[int, BulwarkModel | None]:
     """Build and run the model into a started run; mark how it ended. (exit code, model)
@@ -259,7 +284,7 @@ def _record(
     model = None
     try:
         resume_signals()
-        model = build_model(scenario, config, seed=seed, recorder=recorder)
+        model = build_model(scenario, config, seed=seed, recorder=recorder, without=without)
         if step is None:
             model.run()
         else:

@@ -26,7 +26,7 @@ import attrs
 from domain.protections.mutants import Mutant, mutants_of
 from sim.ablate import outcome, run_all
 from sim.api import run_prepared
-from sim.compose import prepare, run_registry
+from sim.compose import InvalidInput, prepare, run_registry
 from sim.read.mutation import MutationReport, RunOutcome
 
 
@@ -105,7 +105,8 @@ def mutate(
         SIGTERM ends it (`MutationReport.stopped`; the runs after it are not run).
 
     Raises:
-        ScenarioError, InvalidInput: a file, seed, preset or setting is refused.
+        ScenarioError, InvalidInput: a file, seed, preset or setting is refused, or no
+            mutant breaks `rule`.
     """
     overrides = dict(set or {})
     files = [os.fspath(p) for p in paths]
@@ -114,6 +115,8 @@ def mutate(
         return Job(path, mutant, seed, preset, overrides)
 
     catalogue, work = plan(files, job, rule)
+    if rule is not None and not catalogue:
+        raise InvalidInput(f"--rule: no mutant of these scenarios breaks {rule!r}")
     if on_plan is not None:
         on_plan(len(work))
     return MutationReport(catalogue, tuple(files), tuple(run_all(work, jobs, run_job)))

@@ -88,8 +88,6 @@ def mutation_table(report: MutationReport) -> Table:
     t = Table(
         title=f"Mutation: {len(report.mutants)} mutants x {len(report.paths)} scenarios",
         title_justify="left",
-        caption=score_text(report),
-        caption_justify="left",
     )
     t.add_column("mutant", overflow="fold")
     t.add_column("rule", overflow="fold")

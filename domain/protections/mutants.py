@@ -373,7 +373,7 @@ def mutants_of(
     own = [
         attrs.evolve(m, protection=row.name)
         for row in registry.rows
-        for m in getattr(row.cls, "mutants", ())
+        for m in row.cls.mutants
         if m.protection is None
     ]
     found = (*builtin, *own)

@@ -18,6 +18,7 @@ from sim.mutate import mutate
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
 HOLDING = LIBRARY / "holding-period-minimum.yaml"
 YOUNG_CLOSE = LIBRARY / "whipsaw-young-close.yaml"
+LIQUIDITY = LIBRARY.parents[1] / "tests" / "data" / "run" / "with_liquidity.yaml"
 BY_ID = {m.id: m for m in BUILTIN_MUTANTS}
 
 
@@ -75,3 +76,27 @@ def test_mutate_cli_when_no_mutant_breaks_the_rule_then_one_line_and_exit_2():
 
     assert code == 2
     assert text.strip() == "--rule: no mutant of these scenarios breaks 'no.such_rule'"
+
+
+def test_mutate_when_custom_protection_declares_a_mutant_then_run_in_its_row_and_killed(tmp_path):
+    text = LIQUIDITY.read_text().replace(
+        "examples.liquidity_guard:LiquidityGuard", "tests.integration.mutant_guard:GuardWithMutant"
+    )
+    path = tmp_path / "guarded.yaml"
+    path.write_text(text + "expect:\n  - decision: {asset: AAA, decided_by: liquidity, min: 1}\n")
+
+    report = mutate([path], rule="liquidity.cap", jobs=2)
+
+    [mutant] = report.mutants
+    assert (mutant.id, mutant.protection) == ("liquidity.cap/ignored", "liquidity")
+    assert report.killers(mutant) == (str(path),)
+    assert report.clean[str(path)].result == "passed"
+
+
+def test_mutate_when_priority_swap_then_the_scenario_of_that_pair_kills_it():
+    pair = LIBRARY / "holding-vs-whipsaw.yaml"
+
+    report = mutate([pair], rule="resolution.priority")
+
+    killed = {m.id for m in report.mutants if report.killers(m)}
+    assert "resolution.priority/swap_holding_period_whipsaw" in killed

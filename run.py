@@ -36,17 +36,19 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _quiet_exit)
 
 import argparse
+import contextlib
 import functools
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
 
 import attrs
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from domain.catalogue import catalogue
@@ -620,6 +622,21 @@ def cmd_ablate(argv: Sequence[str], console: Console) -> int:
     return code
 
 
+@contextlib.contextmanager
+def _progress(console: Console, what: str, *, shown: bool) -> Iterator[tuple[Any, Any]]:
+    """(on_plan, on_done) callbacks driving a transient rich progress bar of the runs, on a
+    terminal console when `shown`; callbacks that do nothing otherwise."""
+    if not (shown and console.is_terminal):
+        yield None, None
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"running {what}", total=None)
+        yield (
+            lambda n: bar.update(task, total=n),
+            lambda _row: bar.advance(task),
+        )
+
+
 def _mutate_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="run.py mutate",
@@ -655,11 +672,11 @@ def cmd_mutate(argv: Sequence[str], console: Console) -> int:
     seed = None if args.seed is None else parse_seed(args.seed)
     check_preset(args.preset)
     overrides = parse_sets(args.set)
+    options = {"seed": seed, "preset": args.preset, "set": overrides, "rule": args.rule}
     try:
         paths = _variant_paths(args.scenario)
-        report = mutate(
-            paths, seed=seed, preset=args.preset, set=overrides, rule=args.rule, jobs=jobs
-        )
+        with _progress(console, "mutants", shown=not args.json) as (on_plan, on_done):
+            report = mutate(paths, **options, jobs=jobs, on_plan=on_plan, on_done=on_done)
     except (ScenarioError, InvalidInput) as err:
         _print_line(console, str(err))
         return EXIT_INVALID

@@ -112,16 +112,28 @@ J = TypeVar("J")
 R = TypeVar("R", bound=Outcome)
 
 
-def run_all(jobs: Sequence[J], workers: int, run: Callable[[J], R]) -> list[R]:
+def run_all(
+    jobs: Sequence[J],
+    workers: int,
+    run: Callable[[J], R],
+    on_done: Callable[[R], object] | None = None,
+) -> list[R]:
     """`run(job)` of every job in order, `workers` at a time in worker processes (`run`
     and the jobs must pickle); run one after another, a stopped run (its `result`
-    interrupted, Ctrl-C) ends it. Shared by `ablate` and `sim.mutate`."""
+    interrupted, Ctrl-C) ends it. `on_done` is called with each row, in order (a progress
+    bar). Shared by `ablate` and `sim.mutate`."""
+    rows: list[R] = []
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            return list(pool.map(run, jobs))
-    rows: list[R] = []
+            for row in pool.map(run, jobs):
+                rows.append(row)
+                if on_done is not None:
+                    on_done(row)
+        return rows
     for job in jobs:
         rows.append(run(job))
+        if on_done is not None:
+            on_done(rows[-1])
         if rows[-1].result == "interrupted":
             break
     return rows

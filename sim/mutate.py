@@ -88,6 +88,7 @@ def mutate(
     rule: str | None = None,
     jobs: int = 1,
     on_plan: Callable[[int], object] | None = None,
+    on_done: Callable[[RunOutcome], object] | None = None,
 ) -> MutationReport:
     """Run each scenario file clean and with each mutant of its run switched in.
 
@@ -99,6 +100,7 @@ def mutate(
         rule: only the mutants breaking this rule id (None: every mutant).
         jobs: parallel processes (1: in this process, one after another).
         on_plan: called with the number of runs once they are known.
+        on_done: called with each run's outcome as it finishes, in run order.
 
     Returns:
         The report: the mutants, every run's outcome, the kills. A run stopped by SIGINT or
@@ -119,4 +121,4 @@ def mutate(
         raise InvalidInput(f"--rule: no mutant of these scenarios breaks {rule!r}")
     if on_plan is not None:
         on_plan(len(work))
-    return MutationReport(catalogue, tuple(files), tuple(run_all(work, jobs, run_job)))
+    return MutationReport(catalogue, tuple(files), tuple(run_all(work, jobs, run_job, on_done)))

@@ -100,3 +100,26 @@ def test_mutate_when_priority_swap_then_the_scenario_of_that_pair_kills_it():
 
     killed = {m.id for m in report.mutants if report.killers(m)}
     assert "resolution.priority/swap_holding_period_whipsaw" in killed
+
+
+def test_mutate_when_callbacks_given_then_told_the_runs_and_each_as_it_finishes():
+    planned: list[int] = []
+    done: list[object] = []
+
+    report = mutate(
+        [HOLDING], rule="holding_period.minimum", on_plan=planned.append, on_done=done.append
+    )
+
+    assert planned == [3]
+    assert done == list(report.runs)
+
+
+def test_mutate_cli_when_terminal_then_progress_bar_and_the_report():
+    out = StringIO()
+    console = Console(file=out, width=200, force_terminal=True)
+
+    code = run.main(["mutate", str(HOLDING), "--rule", "holding_period.minimum"], console)
+
+    assert code == 0
+    assert "running mutants" in out.getvalue()
+    assert "score: 2/2 (100 %)" in out.getvalue()

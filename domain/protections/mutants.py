@@ -15,7 +15,8 @@ A custom protection declares its own mutants as a class attribute `mutants` (a t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -221,6 +222,13 @@ class GraceRecoveryStrict(GracePeriodProtection):
         return super()._check_recovery(rec, score, day)
 
 
+class GraceCeilingIgnored(GracePeriodProtection):
+    """The cap and the bucket's share ignored: grace follows its schedule only."""
+
+    def ceiling(self, asset: str, day: dt.date, bucket_of: Mapping[str, str]) -> float:
+        return math.inf
+
+
 class GraceAmendmentSkipped(GracePeriodProtection):
     """Others' exits of a holding in grace are never amended into the schedule."""
 
@@ -297,6 +305,13 @@ class CoreImmunityClosesOnly(CoreAssetProtection):
         return super()._check_immunity(proposal, until)
 
 
+class CoreEntryGrantIgnored(CoreAssetProtection):
+    """An open or increase of a core asset is not granted (others may block it)."""
+
+    def _check_entry_grant(self, proposal: Proposal, until: str) -> ProposalReviewed:
+        return self.verdict(proposal, ABSTAIN, "entry grant ignored")
+
+
 class CoreExtensionLimitOffByOne(CoreAssetProtection):
     """One extension more than `core_asset_extension_limit`."""
 
@@ -344,6 +359,7 @@ BUILTIN_MUTANTS: tuple[Mutant, ...] = (
     _sub("grace_period.expiry", "early", GRACE_PERIOD, GraceExpiryEarly),
     _sub("grace_period.recovery", "ignored", GRACE_PERIOD, GraceRecoveryIgnored),
     _sub("grace_period.recovery", "strict", GRACE_PERIOD, GraceRecoveryStrict),
+    _sub("grace_period.ceiling", "ignored", GRACE_PERIOD, GraceCeilingIgnored),
     _sub("grace_period.amendment", "skipped", GRACE_PERIOD, GraceAmendmentSkipped),
     _sub("grace_period.amendment", "closes_only", GRACE_PERIOD, GraceAmendmentClosesOnly),
     _sub("core_asset.expiry", "late", CORE_ASSET, CoreExpiryLate),
@@ -352,11 +368,15 @@ BUILTIN_MUTANTS: tuple[Mutant, ...] = (
     _sub("core_asset.max_core", "ignored", CORE_ASSET, CoreMaxIgnored),
     _sub("core_asset.immunity", "ignored", CORE_ASSET, CoreImmunityIgnored),
     _sub("core_asset.immunity", "closes_only", CORE_ASSET, CoreImmunityClosesOnly),
+    _sub("core_asset.entry_grant", "ignored", CORE_ASSET, CoreEntryGrantIgnored),
     _sub("core_asset.extension_limit", "off_by_one", CORE_ASSET, CoreExtensionLimitOffByOne),
     _sub("core_asset.extension_limit", "ignored", CORE_ASSET, CoreExtensionLimitIgnored),
     _swap(CORE_ASSET, GRACE_PERIOD),
     _swap(HOLDING_PERIOD, WHIPSAW),
     _swap(GRACE_PERIOD, HOLDING_PERIOD),
+    _swap(CORE_ASSET, HOLDING_PERIOD),
+    _swap(CORE_ASSET, WHIPSAW),
+    _swap(GRACE_PERIOD, WHIPSAW),
 )
 """The built-in catalogue of mutants, by protection."""
 

@@ -85,6 +85,13 @@ def grace_recovery(cls: type) -> Any:
     return gp._check_recovery(rec, gp.config.min_score_threshold, day(1))
 
 
+def grace_ceiling(cls: type) -> Any:
+    gp = build(cls, max_single_position_size=0.1)
+    rec = GraceRecord("AAA", day(0), start_weight=0.3, start_score=0.1)
+    gp._records["AAA"] = rec
+    return gp._check_decay(day_ctx(day(1)), rec, 0.3, 0.1, 1)
+
+
 def grace_amendment(cls: type) -> Any:
     gp, _rec = grace(cls)
     return gp._check_amendment(proposal("AAA", REDUCE, 0.05, 0.0), 0.04, review_ctx(day(1)))
@@ -115,6 +122,10 @@ def core_immunity(cls: type) -> Any:
     return core(cls)._check_immunity(proposal("AAA", REDUCE, 0.1, 0.05), "later")
 
 
+def core_entry_grant(cls: type) -> Any:
+    return core(cls)._check_entry_grant(proposal("AAA", OPEN, 0.0, 0.1), "later")
+
+
 def core_extension_limit(cls: type) -> Any:
     cp = core(cls, core_asset_extension_limit=1)
     cp.extend("AAA", day(1), reason="test")
@@ -138,6 +149,7 @@ PROBES: dict[str, Callable[[type], Any]] = {
     "grace_period.expiry/early": lambda cls: grace_expiry(cls, 4),
     "grace_period.recovery/ignored": grace_recovery,
     "grace_period.recovery/strict": grace_recovery,
+    "grace_period.ceiling/ignored": grace_ceiling,
     "grace_period.amendment/skipped": grace_amendment,
     "grace_period.amendment/closes_only": grace_amendment,
     "core_asset.expiry/late": core_expiry,
@@ -146,6 +158,7 @@ PROBES: dict[str, Callable[[type], Any]] = {
     "core_asset.max_core/ignored": core_max,
     "core_asset.immunity/ignored": core_immunity,
     "core_asset.immunity/closes_only": core_immunity,
+    "core_asset.entry_grant/ignored": core_entry_grant,
     "core_asset.extension_limit/off_by_one": core_extension_limit,
     "core_asset.extension_limit/ignored": core_extension_limit,
 }

@@ -36,17 +36,19 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _quiet_exit)
 
 import argparse
+import contextlib
 import functools
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
 
 import attrs
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from domain.catalogue import catalogue
@@ -564,6 +566,13 @@ def _ablate_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=HELP_FORMAT,
     )
+    _add_variant_flags(p)
+    p.add_argument("--json", action="store_true", help="print the tables as JSON")
+    return p
+
+
+def _add_variant_flags(p: argparse.ArgumentParser) -> None:
+    """SCENARIO|DIR and the options of a command that re-runs scenarios (ablate, mutate)."""
     p.add_argument("scenario", metavar="SCENARIO|DIR", help="a scenario file, or a directory")
     p.add_argument("--jobs", default="1", help="parallel processes (default 1)")
     p.add_argument("--seed", help="override the scenarios' seed")
@@ -571,8 +580,18 @@ def _ablate_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="set one parameter"
     )
-    p.add_argument("--json", action="store_true", help="print the tables as JSON")
-    return p
+
+
+def _variant_paths(target: str) -> list[str]:
+    """The scenario files of SCENARIO|DIR (below a directory, those whose requirements are
+    met); InvalidInput when a directory holds none."""
+    if not _is_dir(target):
+        return [target]
+    found = sorted(str(f) for f in Path(target).rglob("*.yaml"))
+    paths = [f for f in found if not unmet_requirements(f)]
+    if not paths:
+        raise InvalidInput(f"{target}: no scenario files (*.yaml) below it")
+    return paths
 
 
 def cmd_ablate(argv: Sequence[str], console: Console) -> int:
@@ -585,12 +604,8 @@ def cmd_ablate(argv: Sequence[str], console: Console) -> int:
     check_preset(args.preset)
     overrides = parse_sets(args.set)
     is_dir = _is_dir(args.scenario)
-    found = sorted(str(f) for f in Path(args.scenario).rglob("*.yaml")) if is_dir else []
-    paths = [f for f in found if not unmet_requirements(f)] if is_dir else [args.scenario]
-    if not paths:
-        console.print(f"{args.scenario}: no scenario files (*.yaml) below it", markup=False)
-        return EXIT_INVALID
     try:
+        paths = _variant_paths(args.scenario)
         results = ablate(paths, seed=seed, preset=args.preset, set=overrides, jobs=jobs)
     except (ScenarioError, InvalidInput) as err:
         _print_line(console, str(err))
@@ -604,6 +619,76 @@ def cmd_ablate(argv: Sequence[str], console: Console) -> int:
     code = ablation_exit_code(results)
     if stopped_by(code):
         console.print(f"ablation interrupted by {stopped_by(code)}", markup=False)
+    return code
+
+
+@contextlib.contextmanager
+def _progress(console: Console, what: str, *, shown: bool) -> Iterator[tuple[Any, Any]]:
+    """(on_plan, on_done) callbacks driving a transient rich progress bar of the runs, on a
+    terminal console when `shown`; callbacks that do nothing otherwise."""
+    if not (shown and console.is_terminal):
+        yield None, None
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"running {what}", total=None)
+        yield (
+            lambda n: bar.update(task, total=n),
+            lambda _row: bar.advance(task),
+        )
+
+
+def _mutate_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="run.py mutate",
+        description="Run the scenarios clean and once per mutant (a deliberately broken rule"
+        " switched in through the protection registry); a mutant is killed when a scenario's"
+        " exit code changes. Prints the kill matrix, the score and the survivors. Exit 0, 1 if"
+        " a clean run fails a check, 3 if one crashed; survivors are the measurement.",
+        epilog=examples_epilog(
+            "mutate scenarios/library --jobs 2",
+            "mutate scenarios/library --rule holding_period.minimum",
+            "mutate scenarios/library/holding-period-minimum.yaml --json",
+        ),
+        formatter_class=HELP_FORMAT,
+    )
+    _add_variant_flags(p)
+    p.add_argument("--rule", metavar="ID", help="only the mutants breaking this rule")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    return p
+
+
+def cmd_mutate(argv: Sequence[str], console: Console) -> int:
+    from sim.mutate import mutate
+    from sim.read.mutation import (
+        mutation_dict,
+        mutation_exit_code,
+        mutation_table,
+        score_text,
+        survivors_text,
+    )
+
+    args = _mutate_parser().parse_args(argv)
+    jobs = _jobs(args.jobs)
+    seed = None if args.seed is None else parse_seed(args.seed)
+    check_preset(args.preset)
+    overrides = parse_sets(args.set)
+    options = {"seed": seed, "preset": args.preset, "set": overrides, "rule": args.rule}
+    try:
+        paths = _variant_paths(args.scenario)
+        with _progress(console, "mutants", shown=not args.json) as (on_plan, on_done):
+            report = mutate(paths, **options, jobs=jobs, on_plan=on_plan, on_done=on_done)
+    except (ScenarioError, InvalidInput) as err:
+        _print_line(console, str(err))
+        return EXIT_INVALID
+    if args.json:
+        sys.stdout.write(json.dumps(mutation_dict(report), indent=2) + "\n")
+    else:
+        console.print(mutation_table(report))
+        for line in (*survivors_text(report), score_text(report)):
+            _print_line(console, line)
+    code = mutation_exit_code(report)
+    if stopped_by(code):
+        console.print(f"mutation run interrupted by {stopped_by(code)}", markup=False)
     return code
 
 
@@ -647,6 +732,11 @@ COMMANDS: dict[str, Command] = {
         "ablate SCENARIO|DIR",
         "what each protection is worth: re-run with each switched off, beside the baseline",
         cmd_ablate,
+    ),
+    "mutate": Command(
+        "mutate DIR",
+        "would the scenarios notice a broken rule: the kill matrix and score of the mutants",
+        cmd_mutate,
     ),
 }
 """Every command word of `run.py`: `main` dispatches on it and `run.py --help` lists it, in

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -25,6 +25,13 @@ from sim.api import RunResult, run_scenario
 from sim.compose import EXIT_CRASH, EXIT_FAILED_CHECKS, EXIT_OK, prepare, run_registry
 from sim.read.ablation import FIGURES, Ablation, RunRow
 from sim.run.signals import stopped_by
+
+
+class Outcome(Protocol):
+    """What `run_all` reads of a run's row: its `result` (passed, failed, ...)."""
+
+    @property
+    def result(self) -> str: ...
 
 
 @attrs.frozen
@@ -101,14 +108,32 @@ def run_job(job: Job) -> RunRow:
     return run_row(result, job.removed)
 
 
-def _run_all(jobs: Sequence[Job], workers: int) -> list[RunRow]:
-    """Every job's row in order; run one after another, a stopped run (Ctrl-C) ends it."""
+J = TypeVar("J")
+R = TypeVar("R", bound=Outcome)
+
+
+def run_all(
+    jobs: Sequence[J],
+    workers: int,
+    run: Callable[[J], R],
+    on_done: Callable[[R], object] | None = None,
+) -> list[R]:
+    """`run(job)` of every job in order, `workers` at a time in worker processes (`run`
+    and the jobs must pickle); run one after another, a stopped run (its `result`
+    interrupted, Ctrl-C) ends it. `on_done` is called with each row, in order (a progress
+    bar). Shared by `ablate` and `sim.mutate`."""
+    rows: list[R] = []
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            return list(pool.map(run_job, jobs))
-    rows: list[RunRow] = []
+            for row in pool.map(run, jobs):
+                rows.append(row)
+                if on_done is not None:
+                    on_done(row)
+        return rows
     for job in jobs:
-        rows.append(run_job(job))
+        rows.append(run(job))
+        if on_done is not None:
+            on_done(rows[-1])
         if rows[-1].result == "interrupted":
             break
     return rows
@@ -151,7 +176,7 @@ def ablate(
     ]
     if on_plan is not None:
         on_plan(len(work))
-    return _group(plans, _run_all(work, jobs))
+    return _group(plans, run_all(work, jobs, run_job))
 
 
 def _group(plans: Sequence[Plan], rows: Iterable[RunRow]) -> list[Ablation]:

@@ -30,6 +30,7 @@ import sqlite_utils
 from rich.console import Console
 
 from domain.config import Config
+from domain.protections.mutants import Mutant
 from domain.scenario import Expectation, Scenario
 from sim.compose import (
     EXIT_CRASH,
@@ -171,6 +172,7 @@ def run_scenario(
     step: Console | None = None,
     follow: str | None = None,
     without: Collection[str] = (),
+    mutant: Mutant | None = None,
 ) -> RunResult:
     """Run a scenario file, check it, and return the result.
 
@@ -188,6 +190,8 @@ def run_scenario(
         without: protections of the run (built-in or custom) to switch off, as
             `protections.<name>.enabled: false` in the file would (an ablation,
             `sim.ablate`); the runs row does not record it.
+        mutant: a broken rule to switch in (`domain.protections.mutants`, `sim.mutate`);
+            nothing changes when its protection is not in the run; not recorded either.
 
     Raises:
         ScenarioError: the scenario file is invalid (`file:line: field: message`).
@@ -197,7 +201,14 @@ def run_scenario(
     """
     scenario, config = prepare(path, seed=seed, preset=preset, overrides=set)
     return run_prepared(
-        scenario, config, seed=seed, db=db, step=step, follow=follow, without=without
+        scenario,
+        config,
+        seed=seed,
+        db=db,
+        step=step,
+        follow=follow,
+        without=without,
+        mutant=mutant,
     )
 
 
@@ -210,6 +221,7 @@ def run_prepared(
     step: Console | None = None,
     follow: str | None = None,
     without: Collection[str] = (),
+    mutant: Mutant | None = None,
 ) -> RunResult:
     """The second half of `run_scenario`, for a scenario already `sim.compose.prepare`d
     (the command line uses it to name the default database after the scenario)."""
@@ -224,7 +236,14 @@ def run_prepared(
         tmp = tempfile.TemporaryDirectory(prefix="bulwark-")
         db = Path(tmp.name) / f"{scenario.name}.db"
     run_id, code, _model = record_run(
-        scenario, config, seed=seed, db_path=db, step=step, follow=follow, without=without
+        scenario,
+        config,
+        seed=seed,
+        db_path=db,
+        step=step,
+        follow=follow,
+        without=without,
+        mutant=mutant,
     )
     try:
         return _result(

@@ -20,6 +20,7 @@ from rich.console import Console
 from domain.config import PRESETS, Config, ConfigError, resolve
 from domain.limits import MAX_INT
 from domain.protections.base import Protection
+from domain.protections.mutants import Mutant
 from domain.protections.registry import BUILTIN, Registry, custom_row
 from domain.scenario import Scenario
 from sim.load.config_section import check_setting
@@ -200,11 +201,14 @@ def build_model(
     recorder: Recorder | None = None,
     registry: Registry = BUILTIN,
     without: Collection[str] = (),
+    mutant: Mutant | None = None,
 ) -> BulwarkModel:
     """A ready-to-run model of `scenario` (the one place protections and model meet), with
     the protections of `registry` (the built-ins unless given) less those in `without`
-    (`run_registry`)."""
+    (`run_registry`), and `mutant` switched in (`Mutant.apply`; `run.py mutate`)."""
     rows = run_registry(scenario, registry, without=without)
+    if mutant is not None:
+        rows = mutant.apply(rows)
     return BulwarkModel(
         scenario,
         config,
@@ -231,12 +235,14 @@ def record_run(
     step: Console | None = None,
     follow: str | None = None,
     without: Collection[str] = (),
+    mutant: Mutant | None = None,
 ) -> tuple[str, int, BulwarkModel | None]:
     """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model):
     the code is 0 (finished; the checks are not run here), 3 (crashed), or 130 / 143.
 
-    `without` names protections of the run to switch off (`run_registry`; an ablation);
-    the runs row does not record it (the scenario's file and sha256 are the file's).
+    `without` names protections of the run to switch off (`run_registry`; an ablation),
+    `mutant` is a broken rule to switch in (`build_model`); the runs row records neither
+    (the scenario's file and sha256 are the file's).
 
     With `step` (a console), the run is stepped through in the terminal; quitting early
     marks the run `interrupted`, complete up to the last finished step (exit code
@@ -259,7 +265,7 @@ def record_run(
         )
         try:
             code, model = _record(
-                recorder, scenario, config, seed, step, follow, without, deferred.close
+                recorder, scenario, config, seed, step, follow, without, mutant, deferred.close
             )
         finally:
             close_writer(recorder.db)
@@ -274,6 +280,7 @@ def _record(
     step: Console | None,
     follow: str | None,
     without: Collection[str],
+    mutant: Mutant | None,
     resume_signals: Callable[[], object],
 ) -> tuple[int, BulwarkModel | None]:
     """Build and run the model into a started run; mark how it ended. (exit code, model)
@@ -284,7 +291,9 @@ def _record(
     model = None
     try:
         resume_signals()
-        model = build_model(scenario, config, seed=seed, recorder=recorder, without=without)
+        model = build_model(
+            scenario, config, seed=seed, recorder=recorder, without=without, mutant=mutant
+        )
         if step is None:
             model.run()
         else:

@@ -31,13 +31,16 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
 from domain.config import Config
 from domain.messages import Message, ProposalReviewed, ProposeTrade, RegimeUpdated
 from domain.rules import Rule
+
+if TYPE_CHECKING:
+    from domain.protections.mutants import Mutant
 
 
 class PriceView(Protocol):
@@ -107,12 +110,16 @@ class Protection(abc.ABC):
     Attributes:
         name: the protection's name on the bus and in verdicts.
         rules: the rules it applies (`domain.rules.Rule`), for the rule catalogue.
+        mutants: deliberately broken variants of its rules for `run.py mutate`
+            (`domain.protections.mutants.Mutant`, `protection` left None); the built-ins'
+            are in `domain.protections.mutants.BUILTIN_MUTANTS`.
         switch: the configuration parameter that switches it on and off (set from its
             registry row; None: always on). Switched off, its agent stays and abstains.
     """
 
     name: str = "protection"
     rules: tuple[Rule, ...] = ()
+    mutants: tuple[Mutant, ...] = ()
     switch: str | None = None
 
     def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):

@@ -1,0 +1,404 @@
+"""Mutants: deliberately broken variants of the protection rules, switched in at run time.
+
+A mutant breaks one rule of the catalogue (`domain.catalogue`) in one realistic way (a
+comparison moved by one, the parameter ignored, the rule skipped, a priority pair swapped)
+and is switched in through the registry, never by editing the source: either its `cls`, a
+subclass of the protection overriding one `_check_*` guard, replaces the class of the row
+`protection` (`attrs.evolve(row, cls=cls)`), or `swap` exchanges two rows' priorities.
+`python run.py mutate DIR` runs a scenario library once clean and once per mutant, and a
+mutant is killed when some scenario's exit code changes (docs/stress-testing.md).
+
+A custom protection declares its own mutants as a class attribute `mutants` (a tuple of
+`Mutant`, `protection` left None: it is the row of the class), as it declares `rules`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from domain.messages import (
+    ABSTAIN,
+    APPROVE,
+    CLOSE,
+    REDUCE,
+    Message,
+    NoticeIssued,
+    ProposalReviewed,
+)
+from domain.messages import ProposeTrade as Proposal
+from domain.protections.base import DayContext, Protection, ReviewContext
+from domain.protections.core_asset import CoreAssetProtection, CoreRecord, Refusal
+from domain.protections.grace_period import GracePeriodProtection, GraceRecord
+from domain.protections.holding_period import HoldingPeriodProtection
+from domain.protections.registry import (
+    CORE_ASSET,
+    GRACE_PERIOD,
+    HOLDING_PERIOD,
+    WHIPSAW,
+    Registry,
+)
+from domain.protections.whipsaw import WhipsawProtection
+
+_DAY = dt.timedelta(days=1)
+_NEVER = 10**9
+"""A held time no minimum reaches (the parameter ignored)."""
+
+
+@attrs.frozen
+class Mutant:
+    """One broken variant of one rule.
+
+    Attributes:
+        id: `<rule id>/<how>`, e.g. `holding_period.minimum/off_by_one`.
+        rule: the id of the rule it breaks (a rule of `domain.catalogue`).
+        description: one line: what is broken.
+        protection: the registry row it changes (None in a custom protection's `mutants`:
+            the row of the class declaring it).
+        cls: the replacement class of that row (a subclass of the row's class).
+        swap: the other row whose priority is exchanged with `protection`'s.
+    """
+
+    id: str
+    rule: str
+    description: str
+    protection: str | None = None
+    cls: type[Protection] | None = None
+    swap: str | None = None
+
+    def applies_to(self, registry: Registry) -> bool:
+        """Whether every row it changes is a protection of `registry` (else it cannot
+        change the run)."""
+        return all(n in registry.names for n in (self.protection, self.swap) if n is not None)
+
+    def apply(self, registry: Registry) -> Registry:
+        """`registry` with this mutant switched in (unchanged when it does not apply)."""
+        if not self.applies_to(registry):
+            return registry
+        if self.swap is not None:
+            a, b = registry.row(str(self.protection)), registry.row(self.swap)
+            prio = {a.name: b.priority, b.name: a.priority}
+            return Registry(
+                attrs.evolve(r, priority=prio.get(r.name, r.priority)) for r in registry.rows
+            )
+        return Registry(
+            attrs.evolve(r, cls=self.cls) if r.name == self.protection else r for r in registry.rows
+        )
+
+
+# --- holding_period -------------------------------------------------------------------
+
+
+class HoldingMinimumOffByOne(HoldingPeriodProtection):
+    """Blocks up to and including day `position_holding_period_min` (`<=` for `<`)."""
+
+    def _check_minimum(self, proposal: Proposal, held: int) -> ProposalReviewed:
+        return super()._check_minimum(proposal, held - 1)
+
+
+class HoldingMinimumIgnored(HoldingPeriodProtection):
+    """Never blocks: `position_holding_period_min` ignored."""
+
+    def _check_minimum(self, proposal: Proposal, held: int) -> ProposalReviewed:
+        return super()._check_minimum(proposal, _NEVER)
+
+
+class ForcedReviewLate(HoldingPeriodProtection):
+    """The forced review a day late (the days held counted from the day after entry)."""
+
+    def _check_forced_review(
+        self, asset: str, entered: dt.date, ctx: DayContext
+    ) -> NoticeIssued | None:
+        anchor = self._last_review.get(asset, entered)
+        if (ctx.date - anchor).days == self.config.position_holding_period_max:
+            return None
+        return super()._check_forced_review(asset, entered, ctx)
+
+
+class ForcedReviewSkipped(HoldingPeriodProtection):
+    """No forced review ever."""
+
+    def _check_forced_review(
+        self, asset: str, entered: dt.date, ctx: DayContext
+    ) -> NoticeIssued | None:
+        return None
+
+
+# --- whipsaw --------------------------------------------------------------------------
+
+
+class WhipsawWindowOffByOne(WhipsawProtection):
+    """An open passes at exactly `whipsaw_max_cycles` cycles (`>` for `>=`)."""
+
+    def _check_window(self, proposal: Proposal, day: dt.date) -> ProposalReviewed:
+        if self.recent_cycles(proposal.asset, day) == self.config.whipsaw_max_cycles:
+            return self.verdict(proposal, APPROVE, "at the limit", rule="whipsaw.window")
+        return super()._check_window(proposal, day)
+
+
+class WhipsawWindowIgnored(WhipsawProtection):
+    """Every open passes: the cycle limit ignored."""
+
+    def _check_window(self, proposal: Proposal, day: dt.date) -> ProposalReviewed:
+        return self.verdict(proposal, APPROVE, "limit ignored", rule="whipsaw.window")
+
+
+class WhipsawWindowOneDay(WhipsawProtection):
+    """The window a day long: only cycles closed today count."""
+
+    def recent_closes(self, asset: str, day: dt.date) -> list[dt.date]:
+        return [c for c in super().recent_closes(asset, day) if c == day]
+
+
+class WhipsawDurationOffByOne(WhipsawProtection):
+    """A position counted a day older than it is (the close allowed a day early)."""
+
+    def _check_min_duration(self, proposal: Proposal, hours: int) -> ProposalReviewed:
+        return super()._check_min_duration(proposal, hours + 24)
+
+
+class WhipsawDurationIgnored(WhipsawProtection):
+    """Every close passes: `whipsaw_min_duration_hours` ignored."""
+
+    def _check_min_duration(self, proposal: Proposal, hours: int) -> ProposalReviewed:
+        return super()._check_min_duration(proposal, _NEVER)
+
+
+# --- grace_period ---------------------------------------------------------------------
+
+
+class GraceDecayOnceMore(GracePeriodProtection):
+    """The decay applied once too often (day k sized as day k+1)."""
+
+    def _check_decay(
+        self, ctx: DayContext, rec: GraceRecord, weight: float, score: float, k: int
+    ) -> list[Message]:
+        return super()._check_decay(ctx, rec, weight, score, k + 1)
+
+
+class GraceDecaySkipped(GracePeriodProtection):
+    """No decay: a holding in grace keeps its weight until expiry."""
+
+    def _check_decay(
+        self, ctx: DayContext, rec: GraceRecord, weight: float, score: float, k: int
+    ) -> list[Message]:
+        return []
+
+
+class GraceExpiryLate(GracePeriodProtection):
+    """Expiry a day late (after `grace_period_days` + 1 days)."""
+
+    def _check_expiry(
+        self, ctx: DayContext, rec: GraceRecord, weight: float, score: float, k: int
+    ) -> list[Message]:
+        return super()._check_expiry(ctx, rec, weight, score, k - 1)
+
+
+class GraceExpiryEarly(GracePeriodProtection):
+    """Expiry a day early (after `grace_period_days` - 1 days)."""
+
+    def _check_expiry(
+        self, ctx: DayContext, rec: GraceRecord, weight: float, score: float, k: int
+    ) -> list[Message]:
+        return super()._check_expiry(ctx, rec, weight, score, k + 1)
+
+
+class GraceRecoveryIgnored(GracePeriodProtection):
+    """A score back above the threshold never ends grace."""
+
+    def _check_recovery(self, rec: GraceRecord, score: float, day: dt.date) -> list[Message]:
+        return []
+
+
+class GraceRecoveryStrict(GracePeriodProtection):
+    """Recovery needs a score above the threshold (`>` for `>=`)."""
+
+    def _check_recovery(self, rec: GraceRecord, score: float, day: dt.date) -> list[Message]:
+        if score <= self.config.min_score_threshold:
+            return []
+        return super()._check_recovery(rec, score, day)
+
+
+class GraceCeilingIgnored(GracePeriodProtection):
+    """The cap and the bucket's share ignored: grace follows its schedule only."""
+
+    def ceiling(self, asset: str, day: dt.date, bucket_of: Mapping[str, str]) -> float:
+        return math.inf
+
+
+class GraceAmendmentSkipped(GracePeriodProtection):
+    """Others' exits of a holding in grace are never amended into the schedule."""
+
+    def _check_amendment(
+        self, proposal: Proposal, scheduled: float, ctx: ReviewContext
+    ) -> ProposalReviewed:
+        return self.verdict(proposal, ABSTAIN, "amendment skipped")
+
+
+class GraceAmendmentClosesOnly(GracePeriodProtection):
+    """Only a close is amended into the schedule, never a reduce."""
+
+    def _check_amendment(
+        self, proposal: Proposal, scheduled: float, ctx: ReviewContext
+    ) -> ProposalReviewed:
+        if proposal.action != CLOSE:
+            return self.verdict(proposal, ABSTAIN, "a reduce is not amended")
+        return super()._check_amendment(proposal, scheduled, ctx)
+
+
+class GraceStartSkipped(GracePeriodProtection):
+    """A holding scoring below the threshold never enters grace."""
+
+    def _check_start(self, asset: str, score: float, weight: float, day: dt.date) -> list[Message]:
+        return []
+
+
+# --- core_asset -----------------------------------------------------------------------
+
+
+class CoreExpiryLate(CoreAssetProtection):
+    """Core status ends a day after its expiry day."""
+
+    def _check_expiry(self, rec: CoreRecord, day: dt.date) -> NoticeIssued | None:
+        return super()._check_expiry(rec, day - _DAY)
+
+
+class CoreExpirySkipped(CoreAssetProtection):
+    """Core status never expires."""
+
+    def _check_expiry(self, rec: CoreRecord, day: dt.date) -> NoticeIssued | None:
+        return None
+
+
+class CoreMaxOffByOne(CoreAssetProtection):
+    """One core asset more than `max_core_assets` is designated."""
+
+    def _check_max_core(self) -> Refusal | None:
+        if len(self._records) == self.config.max_core_assets:
+            return None
+        return super()._check_max_core()
+
+
+class CoreMaxIgnored(CoreAssetProtection):
+    """Any number of core assets: `max_core_assets` ignored."""
+
+    def _check_max_core(self) -> Refusal | None:
+        return None
+
+
+class CoreImmunityIgnored(CoreAssetProtection):
+    """A close or reduce of a core asset passes."""
+
+    def _check_immunity(self, proposal: Proposal, until: str) -> ProposalReviewed:
+        return self.verdict(proposal, ABSTAIN, "immunity ignored")
+
+
+class CoreImmunityClosesOnly(CoreAssetProtection):
+    """Only a close of a core asset is blocked; a reduce passes."""
+
+    def _check_immunity(self, proposal: Proposal, until: str) -> ProposalReviewed:
+        if proposal.action == REDUCE:
+            return self.verdict(proposal, ABSTAIN, "a reduce passes")
+        return super()._check_immunity(proposal, until)
+
+
+class CoreEntryGrantIgnored(CoreAssetProtection):
+    """An open or increase of a core asset is not granted (others may block it)."""
+
+    def _check_entry_grant(self, proposal: Proposal, until: str) -> ProposalReviewed:
+        return self.verdict(proposal, ABSTAIN, "entry grant ignored")
+
+
+class CoreExtensionLimitOffByOne(CoreAssetProtection):
+    """One extension more than `core_asset_extension_limit`."""
+
+    def _check_extension_limit(self, asset: str) -> Refusal | None:
+        if self._records[asset].extensions == self.config.core_asset_extension_limit:
+            return None
+        return super()._check_extension_limit(asset)
+
+
+class CoreExtensionLimitIgnored(CoreAssetProtection):
+    """Any number of extensions."""
+
+    def _check_extension_limit(self, asset: str) -> Refusal | None:
+        return None
+
+
+def _swap(a: str, b: str) -> Mutant:
+    return Mutant(
+        f"resolution.priority/swap_{a}_{b}",
+        "resolution.priority",
+        f"the priorities of {a} and {b} exchanged",
+        protection=a,
+        swap=b,
+    )
+
+
+def _sub(rule: str, how: str, protection: str, cls: type[Protection]) -> Mutant:
+    return Mutant(f"{rule}/{how}", rule, str(cls.__doc__), protection=protection, cls=cls)
+
+
+BUILTIN_MUTANTS: tuple[Mutant, ...] = (
+    _sub("holding_period.minimum", "off_by_one", HOLDING_PERIOD, HoldingMinimumOffByOne),
+    _sub("holding_period.minimum", "ignored", HOLDING_PERIOD, HoldingMinimumIgnored),
+    _sub("holding_period.forced_review", "late", HOLDING_PERIOD, ForcedReviewLate),
+    _sub("holding_period.forced_review", "skipped", HOLDING_PERIOD, ForcedReviewSkipped),
+    _sub("whipsaw.window", "off_by_one", WHIPSAW, WhipsawWindowOffByOne),
+    _sub("whipsaw.window", "ignored", WHIPSAW, WhipsawWindowIgnored),
+    _sub("whipsaw.window", "one_day", WHIPSAW, WhipsawWindowOneDay),
+    _sub("whipsaw.min_duration", "off_by_one", WHIPSAW, WhipsawDurationOffByOne),
+    _sub("whipsaw.min_duration", "ignored", WHIPSAW, WhipsawDurationIgnored),
+    _sub("grace_period.start", "skipped", GRACE_PERIOD, GraceStartSkipped),
+    _sub("grace_period.decay", "once_more", GRACE_PERIOD, GraceDecayOnceMore),
+    _sub("grace_period.decay", "skipped", GRACE_PERIOD, GraceDecaySkipped),
+    _sub("grace_period.expiry", "late", GRACE_PERIOD, GraceExpiryLate),
+    _sub("grace_period.expiry", "early", GRACE_PERIOD, GraceExpiryEarly),
+    _sub("grace_period.recovery", "ignored", GRACE_PERIOD, GraceRecoveryIgnored),
+    _sub("grace_period.recovery", "strict", GRACE_PERIOD, GraceRecoveryStrict),
+    _sub("grace_period.ceiling", "ignored", GRACE_PERIOD, GraceCeilingIgnored),
+    _sub("grace_period.amendment", "skipped", GRACE_PERIOD, GraceAmendmentSkipped),
+    _sub("grace_period.amendment", "closes_only", GRACE_PERIOD, GraceAmendmentClosesOnly),
+    _sub("core_asset.expiry", "late", CORE_ASSET, CoreExpiryLate),
+    _sub("core_asset.expiry", "skipped", CORE_ASSET, CoreExpirySkipped),
+    _sub("core_asset.max_core", "off_by_one", CORE_ASSET, CoreMaxOffByOne),
+    _sub("core_asset.max_core", "ignored", CORE_ASSET, CoreMaxIgnored),
+    _sub("core_asset.immunity", "ignored", CORE_ASSET, CoreImmunityIgnored),
+    _sub("core_asset.immunity", "closes_only", CORE_ASSET, CoreImmunityClosesOnly),
+    _sub("core_asset.entry_grant", "ignored", CORE_ASSET, CoreEntryGrantIgnored),
+    _sub("core_asset.extension_limit", "off_by_one", CORE_ASSET, CoreExtensionLimitOffByOne),
+    _sub("core_asset.extension_limit", "ignored", CORE_ASSET, CoreExtensionLimitIgnored),
+    _swap(CORE_ASSET, GRACE_PERIOD),
+    _swap(HOLDING_PERIOD, WHIPSAW),
+    _swap(GRACE_PERIOD, HOLDING_PERIOD),
+    _swap(CORE_ASSET, HOLDING_PERIOD),
+    _swap(CORE_ASSET, WHIPSAW),
+    _swap(GRACE_PERIOD, WHIPSAW),
+)
+"""The built-in catalogue of mutants, by protection."""
+
+
+def mutants_of(
+    registry: Registry, builtin: Iterable[Mutant] = BUILTIN_MUTANTS
+) -> tuple[Mutant, ...]:
+    """The mutants of a run's protections: the built-in ones, then those each other row's
+    class declares (`mutants`), bound to that row.
+
+    Raises:
+        ValueError: two mutants share an id.
+    """
+    own = [
+        attrs.evolve(m, protection=row.name)
+        for row in registry.rows
+        for m in row.cls.mutants
+        if m.protection is None
+    ]
+    found = (*builtin, *own)
+    ids = [m.id for m in found]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"mutant ids declared twice: {', '.join(twice)}")
+    return found

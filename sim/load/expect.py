@@ -17,7 +17,6 @@ from domain.protections.registry import DECIDING_SYSTEMS
 from domain.scenario import (
     ACTIONS,
     OUTCOMES,
-    Expectation,
     ExpectDecision,
     ExpectFinal,
     ExpectMetric,
@@ -53,19 +52,11 @@ _SQL_START = re.compile(r"\s*(select|with)\b", re.IGNORECASE)
 
 def read_expectations(w: Walk, top: NodeMap) -> Any:
     """The expectations, in file order."""
-    node = top.get("expect")
-    if node is None or is_null(node):
-        return ()
-    items = w.sequence(node, "expect")
-    if items is None:
-        return BAD
     mark = w.mark()
-    out: list[Expectation] = []
-    for i, item in enumerate(items):
-        result = _expectation(w, item, f"expect[{i}]")
-        if result is not BAD:
-            out.append(result)
-    return tuple(out) if w.clean_since(mark) else BAD
+    found = w.items(top, "expect", lambda item, field: _expectation(w, item, field))
+    if found is None:
+        return BAD
+    return tuple(found[1]) if w.clean_since(mark) else BAD
 
 
 def _expectation(w: Walk, item: Node, field: str) -> Any:

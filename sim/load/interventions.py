@@ -18,27 +18,18 @@ from sim.load.config_section import param_spec, param_value
 from sim.load.reader import NodeMap
 from sim.load.values import BAD, bounded, choice, nonempty_text
 from sim.load.walk import Walk
-from sim.load.yaml_nodes import as_date, as_int, as_text, is_null
+from sim.load.yaml_nodes import as_date, as_int, as_text
 
 INTERVENTION_KEYS: tuple[str, ...] = ("date", "action", "asset", "days", "reason", "param", "value")
 
 
 def read_interventions(w: Walk, top: NodeMap) -> Any:
     """The interventions, in file order."""
-    node = top.get("interventions")
-    if node is None or is_null(node):
-        return ()
-    items = w.sequence(node, "interventions")
-    if items is None:
-        return BAD
     mark = w.mark()
-    out: list[Intervention] = []
-    for i, item in enumerate(items):
-        intervention = _intervention(w, item, f"interventions[{i}]")
-        if intervention is not BAD:
-            out.append(intervention)
-    if not w.clean_since(mark):
+    found = w.items(top, "interventions", lambda item, field: _intervention(w, item, field))
+    if found is None or not w.clean_since(mark):
         return BAD
+    items, out = found
     _check_set_sequence(w, items, out)
     return tuple(out) if w.clean_since(mark) else BAD
 

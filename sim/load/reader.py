@@ -9,7 +9,7 @@ one problem. `mark` and `clean_since` tell a section whether its own part checke
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -148,6 +148,21 @@ class Reader:
             self.error(node, field, f"expected {what}, got {describe(node)}")
             return None
         return list(node.value)
+
+    def items(
+        self, top: NodeMap, key: str, read: Callable[[Node, str], Any]
+    ) -> tuple[list[Node], list[Any]] | None:
+        """A top-level list section: its item nodes and each item read by
+        `read(item, "key[i]")` (the items that read as BAD left out). `([], [])` when the
+        section is absent or null; None (reported) when it is not a list."""
+        node = top.get(key)
+        if node is None or is_null(node):
+            return [], []
+        nodes = self.sequence(node, key)
+        if nodes is None:
+            return None
+        read_all = (read(item, f"{key}[{i}]") for i, item in enumerate(nodes))
+        return nodes, [value for value in read_all if value is not BAD]
 
     def convert(self, node: Node, field: str, conv: Conv) -> Any:
         """Convert a present, non-null node; report and return BAD on failure."""

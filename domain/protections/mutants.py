@@ -152,6 +152,13 @@ class GraceDecaySkipped(GracePeriodProtection):
         return []
 
 
+class GraceDecayFloorIgnored(GracePeriodProtection):
+    """The decay has no floor: min_decay_factor ignored."""
+
+    def factor(self, k: int) -> float:
+        return self.config.grace_period_decay_rate**k
+
+
 class GraceExpiryLate(GracePeriodProtection):
     """Expiry a day late (after `grace_period_days` + 1 days)."""
 
@@ -319,6 +326,7 @@ PROTECTION_MUTANTS: tuple[Mutant, ...] = (
     _sub("grace_period.start", "skipped", GRACE_PERIOD, GraceStartSkipped),
     _sub("grace_period.decay", "once_more", GRACE_PERIOD, GraceDecayOnceMore),
     _sub("grace_period.decay", "skipped", GRACE_PERIOD, GraceDecaySkipped),
+    _sub("grace_period.decay", "floor_ignored", GRACE_PERIOD, GraceDecayFloorIgnored),
     _sub("grace_period.expiry", "late", GRACE_PERIOD, GraceExpiryLate),
     _sub("grace_period.expiry", "early", GRACE_PERIOD, GraceExpiryEarly),
     _sub("grace_period.recovery", "ignored", GRACE_PERIOD, GraceRecoveryIgnored),

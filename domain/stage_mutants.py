@@ -358,36 +358,46 @@ class MinPositionIgnored(Stages):
         return i if i is not None and w[i] <= EPS else None
 
 
-class ResidualSkipped(Stages):
+class _Residual(Stages):
+    """The residual step with the configuration or the residual it reads changed
+    (`_changed`; not a mutant itself)."""
+
+    def allocate_residual(
+        self,
+        weights: np.ndarray,
+        scores: np.ndarray,
+        tickers: Sequence[str],
+        buckets: Sequence[str | None],
+        room: Mapping[str, float],
+        config: Config,
+        residual: float,
+    ) -> tuple[np.ndarray, ResidualReport]:
+        config, residual = self._changed(config, residual)
+        return super().allocate_residual(weights, scores, tickers, buckets, room, config, residual)
+
+    def _changed(self, config: Config, residual: float) -> tuple[Config, float]:
+        return config, residual  # as stated: each subclass below breaks one thing
+
+
+class ResidualSkipped(_Residual):
     """The residual always stays in cash, however large."""
 
-    def allocate_residual(
-        self, weights: np.ndarray, *args: Any, **kw: Any
-    ) -> tuple[np.ndarray, ResidualReport]:
-        *head, config, _residual = args
-        return super().allocate_residual(weights, *head, config, 0.0)
+    def _changed(self, config: Config, residual: float) -> tuple[Config, float]:
+        return config, 0.0
 
 
-class ResidualPerAssetIgnored(Stages):
+class ResidualPerAssetIgnored(_Residual):
     """A residual addition is not limited by max_residual_per_asset_pct."""
 
-    def allocate_residual(
-        self, weights: np.ndarray, *args: Any, **kw: Any
-    ) -> tuple[np.ndarray, ResidualReport]:
-        *head, config, residual = args
-        config = _ignoring(config, max_residual_per_asset_pct=1.0)
-        return super().allocate_residual(weights, *head, config, residual)
+    def _changed(self, config: Config, residual: float) -> tuple[Config, float]:
+        return _ignoring(config, max_residual_per_asset_pct=1.0), residual
 
 
-class ResidualMultipleIgnored(Stages):
+class ResidualMultipleIgnored(_Residual):
     """A residual addition is not limited by max_residual_position_multiple."""
 
-    def allocate_residual(
-        self, weights: np.ndarray, *args: Any, **kw: Any
-    ) -> tuple[np.ndarray, ResidualReport]:
-        *head, config, residual = args
-        config = _ignoring(config, max_residual_position_multiple=float(_UNLIMITED))
-        return super().allocate_residual(weights, *head, config, residual)
+    def _changed(self, config: Config, residual: float) -> tuple[Config, float]:
+        return _ignoring(config, max_residual_position_multiple=float(_UNLIMITED)), residual
 
 
 class DrawdownIgnored(Stages):
@@ -541,7 +551,8 @@ class ReplanSkipped(Stages):
 
 
 def _stage(rule: rules.Rule, how: str, cls: type[Stages]) -> Mutant:
-    return Mutant(f"{rule.id}/{how}", rule.id, str(cls.__doc__).split("\n\n")[0], stages=cls)
+    line = " ".join(str(cls.__doc__).split("\n\n")[0].split())
+    return Mutant(f"{rule.id}/{how}", rule.id, line, stages=cls)
 
 
 STAGE_MUTANTS: tuple[Mutant, ...] = (

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 class Stages:
     """The run's stage rules, one method per step a mutant may break (the rule in each
-    docstring; see the module)."""
+    docstring; see the module). Two are equal when of the same class."""
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)

@@ -47,6 +47,7 @@ class BrokerAgent(BulwarkAgent):
             prices=self.model.prices_today,
             slippage_bps=cfg.slippage_bps,
             commission=cfg.commission,
+            stages=self.model.registry.stages,
         )
         self.book = self.day.book
         reply_to = {env.message.proposal_id: env.id for env in decisions}

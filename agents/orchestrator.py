@@ -16,7 +16,6 @@ from domain.resolution import (
     RegimeOverrideLedger,
     held_back,
     override_context,
-    replan_request,
     resolve,
 )
 
@@ -56,7 +55,7 @@ class OrchestratorAgent(BulwarkAgent):
         decided = [(env.message, self._decide(env, verdicts)) for env in self._pending]
         self._pending = []
         self._held = held_back(decided, self._held)
-        request = replan_request(
+        request = self.model.registry.stages.replan_request(
             self._held, self.model.round, self.model.config.max_negotiation_rounds
         )
         if request is not None:

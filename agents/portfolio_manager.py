@@ -87,6 +87,7 @@ class PortfolioManagerAgent(BulwarkAgent):
             config=model.config,
             book=model.positions_view(),
             drawdown=model.drawdown(),
+            stages=model.registry.stages,
         )
 
     def _send(self, outbox: Outbox, reply_to: int | None = None) -> None:

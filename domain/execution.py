@@ -27,10 +27,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import attrs
 
 from domain.messages import AMENDED, APPROVED, CLOSE, INCREASE, OPEN, REDUCE, TradeDecided
+
+if TYPE_CHECKING:
+    from domain.stages import Stages
 
 MIN_NOTIONAL = 1e-6
 _CASH_SAFETY = 1.0 - 1e-12
@@ -149,6 +153,32 @@ class Execution:
     buy_scale: float
 
 
+def fill_price(close: float, side: str, slip: float) -> float:
+    """execution.costs: a buy fills at close x (1 + slippage), a sale at close x (1 - it)."""
+    return close * (1.0 + slip) if side == BUY else close * (1.0 - slip)
+
+
+def fee_of(notional: float, commission: float) -> float:
+    """execution.costs: the commission on a fill's notional (buys and sells alike)."""
+    return notional * commission
+
+
+def buy_scale(buy_cost: float, cash: float) -> float:
+    """execution.cash_floor: the factor on every buy, so that the buys cost at most the
+    cash after the sells (1 when they fit)."""
+    if buy_cost > cash:
+        return max(cash, 0.0) / buy_cost * _CASH_SAFETY
+    return 1.0
+
+
+def _stated_stages(stages: Stages | None) -> Stages:
+    if stages is not None:
+        return stages
+    from domain.stages import DEFAULT_STAGES  # domain.stages imports this module
+
+    return DEFAULT_STAGES
+
+
 def equity_of(cash: float, quantities: Mapping[str, float], prices: Mapping[str, float]) -> float:
     """Cash plus holdings valued at `prices`."""
     return cash + sum(qty * prices[asset] for asset, qty in sorted(quantities.items()))
@@ -162,6 +192,7 @@ def execute(
     prices: Mapping[str, float],
     slippage_bps: float,
     commission: float,
+    stages: Stages | None = None,
 ) -> Execution:
     """Fill `orders` against the book. The last order for an asset wins.
 
@@ -172,10 +203,12 @@ def execute(
         prices: today's close per asset (every ordered and held asset).
         slippage_bps: slippage in basis points, against the trader on both sides.
         commission: fraction of traded notional paid on each fill.
+        stages: the run's stage rules (fill prices, fees, the cash floor; None: stated).
 
     Returns:
         The fills (sells first, then buys, each in asset order) and the resulting book.
     """
+    stages, cash_before = _stated_stages(stages), cash
     sells, buys = _deltas(orders, cash, quantities, prices, CostRates.of(slippage_bps, commission))
     slip = slippage_bps / 10_000.0
     new_qty = dict(quantities)
@@ -183,9 +216,9 @@ def execute(
     for order, delta in sells:
         held = new_qty.get(order.asset, 0.0)
         qty = held if order.target_weight <= 0.0 or -delta > held else -delta  # never short
-        price = prices[order.asset] * (1.0 - slip)
+        price = stages.fill_price(prices[order.asset], SELL, slip)
         notional = qty * price
-        fee = notional * commission
+        fee = stages.fee(notional, SELL, commission)
         cash += notional - fee
         if held - qty <= 0.0:
             new_qty.pop(order.asset, None)
@@ -195,16 +228,14 @@ def execute(
             Fill(order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0)
         )
     buy_cost = sum(delta * prices[o.asset] * (1.0 + slip) * (1.0 + commission) for o, delta in buys)
-    scale = 1.0
-    if buy_cost > cash:
-        scale = max(cash, 0.0) / buy_cost * _CASH_SAFETY
+    scale = stages.buy_scale(buy_cost, cash, cash_before)
     for order, delta in buys:
         qty = delta * scale
         if qty * prices[order.asset] < MIN_NOTIONAL:
             continue  # scaled to dust by the cash: not a trade (no fill, no entry)
-        price = prices[order.asset] * (1.0 + slip)
+        price = stages.fill_price(prices[order.asset], BUY, slip)
         notional = qty * price
-        fee = notional * commission
+        fee = stages.fee(notional, BUY, commission)
         cash -= notional + fee
         new_qty[order.asset] = new_qty.get(order.asset, 0.0) + qty
         fills.append(
@@ -367,9 +398,12 @@ def trade_day(
     prices: Mapping[str, float],
     slippage_bps: float,
     commission: float,
+    stages: Stages | None = None,
 ) -> TradingDay:
-    """Fill a day's decisions against `book` at `prices` (see the module's rules)."""
-    orders = orders_of(decisions)
+    """Fill a day's decisions against `book` at `prices` (see the module's rules), through
+    the run's stage rules `stages` (the stated ones when None)."""
+    stages = _stated_stages(stages)
+    orders = stages.orders_of(decisions)
     if not orders:
         return TradingDay(book)
     result = execute(
@@ -379,6 +413,7 @@ def trade_day(
         prices=prices,
         slippage_bps=slippage_bps,
         commission=commission,
+        stages=stages,
     )
     new = book.after(result, day)
     equity_after = new.equity(prices)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -43,6 +44,9 @@ from domain.protections.registry import OVERRIDE_LIFTS as OVERRIDE_LIFTS  # re-e
 from domain.protections.registry import PRIORITIES as PRIORITIES  # re-exported
 from domain.rules import PRIORITY
 from domain.rules import REGIME_OVERRIDE as REGIME_OVERRIDE_RULE
+
+if TYPE_CHECKING:
+    from domain.stages import Stages
 
 SEVERITY_RANK: Mapping[str, int] = MappingProxyType({s: i for i, s in enumerate(SEVERITIES)})
 
@@ -117,16 +121,17 @@ def override_context(
 ) -> OverrideContext:
     """The regime override available to proposals of `asset` on `day`
     (resolution.regime_override, within resolution.override_cooldown); what it lifts comes
-    from the run's protection `registry` (each row's `lifted_at`)."""
+    from the run's protection `registry` (each row's `lifted_at`), the severity and cooldown
+    checks from its stage rules (`registry.stages`)."""
     severity = regime.severity
     why_not = (
         _check_override_enabled(config)
         or _check_regime_changed(regime)
-        or _check_severity(regime, config)
+        or _check_severity(regime, config, registry.stages)
     )
     if why_not is not None:
         return OverrideContext(severity=severity, reason=why_not)
-    eligible, reason = _check_cooldown(regime, asset, day, ledger, config)
+    eligible, reason = _check_cooldown(regime, asset, day, ledger, config, registry.stages)
     return OverrideContext(
         active=True,
         eligible=eligible,
@@ -150,21 +155,26 @@ def _check_regime_changed(regime: RegimeUpdated) -> str | None:
     return None if regime.changed else "no regime change today"
 
 
-def _check_severity(regime: RegimeUpdated, config: Config) -> str | None:
+def _check_severity(regime: RegimeUpdated, config: Config, stages: Stages) -> str | None:
     """resolution.regime_override: only a change at or above `regime_severity_threshold`."""
     threshold = config.regime_severity_threshold
-    if severity_rank(regime.severity) >= severity_rank(threshold):
+    if stages.severity_reaches(regime.severity, threshold):
         return None
     return f"regime change {_change(regime)} below threshold {threshold}"
 
 
 def _check_cooldown(
-    regime: RegimeUpdated, asset: str, day: dt.date, ledger: RegimeOverrideLedger, config: Config
+    regime: RegimeUpdated,
+    asset: str,
+    day: dt.date,
+    ledger: RegimeOverrideLedger,
+    config: Config,
+    stages: Stages,
 ) -> tuple[bool, str]:
     """resolution.override_cooldown: at most one override per asset per
     `regime_override_cooldown` days. Returns (eligible, the reason)."""
     cooldown = config.regime_override_cooldown
-    if ledger.eligible(asset, day, cooldown):
+    if stages.override_eligible(ledger, asset, day, cooldown):
         return True, f"regime change {_change(regime)}"
     last = ledger.last(asset)
     assert last is not None

@@ -23,7 +23,7 @@ from domain.construction.inputs import PlanInputs, window_rows
 from domain.construction.plan import Plan, plan_targets
 from domain.construction.proposals import core_requests, trade_reason
 from domain.construction.status import Status, StatusBoard, selection_changes
-from domain.construction.trades import Trade, diff_trades, rebalance_due
+from domain.construction.trades import Trade, rebalance_due
 from domain.execution import CostRates, side_of
 from domain.market import MarketData
 from domain.messages import (
@@ -42,7 +42,8 @@ from domain.protections.base import PositionView
 from domain.resolution import PLANNER
 from domain.rules import REBALANCE_DAY
 from domain.scenario import AssetSpec, Signals
-from domain.scoring import ScoreBoard, apply_overrides, score_as_of
+from domain.scoring import ScoreBoard, apply_overrides
+from domain.stages import DEFAULT_STAGES, Stages
 
 HOLDING_REVIEW = "holding_review"
 """The notice event of a holding whose maximum-holding review is due today."""
@@ -62,6 +63,7 @@ class Screen:
         config: The configuration in force.
         book: The book before today's trades: asset -> weight and entry date.
         drawdown: How far the equity is below its peak.
+        stages: The run's stage rules (`domain.stages`): scoring, the plan, the trades.
     """
 
     market: MarketData
@@ -71,6 +73,7 @@ class Screen:
     config: Config
     book: Mapping[str, PositionView]
     drawdown: float
+    stages: Stages = DEFAULT_STAGES
 
     def weights(self) -> dict[str, float]:
         """The book's weights."""
@@ -191,7 +194,7 @@ class Desk:
     def score(self, screen: Screen) -> ScoresPublished:
         """Score every asset from prices up to today; the holdings' scores to publish."""
         cfg = screen.config
-        board = score_as_of(
+        board = screen.stages.score_as_of(
             screen.market.closes,
             screen.t,
             fundamentals=self.fundamentals,
@@ -286,7 +289,7 @@ class Desk:
         inputs = self.inputs(screen, locked, excluded)
         plan = plan_targets(inputs)
         self._note_overrides(plan, screen.date, cfg.core_asset_override_threshold, round_)
-        trades = diff_trades(
+        trades = screen.stages.diff_trades(
             screen.weights(),
             plan.targets,
             min_trade_weight=cfg.min_trade_weight,
@@ -339,6 +342,7 @@ class Desk:
             opened=self.opened,
             closes=market.window(screen.t, window_rows(cfg)),
             drawdown=screen.drawdown,
+            stages=screen.stages,
         )
 
     def _proposal(self, screen: Screen, trade: Trade, plan: Plan, proposal_id: str) -> ProposeTrade:

@@ -8,13 +8,16 @@ volatility** and **bucket concentration** tests, and the day's **dynamic limits*
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 
 from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
+
+if TYPE_CHECKING:
+    from domain.stages import Stages
 
 EPS = 1e-12
 """Weights at or below this are treated as zero."""
@@ -47,6 +50,12 @@ def _optional_array(value: Any) -> np.ndarray | None:
     return None if value is None else np.asarray(value, dtype=float)
 
 
+def _stated_stages() -> Stages:
+    from domain.stages import DEFAULT_STAGES  # domain.stages imports this module
+
+    return DEFAULT_STAGES
+
+
 @attrs.frozen(eq=False)
 class PlanInputs:
     """Everything the planner reads for one rebalance (arrays aligned with `tickers`).
@@ -71,6 +80,8 @@ class PlanInputs:
             with `tickers`) for correlations, volatility scaling and the market test;
             None switches those three off.
         drawdown: The portfolio's drawdown today (1 - equity / peak).
+        stages: The run's stage rules, through which the planner takes each step
+            (`domain.stages`; the rules as stated unless a mutant is switched in).
     """
 
     tickers: tuple[str, ...] = attrs.field(converter=tuple)
@@ -89,6 +100,7 @@ class PlanInputs:
     opened: int = 0
     closes: np.ndarray | None = attrs.field(default=None, converter=_optional_array)
     drawdown: float = 0.0
+    stages: Stages = attrs.field(factory=_stated_stages)
 
     def __attrs_post_init__(self) -> None:
         n = len(self.tickers)

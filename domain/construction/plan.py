@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from domain import rules
-from domain.construction.inputs import EPS, Limits, PlanInputs, dynamic_limits, rank_scores
+from domain.construction.inputs import EPS, Limits, PlanInputs
 from domain.construction.selection import Choice, select
 from domain.construction.sizing import ResidualReport, size_positions
 
@@ -101,8 +101,8 @@ def plan_targets(inp: PlanInputs) -> Plan:
     Returns:
         The plan: targets and the reason for every asset considered.
     """
-    limits = dynamic_limits(inp)
-    rank = rank_scores(inp)
+    limits = inp.stages.dynamic_limits(inp)
+    rank = inp.stages.rank_scores(inp)
     selection = select(inp, limits, rank)
     sizing = size_positions(inp, selection.chosen, frozenset(selection.overrides), rank)
     choices = dict(selection.choices)

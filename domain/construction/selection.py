@@ -32,12 +32,7 @@ import numpy as np
 
 from domain import rules
 from domain.buckets import UNKNOWN_BUCKET
-from domain.construction.buckets import (
-    MIN_CORRELATION_OBS,
-    abs_correlations,
-    bucket_slots,
-    correlation_drops,
-)
+from domain.construction.buckets import MIN_CORRELATION_OBS, abs_correlations
 from domain.construction.inputs import EPS, Limits, PlanInputs, log_returns
 
 # Selection reasons (Choice.reason): in the plan
@@ -201,27 +196,34 @@ def _check_trending_existing(inp: PlanInputs, j: int) -> Reason | None:
     )
 
 
+def open_eligible(inp: PlanInputs) -> np.ndarray:
+    """selection.open_threshold (and selection.universe): the columns a new position may
+    open in: valid, trending >= `trending_confidence_new`, score >= `min_score_new_position`."""
+    cfg = inp.config
+    return (
+        inp.valid
+        & (inp.trending >= cfg.trending_confidence_new)
+        & (inp.score >= cfg.min_score_new_position)
+    )
+
+
 def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
     """Holdings that pass the keep rules, and the eligible new candidates."""
-    cfg = inp.config
+    stages = inp.stages
     column = {t: j for j, t in enumerate(inp.tickers)}
     keep: list[int] = []
     for asset in sorted(inp.weights):
         if asset in inp.locked or inp.weights[asset] <= EPS or asset not in column:
             continue
         j = column[asset]
-        out = _check_review(inp, j) or _check_keep_threshold(inp, j)
-        out = out or _check_trending_existing(inp, j)
+        out = stages.check_review(inp, j) or stages.check_keep_threshold(inp, j)
+        out = out or stages.check_trending_existing(inp, j)
         if out is None:
             keep.append(j)
         else:
             book.note(j, True, False, out)
     taken = {a for a, w in inp.weights.items() if w > EPS} | set(inp.locked) | inp.excluded
-    eligible = (
-        inp.valid
-        & (inp.trending >= cfg.trending_confidence_new)
-        & (inp.score >= cfg.min_score_new_position)
-    )
+    eligible = stages.open_eligible(inp)
     new = [int(j) for j in np.flatnonzero(eligible) if inp.tickers[j] not in taken]
     return keep, new
 
@@ -285,7 +287,9 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
     picked, left_out, room = _portfolio_limits(book, keep, stage.new, limits, len(locked_pos))
     missing = 0
     if diversify:
-        picked, missing = _min_buckets(inp, book, keep, picked, left_out, locked_buckets, room)
+        picked, missing = inp.stages.min_buckets(
+            inp, book, keep, picked, left_out, locked_buckets, room
+        )
     _note_selected(inp, book, keep, picked, stage)
     chosen = sorted(keep + picked, key=book.key)
     return Selection(
@@ -296,6 +300,13 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
         limits=limits,
         missing_buckets=missing,
     )
+
+
+def portfolio_room(limits: Limits, n_locked: int, n_keep: int) -> int:
+    """selection.max_new and selection.max_total: how many new candidates fit: what
+    max_total leaves after the locked and kept positions, within the round's new budget."""
+    total_room = max(limits.max_total - n_locked, 0)
+    return max(min(limits.new_budget, total_room - n_keep), 0)
 
 
 def _portfolio_limits(
@@ -312,7 +323,7 @@ def _portfolio_limits(
         return (bool(other_first), *book.key(j))
 
     new = sorted(new, key=new_key)
-    room = max(min(limits.new_budget, total_room - len(keep)), 0)
+    room = book.inp.stages.portfolio_room(limits, n_locked, len(keep))
     for j in new[room:]:
         if limits.new_budget <= total_room - len(keep):
             out = Reason(
@@ -403,7 +414,7 @@ def _slot_stage(
     positions first, then holdings, then candidates, up to its slots."""
     cfg, buckets = inp.config, book.buckets
     present = {str(buckets[j]) for j in keep + new} | set(locked_buckets)
-    slots = bucket_slots(
+    slots = inp.stages.bucket_slots(
         present, limits.max_total, inp.favored_buckets, cfg.max_positions_per_bucket
     )
     locked_count: dict[str, int] = {}
@@ -461,7 +472,9 @@ def _correlation_stage(
         drops = (
             {}
             if corr is None
-            else correlation_drops(regular, [cols[i] not in held for i in regular], corr, limit)
+            else inp.stages.correlation_drops(
+                regular, [cols[i] not in held for i in regular], corr, limit
+            )
         )
         for i, (other, value) in drops.items():
             dropped.add(cols[i])

@@ -30,7 +30,7 @@ import numpy as np
 from domain import rules
 from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
-from domain.construction.buckets import bucket_room, scale_buckets
+from domain.construction.buckets import bucket_room
 from domain.construction.inputs import EPS, PlanInputs, log_returns
 from domain.construction.selection import MIN_SIZE, NO_ROOM, NO_SIZE, Reason
 from domain.scoring import SIGMA_FLOOR_ANNUAL, TRADING_DAYS_PER_YEAR
@@ -403,7 +403,7 @@ def size_positions(
         active = []
     sized = _size_viable(inp, frame, active, vol_of, overrides, rank, dropped)
     w, report = _residual(inp, frame, sized)
-    factor = _check_drawdown(inp)
+    factor = inp.stages.drawdown_factor(inp)
     return Sizing(
         weights={j: float(x) for j, x in zip(sized.active, w * factor, strict=True)},
         dropped=dropped,
@@ -446,26 +446,26 @@ def _size_viable(
 ) -> _Sized:
     """Steps 1-5: size, and drop the smallest position below `min_position_size` until
     none is (`dropped` collects why)."""
-    cfg = inp.config
+    cfg, stages = inp.config, inp.stages
     for _ in range(len(active) + 1):
-        raw = raw_weights(inp.score[active], cfg, frame.room)
+        raw = stages.raw_weights(inp.score[active], cfg, frame.room)
         for j in [j for j, r in zip(active, raw, strict=True) if r <= 0]:
             dropped[j] = _no_fixed_size(inp, j)
         active = [j for j, r in zip(active, raw, strict=True) if r > 0]
         raw = raw[raw > 0]
         vol_factor: dict[int, float] = {}
         if vol_of is not None and active:
-            factors = volatility_factors(np.array([vol_of[j] for j in active]))
+            factors = stages.volatility_factors(np.array([vol_of[j] for j in active]))
             vol_factor = dict(zip(active, factors.tolist(), strict=True))
             raw = raw * factors
-        w = cap_and_normalise(raw, frame.cap, frame.room)
+        w = stages.cap_and_normalise(raw, frame.cap, frame.room)
         exempt = np.array([j in overrides for j in active], dtype=bool)
         scaling: dict[str, float] = {}
         if frame.diversify and active:
-            w, scaling = scale_buckets(
+            w, scaling = stages.scale_buckets(
                 w, frame.buckets[active], exempt, frame.locked_by_bucket, frame.limit
             )
-        i = _check_min_position(inp, w, active, rank)
+        i = stages.check_min_position(inp, w, active, rank)
         if i is None:
             return _Sized(active, w, scaling, exempt, vol_factor)
         dropped[active[i]] = Reason(
@@ -513,7 +513,7 @@ def _residual(inp: PlanInputs, frame: _Frame, sized: _Sized) -> tuple[np.ndarray
         ]
     else:
         left, res_buckets = {}, [None] * len(active)
-    return allocate_residual(
+    return inp.stages.allocate_residual(
         w,
         inp.score[active],
         [inp.tickers[j] for j in active],

@@ -1,12 +1,13 @@
-"""Mutants: deliberately broken variants of the protection rules, switched in at run time.
+"""Mutants of the protection rules, and the built-in catalogue of mutants.
 
-A mutant breaks one rule of the catalogue (`domain.catalogue`) in one realistic way (a
-comparison moved by one, the parameter ignored, the rule skipped, a priority pair swapped)
-and is switched in through the registry, never by editing the source: either its `cls`, a
-subclass of the protection overriding one `_check_*` guard, replaces the class of the row
-`protection` (`attrs.evolve(row, cls=cls)`), or `swap` exchanges two rows' priorities.
-`python run.py mutate DIR` runs a scenario library once clean and once per mutant, and a
-mutant is killed when some scenario's exit code changes (docs/stress-testing.md).
+A mutant (`domain.mutant.Mutant`, re-exported here) breaks one rule of the catalogue in
+one realistic way and is switched in through the registry, never by editing the source.
+A protection's mutant is a subclass of the protection overriding one `_check_*` guard,
+which replaces the class of the row `protection` (`attrs.evolve(row, cls=cls)`), or a
+swap of two rows' priorities; the stages' mutants are in `domain.stage_mutants`.
+`BUILTIN_MUTANTS` holds both. `python run.py mutate DIR` runs a scenario library once
+clean and once per mutant, and a mutant is killed when some scenario's exit code changes
+(docs/stress-testing.md).
 
 A custom protection declares its own mutants as a class attribute `mutants` (a tuple of
 `Mutant`, `protection` left None: it is the row of the class), as it declares `rules`.
@@ -30,6 +31,7 @@ from domain.messages import (
     ProposalReviewed,
 )
 from domain.messages import ProposeTrade as Proposal
+from domain.mutant import Mutant
 from domain.protections.base import DayContext, Protection, ReviewContext
 from domain.protections.core_asset import CoreAssetProtection, CoreRecord, Refusal
 from domain.protections.grace_period import GracePeriodProtection, GraceRecord
@@ -42,51 +44,13 @@ from domain.protections.registry import (
     Registry,
 )
 from domain.protections.whipsaw import WhipsawProtection
+from domain.stage_mutants import STAGE_MUTANTS
+
+__all__ = ["BUILTIN_MUTANTS", "PROTECTION_MUTANTS", "Mutant", "mutants_of"]
 
 _DAY = dt.timedelta(days=1)
 _NEVER = 10**9
 """A held time no minimum reaches (the parameter ignored)."""
-
-
-@attrs.frozen
-class Mutant:
-    """One broken variant of one rule.
-
-    Attributes:
-        id: `<rule id>/<how>`, e.g. `holding_period.minimum/off_by_one`.
-        rule: the id of the rule it breaks (a rule of `domain.catalogue`).
-        description: one line: what is broken.
-        protection: the registry row it changes (None in a custom protection's `mutants`:
-            the row of the class declaring it).
-        cls: the replacement class of that row (a subclass of the row's class).
-        swap: the other row whose priority is exchanged with `protection`'s.
-    """
-
-    id: str
-    rule: str
-    description: str
-    protection: str | None = None
-    cls: type[Protection] | None = None
-    swap: str | None = None
-
-    def applies_to(self, registry: Registry) -> bool:
-        """Whether every row it changes is a protection of `registry` (else it cannot
-        change the run)."""
-        return all(n in registry.names for n in (self.protection, self.swap) if n is not None)
-
-    def apply(self, registry: Registry) -> Registry:
-        """`registry` with this mutant switched in (unchanged when it does not apply)."""
-        if not self.applies_to(registry):
-            return registry
-        if self.swap is not None:
-            a, b = registry.row(str(self.protection)), registry.row(self.swap)
-            prio = {a.name: b.priority, b.name: a.priority}
-            return Registry(
-                attrs.evolve(r, priority=prio.get(r.name, r.priority)) for r in registry.rows
-            )
-        return Registry(
-            attrs.evolve(r, cls=self.cls) if r.name == self.protection else r for r in registry.rows
-        )
 
 
 # --- holding_period -------------------------------------------------------------------
@@ -186,6 +150,13 @@ class GraceDecaySkipped(GracePeriodProtection):
         self, ctx: DayContext, rec: GraceRecord, weight: float, score: float, k: int
     ) -> list[Message]:
         return []
+
+
+class GraceDecayFloorIgnored(GracePeriodProtection):
+    """The decay has no floor: min_decay_factor ignored."""
+
+    def factor(self, k: int) -> float:
+        return self.config.grace_period_decay_rate**k
 
 
 class GraceExpiryLate(GracePeriodProtection):
@@ -342,7 +313,7 @@ def _sub(rule: str, how: str, protection: str, cls: type[Protection]) -> Mutant:
     return Mutant(f"{rule}/{how}", rule, str(cls.__doc__), protection=protection, cls=cls)
 
 
-BUILTIN_MUTANTS: tuple[Mutant, ...] = (
+PROTECTION_MUTANTS: tuple[Mutant, ...] = (
     _sub("holding_period.minimum", "off_by_one", HOLDING_PERIOD, HoldingMinimumOffByOne),
     _sub("holding_period.minimum", "ignored", HOLDING_PERIOD, HoldingMinimumIgnored),
     _sub("holding_period.forced_review", "late", HOLDING_PERIOD, ForcedReviewLate),
@@ -355,6 +326,7 @@ BUILTIN_MUTANTS: tuple[Mutant, ...] = (
     _sub("grace_period.start", "skipped", GRACE_PERIOD, GraceStartSkipped),
     _sub("grace_period.decay", "once_more", GRACE_PERIOD, GraceDecayOnceMore),
     _sub("grace_period.decay", "skipped", GRACE_PERIOD, GraceDecaySkipped),
+    _sub("grace_period.decay", "floor_ignored", GRACE_PERIOD, GraceDecayFloorIgnored),
     _sub("grace_period.expiry", "late", GRACE_PERIOD, GraceExpiryLate),
     _sub("grace_period.expiry", "early", GRACE_PERIOD, GraceExpiryEarly),
     _sub("grace_period.recovery", "ignored", GRACE_PERIOD, GraceRecoveryIgnored),
@@ -378,7 +350,10 @@ BUILTIN_MUTANTS: tuple[Mutant, ...] = (
     _swap(CORE_ASSET, WHIPSAW),
     _swap(GRACE_PERIOD, WHIPSAW),
 )
-"""The built-in catalogue of mutants, by protection."""
+"""The mutants of the built-in protections and their priorities, by protection."""
+
+BUILTIN_MUTANTS: tuple[Mutant, ...] = (*PROTECTION_MUTANTS, *STAGE_MUTANTS)
+"""The built-in catalogue of mutants: the protections', then the stages'."""
 
 
 def mutants_of(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -26,6 +26,9 @@ from domain.protections.core_asset import CoreAssetProtection
 from domain.protections.grace_period import GracePeriodProtection
 from domain.protections.holding_period import HoldingPeriodProtection
 from domain.protections.whipsaw import WhipsawProtection
+
+if TYPE_CHECKING:
+    from domain.stages import Stages
 
 REGIME_OVERRIDE = "regime_override"
 """Not a protection: the orchestrator's lift of other systems' blocks (priority 2)."""
@@ -101,9 +104,23 @@ def _by_priority(rows: Iterable[ProtectionRow]) -> tuple[ProtectionRow, ...]:
 
 @attrs.frozen
 class Registry:
-    """The protections of a run, in priority order, and the tables derived from them."""
+    """The protections of a run, in priority order, and the tables derived from them, and
+    the run's stage rules (`stages`: `domain.stages.Stages`, the rules as stated unless
+    given; a stage mutant gives a subclass, `domain.stage_mutants`)."""
 
     rows: tuple[ProtectionRow, ...] = attrs.field(converter=_by_priority)
+    _stages: Stages | None = attrs.field(default=None, alias="stages")
+
+    @property
+    def stages(self) -> Stages:
+        """The run's stage rules."""
+        if self._stages is not None:
+            return self._stages
+        # domain.stages imports the construction modules, which import this one (scoring
+        # reads the scenario, which reads BUILTIN): the default is imported on first use.
+        from domain.stages import DEFAULT_STAGES
+
+        return DEFAULT_STAGES
 
     def __attrs_post_init__(self) -> None:
         names = [row.name for row in self.rows]
@@ -124,12 +141,12 @@ class Registry:
 
     def with_rows(self, rows: Iterable[ProtectionRow]) -> Registry:
         """This registry plus `rows` (a scenario's custom protections, or a new one)."""
-        return Registry((*self.rows, *rows))
+        return attrs.evolve(self, rows=(*self.rows, *rows))
 
     def without(self, names: Iterable[str]) -> Registry:
         """This registry less the protections `names` (switched off in the scenario)."""
         drop = frozenset(names)
-        return Registry(row for row in self.rows if row.name not in drop)
+        return attrs.evolve(self, rows=tuple(row for row in self.rows if row.name not in drop))
 
     @property
     def priorities(self) -> Mapping[str, int]:

@@ -75,6 +75,11 @@ def grace_decay(cls: type) -> Any:
     return gp._check_decay(day_ctx(day(1)), rec, 0.05, 0.1, 1)
 
 
+def grace_decay_floor(cls: type) -> Any:
+    gp, rec = grace(cls, grace_period_decay_rate=0.2, min_decay_factor=0.1)
+    return gp._check_decay(day_ctx(day(2)), rec, 0.05, 0.1, 2)
+
+
 def grace_expiry(cls: type, k: int) -> Any:
     gp, rec = grace(cls, grace_period_days=5)
     return gp._check_expiry(day_ctx(day(k)), rec, 0.01, 0.1, k)
@@ -145,6 +150,7 @@ PROBES: dict[str, Callable[[type], Any]] = {
     "grace_period.start/skipped": grace_start,
     "grace_period.decay/once_more": grace_decay,
     "grace_period.decay/skipped": grace_decay,
+    "grace_period.decay/floor_ignored": grace_decay_floor,
     "grace_period.expiry/late": lambda cls: grace_expiry(cls, 5),
     "grace_period.expiry/early": lambda cls: grace_expiry(cls, 4),
     "grace_period.recovery/ignored": grace_recovery,
@@ -174,7 +180,7 @@ def test_guard_when_mutant_switched_in_then_decision_differs_from_the_rule(mutan
 
 
 def test_catalogue_when_listed_then_every_class_mutant_has_a_probe_and_names_a_known_rule():
-    with_class = {m.id for m in BUILTIN_MUTANTS if m.cls is not None}
+    with_class = {m.id for m in BUILTIN_MUTANTS if m.cls is not None}  # stages: test_stage_mutants
 
     assert with_class == set(PROBES)
     assert all(m.rule in RULES and m.id.startswith(f"{m.rule}/") for m in BUILTIN_MUTANTS)

@@ -332,17 +332,21 @@ _INSERT_EQUITY = _insert_sql("equity", ("run_id", *_EQUITY_FIELDS))
 """Prepared inserts of a step's rows (one `executemany` per table per step)."""
 
 
-def _schema_complete(db: sqlite_utils.Database) -> bool:
+def _tables_complete(db: sqlite_utils.Database) -> bool:
     for name, spec in SCHEMA.items():
         table = db.table(name)
         if not table.exists() or set(spec["columns"]) - set(table.columns_dict):
             return False
-    indexes = {(t, tuple(i.columns)) for t in SCHEMA for i in db.table(t).indexes}
-    return all(index in indexes for index in INDEXES)
+    return True
 
 
-def _create_schema(db: sqlite_utils.Database) -> None:
-    """Every table, column (added to a file written by an older version) and index."""
+def _indexes_missing(db: sqlite_utils.Database) -> list[tuple[str, tuple[str, ...]]]:
+    have = {(t, tuple(i.columns)) for t in SCHEMA for i in db.table(t).indexes}
+    return [index for index in INDEXES if index not in have]
+
+
+def _create_tables(db: sqlite_utils.Database) -> None:
+    """Every table and column (added to a file written by an older version)."""
     for name, spec in SCHEMA.items():
         table = db.table(name)
         if not table.exists():
@@ -351,23 +355,36 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         for column, kind in spec["columns"].items():
             if column not in table.columns_dict:
                 table.add_column(column, kind)
-    for name, columns in INDEXES:
+
+
+def create_indexes(db: sqlite_utils.Database) -> None:
+    """The secondary indexes (`INDEXES`) a file lacks; call inside a write transaction."""
+    for name, columns in _indexes_missing(db):
         db.table(name).create_index(list(columns), if_not_exists=True)
 
 
+def _has_messages(db: sqlite_utils.Database) -> bool:
+    return db.execute("SELECT EXISTS (SELECT 1 FROM messages)").fetchone()[0] == 1
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating when needed) an event database with every table and index.
+    """Open (creating when needed) an event database with every table.
 
     A new file appears with all its tables at once (`sim.run.dbfile.create_complete`); an
-    older file gets the missing columns, in one transaction.
+    older file gets the missing columns, in one transaction. The secondary indexes are
+    built when a run finishes (`Recorder.finish`), so a new file's rows are written
+    without the cost of keeping them; a file that holds messages but lacks them (its
+    writer was killed) gets them here, before anything else is written.
     """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        create_complete(Path(path), _create_schema)
+        create_complete(Path(path), _create_tables)
     db = connect_writer(path)
-    if not _schema_complete(db):
+    if not _tables_complete(db) or (_indexes_missing(db) and _has_messages(db)):
         with write_transaction(db):
-            _create_schema(db)
+            _create_tables(db)
+            if _has_messages(db):
+                create_indexes(db)
     return db
 
 
@@ -476,11 +493,13 @@ class Recorder:
         self.messages_written += len(rows)
 
     def finish(self, status: str, error: str | None = None) -> None:
-        """Mark the run completed, failed or interrupted."""
+        """Mark the run completed, failed or interrupted, and build the secondary indexes
+        the file lacks (in the same transaction)."""
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
         now = _now()
         with write_transaction(self.db):
+            create_indexes(self.db)
             self.db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, error = ?, heartbeat_at = ?"
                 " WHERE run_id = ?",

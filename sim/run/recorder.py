@@ -33,8 +33,20 @@ RUN_STATUSES = ("running", "completed", "failed", "interrupted")
 
 
 def dumps(value: Any) -> str:
-    """Canonical JSON: sorted keys, no NaN (as null), compact. Same input, same bytes."""
-    return json.dumps(_clean(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    """Canonical JSON: sorted keys, no NaN (as null), compact. Same input, same bytes.
+
+    Plain JSON values (dicts with string keys, lists, strings, numbers, booleans, None:
+    what `Message.payload` gives) are encoded in one pass; only a value holding a NaN or
+    an infinity, a tuple or another mapping is walked first (`_clean`), to the same bytes.
+    """
+    try:
+        return _encode(value)
+    except (ValueError, TypeError):
+        return _encode(_clean(value))
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def _clean(value: Any) -> Any:
@@ -47,22 +59,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def message_values(env: Envelope, run_id: str) -> tuple[Any, ...]:
+    """The `messages` row of one envelope as values in `MESSAGE_COLUMNS` order, the order
+    of `SCHEMA` (payload as canonical JSON)."""
+    msg = env.message
+    return (
+        env.id,
+        run_id,
+        env.step,
+        env.date.isoformat(),
+        env.round,
+        env.sender,
+        env.recipient,
+        env.kind,
+        msg.asset_ref,
+        msg.proposal_ref,
+        env.in_reply_to,
+        dumps(msg.payload()),
+    )
+
+
 def message_row(env: Envelope, run_id: str) -> dict[str, Any]:
     """The `messages` table row of one envelope (payload as canonical JSON)."""
-    return {
-        "id": env.id,
-        "run_id": run_id,
-        "step": env.step,
-        "date": env.date.isoformat(),
-        "round": env.round,
-        "sender": env.sender,
-        "recipient": env.recipient,
-        "kind": env.kind,
-        "asset": env.message.asset_ref,
-        "proposal_id": env.message.proposal_ref,
-        "in_reply_to": env.in_reply_to,
-        "payload": dumps(env.message.payload()),
-    }
+    return dict(zip(MESSAGE_COLUMNS, message_values(env, run_id), strict=True))
 
 
 @attrs.frozen
@@ -293,17 +312,41 @@ INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _schema_complete(db: sqlite_utils.Database) -> bool:
+def _insert_sql(table: str, columns: Iterable[str]) -> str:
+    names = list(columns)
+    return (
+        f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in names)})"
+        f" VALUES ({', '.join('?' * len(names))})"
+    )
+
+
+MESSAGE_COLUMNS: tuple[str, ...] = tuple(SCHEMA["messages"]["columns"])
+"""The `messages` columns, in the order `message_values` gives them."""
+_SNAPSHOT_FIELDS: tuple[str, ...] = tuple(
+    c for c in SCHEMA["snapshots"]["columns"] if c not in ("run_id", "flags")
+)
+_EQUITY_FIELDS: tuple[str, ...] = tuple(c for c in SCHEMA["equity"]["columns"] if c != "run_id")
+_INSERT_MESSAGES = _insert_sql("messages", MESSAGE_COLUMNS)
+_INSERT_SNAPSHOTS = _insert_sql("snapshots", ("run_id", *_SNAPSHOT_FIELDS, "flags"))
+_INSERT_EQUITY = _insert_sql("equity", ("run_id", *_EQUITY_FIELDS))
+"""Prepared inserts of a step's rows (one `executemany` per table per step)."""
+
+
+def _tables_complete(db: sqlite_utils.Database) -> bool:
     for name, spec in SCHEMA.items():
         table = db.table(name)
         if not table.exists() or set(spec["columns"]) - set(table.columns_dict):
             return False
-    indexes = {(t, tuple(i.columns)) for t in SCHEMA for i in db.table(t).indexes}
-    return all(index in indexes for index in INDEXES)
+    return True
 
 
-def _create_schema(db: sqlite_utils.Database) -> None:
-    """Every table, column (added to a file written by an older version) and index."""
+def _indexes_missing(db: sqlite_utils.Database) -> list[tuple[str, tuple[str, ...]]]:
+    have = {(t, tuple(i.columns)) for t in SCHEMA for i in db.table(t).indexes}
+    return [index for index in INDEXES if index not in have]
+
+
+def _create_tables(db: sqlite_utils.Database) -> None:
+    """Every table and column (added to a file written by an older version)."""
     for name, spec in SCHEMA.items():
         table = db.table(name)
         if not table.exists():
@@ -312,23 +355,36 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         for column, kind in spec["columns"].items():
             if column not in table.columns_dict:
                 table.add_column(column, kind)
-    for name, columns in INDEXES:
+
+
+def create_indexes(db: sqlite_utils.Database) -> None:
+    """The secondary indexes (`INDEXES`) a file lacks; call inside a write transaction."""
+    for name, columns in _indexes_missing(db):
         db.table(name).create_index(list(columns), if_not_exists=True)
 
 
+def _has_messages(db: sqlite_utils.Database) -> bool:
+    return db.execute("SELECT EXISTS (SELECT 1 FROM messages)").fetchone()[0] == 1
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating when needed) an event database with every table and index.
+    """Open (creating when needed) an event database with every table.
 
     A new file appears with all its tables at once (`sim.run.dbfile.create_complete`); an
-    older file gets the missing columns, in one transaction.
+    older file gets the missing columns, in one transaction. The secondary indexes are
+    built when a run finishes (`Recorder.finish`), so a new file's rows are written
+    without the cost of keeping them; a file that holds messages but lacks them (its
+    writer was killed) gets them here, before anything else is written.
     """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        create_complete(Path(path), _create_schema)
+        create_complete(Path(path), _create_tables)
     db = connect_writer(path)
-    if not _schema_complete(db):
+    if not _tables_complete(db) or (_indexes_missing(db) and _has_messages(db)):
         with write_transaction(db):
-            _create_schema(db)
+            _create_tables(db)
+            if _has_messages(db):
+                create_indexes(db)
     return db
 
 
@@ -416,30 +472,34 @@ class Recorder:
     ) -> None:
         """Write one finished step (messages, holdings, equity row, the runs row's counts and
         heartbeat) in one transaction."""
-        rows = [message_row(env, self.run_id) for env in envelopes]
+        run_id = self.run_id
+        rows = [message_values(env, run_id) for env in envelopes]
         snaps = [
-            {**row, "run_id": self.run_id, "flags": dumps(dict(row["flags"]))} for row in snapshots
+            (run_id, *(r[c] for c in _SNAPSHOT_FIELDS), dumps(dict(r["flags"]))) for r in snapshots
         ]
+        conn = self.db.conn
         with write_transaction(self.db):
             if rows:
-                self.db.table("messages").insert_all(rows, batch_size=1000)
+                conn.executemany(_INSERT_MESSAGES, rows)
             if snaps:
-                self.db.table("snapshots").insert_all(snaps, batch_size=1000)
-            self.db.table("equity").insert({**equity, "run_id": self.run_id})
-            self.db.execute(
+                conn.executemany(_INSERT_SNAPSHOTS, snaps)
+            conn.execute(_INSERT_EQUITY, [run_id, *(equity[c] for c in _EQUITY_FIELDS)])
+            conn.execute(
                 "UPDATE runs SET steps_completed = ?, messages = ?, heartbeat_at = ?"
                 " WHERE run_id = ?",
-                [self.steps_completed + 1, self.messages_written + len(rows), _now(), self.run_id],
+                [self.steps_completed + 1, self.messages_written + len(rows), _now(), run_id],
             )
         self.steps_completed += 1
         self.messages_written += len(rows)
 
     def finish(self, status: str, error: str | None = None) -> None:
-        """Mark the run completed, failed or interrupted."""
+        """Mark the run completed, failed or interrupted, and build the secondary indexes
+        the file lacks (in the same transaction)."""
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
         now = _now()
         with write_transaction(self.db):
+            create_indexes(self.db)
             self.db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, error = ?, heartbeat_at = ?"
                 " WHERE run_id = ?",

@@ -7,7 +7,15 @@ from domain.messages import NoticeIssued, RequestReview
 from sim import compose
 from sim.load.document import load_scenario
 from sim.run.bus import MessageBus
-from sim.run.recorder import DayRecord, Recorder, day_rows, dumps, message_row, open_db
+from sim.run.recorder import (
+    INDEXES,
+    DayRecord,
+    Recorder,
+    day_rows,
+    dumps,
+    message_row,
+    open_db,
+)
 
 SMALL = "tests/data/run/small.yaml"
 
@@ -126,12 +134,39 @@ def test_day_rows_when_empty_book_without_equity_then_zero_weights_not_division_
     assert rows == [] and (equity["equity"], equity["turnover"]) == (0.0, 0.0)
 
 
-def test_open_db_when_new_then_tables_and_indexes_exist():
+def _indexed(db):
+    """The secondary indexes (not the primary keys' own)."""
+    return {
+        (t, tuple(i.columns))
+        for t in ("messages", "snapshots")
+        for i in db.table(t).indexes
+        if not i.name.startswith("sqlite_autoindex")
+    }
+
+
+def test_open_db_when_new_then_tables_exist_and_indexes_wait_for_the_finish():
     db = open_db(":memory:")
-    assert {"runs", "messages", "snapshots", "equity"} <= set(db.table_names())
-    indexed = {tuple(i.columns) for i in db.table("messages").indexes}
-    assert ("run_id", "asset", "id") in indexed and ("run_id", "proposal_id") in indexed
-    assert ("run_id", "kind", "id") in indexed
+    assert {"runs", "messages", "snapshots", "equity", "checks"} <= set(db.table_names())
+    assert _indexed(db) == set()
+
+
+def test_finish_when_run_ends_then_every_secondary_index_built():
+    db, rec = _recorder()
+    rec.write_step(_envelopes(3), [], EQUITY)
+    rec.finish("completed")
+    assert _indexed(db) == set(INDEXES)
+
+
+def test_open_db_when_file_holds_messages_without_indexes_then_indexes_built(tmp_path):
+    path = tmp_path / "killed.db"
+    db = open_db(path)
+    rec = Recorder(db, "r1")
+    rec.start_run(
+        scenario="s", scenario_path=None, scenario_sha256=None, seed=1, initial_cash=1.0, config={}
+    )
+    rec.write_step(_envelopes(2), [], EQUITY)
+    db.close()  # a writer killed before its finish: rows, no indexes
+    assert _indexed(open_db(path)) == set(INDEXES)
 
 
 def test_write_step_when_written_then_messages_equity_and_run_counters():

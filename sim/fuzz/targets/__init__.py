@@ -6,9 +6,23 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from sim.fuzz.target import Target
-from sim.fuzz.targets import holding
+from sim.fuzz.targets import core_limit, expiry, holding, selection, sizing, whipsaw
 
 TARGETS: Mapping[str, Target] = MappingProxyType(
-    {t.rule: t for t in (holding.MINIMUM, holding.FORCED_REVIEW)}
+    {
+        t.rule: t
+        for t in (
+            holding.MINIMUM,
+            holding.FORCED_REVIEW,
+            whipsaw.WINDOW,
+            whipsaw.MIN_DURATION,
+            expiry.GRACE_EXPIRY,
+            expiry.CORE_EXPIRY,
+            core_limit.MAX_CORE,
+            selection.KEEP,
+            selection.OPEN,
+            sizing.CAP,
+        )
+    }
 )
 """Every fuzzable rule's target, in catalogue order of the protections and stages."""

@@ -67,7 +67,9 @@ def grace_close_day(started: dt.date, grace_days: int, days: Iterable[dt.date]) 
     return first_day_reaching(started, grace_days, days)
 
 
-def core_expiry_day(designated: dt.date, expiry_days: int, days: Iterable[dt.date]) -> dt.date | None:
+def core_expiry_day(
+    designated: dt.date, expiry_days: int, days: Iterable[dt.date]
+) -> dt.date | None:
     """core_asset.expiry: a designation of `designated` expires on the first day at least
     `core_asset_expiry_days` days later; before it the asset is core."""
     return first_day_reaching(designated, expiry_days, days)

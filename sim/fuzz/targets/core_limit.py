@@ -99,7 +99,9 @@ def _check(case: MaxCoreCase, ev: Evidence) -> list[Mismatch]:
                 f"mark_core of {asset} with {core} core assets, max_core_assets {case.limit}",
                 yes_no(grant, "core_designated", "core_refused"),
                 yes_no(designated, "core_designated", yes_no(refused, "core_refused", "neither")),
-                notice_item(yes_no(grant, "core_designated", "core_refused"), asset, day, present=True),
+                notice_item(
+                    yes_no(grant, "core_designated", "core_refused"), asset, day, present=True
+                ),
             )
         )
     return out

@@ -194,7 +194,11 @@ def _core_check(case: CoreExpiryCase, ev: Evidence) -> list[Mismatch]:
                     yes_no(expected, "blocked by core_asset", "not blocked by core_asset"),
                     f"{d.outcome} by {d.decided_by}",
                     decision_item(
-                        "C", d.action, d.date, present=expected, outcome="blocked",
+                        "C",
+                        d.action,
+                        d.date,
+                        present=expected,
+                        outcome="blocked",
                         decided_by="core_asset",
                     ),
                 )

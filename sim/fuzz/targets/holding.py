@@ -215,7 +215,9 @@ def _review_check(case: ReviewCase, ev: Evidence) -> list[Mismatch]:
                 notice_item("holding_review", ASSET, day, present=due),
             )
         )
-    closes = [d.date for d in ev.decisions_of(ASSET, frozenset({"close"})) if d.outcome == "approved"]
+    closes = [
+        d.date for d in ev.decisions_of(ASSET, frozenset({"close"})) if d.outcome == "approved"
+    ]
     want = [] if keeps or not expected else expected[:1]
     if closes != want:
         day = (want or closes)[0]

@@ -60,12 +60,12 @@ def _keep_cases() -> st.SearchStrategy[KeepCase]:
 
 
 def _keep_document(case: KeepCase) -> dict[str, Any]:
+    fate = yes_no(oracles.keeps(case.score, case.threshold), "kept", "closed (grace starts)")
     return document(
         f"fuzz-selection-keep-w{case.weekday}",
         description=(
             f"K scores {case.score!r} against min_score_threshold {case.threshold!r}: it is"
-            f" {yes_no(oracles.keeps(case.score, case.threshold), 'kept', 'proposed for closing (grace starts)')}"
-            f" on {case.start}."
+            f" {fate} on {case.start}."
         ),
         start=case.start,
         days=2,
@@ -210,7 +210,9 @@ OPEN = Target(
     rule="selection.open_threshold",
     boundary="score and trending of an asset not held: opened iff both >= their thresholds",
     cases=_open_cases,
-    examples=tuple(OpenCase(on, 0.65, 0.7, s, 1e-9, 0) for on in ("score", "trending") for s in (-1, 0, 1)),
+    examples=tuple(
+        OpenCase(on, 0.65, 0.7, s, 1e-9, 0) for on in ("score", "trending") for s in (-1, 0, 1)
+    ),
     build=_open_document,
     check=_open_check,
 )

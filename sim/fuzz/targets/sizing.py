@@ -110,7 +110,12 @@ def _check(case: CapCase, ev: Evidence) -> list[Mismatch]:
                 f"target weight of the open of {asset}, cap {case.cap!r}",
                 f"{want:.9f}",
                 "no open" if got is None else f"{got:.9f}",
-                {"sql": {"label": f"{asset} opens at the two-stage cap's {want:.9f}", "query": sql}},
+                {
+                    "sql": {
+                        "label": f"{asset} opens at the two-stage cap's {want:.9f}",
+                        "query": sql,
+                    }
+                },
             )
         )
     return out

@@ -111,7 +111,11 @@ def _window_document(case: WindowCase) -> dict[str, Any]:
 
 
 def _closes(ev: Evidence) -> list[dt.date]:
-    return [f.date for f in ev.fills if f.asset == ASSET and f.side == "sell" and f.weight_after <= _DUST]
+    return [
+        f.date
+        for f in ev.fills
+        if f.asset == ASSET and f.side == "sell" and f.weight_after <= _DUST
+    ]
 
 
 def _window_check(case: WindowCase, ev: Evidence) -> list[Mismatch]:
@@ -153,7 +157,9 @@ def _window_check(case: WindowCase, ev: Evidence) -> list[Mismatch]:
         ),
         None,
     )
-    opened = [d.date for d in ev.decisions_of(ASSET, frozenset({"open"})) if d.outcome == "approved"]
+    opened = [
+        d.date for d in ev.decisions_of(ASSET, frozenset({"open"})) if d.outcome == "approved"
+    ]
     if due is not None and due not in opened:
         out.append(
             Mismatch(
@@ -256,7 +262,9 @@ def _duration_check(case: DurationCase, ev: Evidence) -> list[Mismatch]:
                 )
             )
     day = case.close_day
-    closed = [d.date for d in ev.decisions_of(ASSET, frozenset({"close"})) if d.outcome == "approved"]
+    closed = [
+        d.date for d in ev.decisions_of(ASSET, frozenset({"close"})) if d.outcome == "approved"
+    ]
     if day not in closed:
         out.append(
             Mismatch(

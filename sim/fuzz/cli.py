@@ -64,9 +64,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _count(text: str, flag: str) -> int:
-    if not text.isdigit() or (int(text) < 1 and flag == "--examples"):
-        raise InvalidInput(f"fuzz: {flag} {text}: expected a whole number (at least 1)")
+def _count(text: str, flag: str, least: int) -> int:
+    if not text.isdigit() or int(text) < least:
+        raise InvalidInput(f"fuzz: {flag} {text}: expected a whole number (at least {least})")
     return int(text)
 
 
@@ -110,7 +110,7 @@ def fuzz_command(argv: Sequence[str], console: Console) -> int:
     from sim.fuzz.report import describe, render
 
     targets = _targets(args.rule)
-    examples, seed = _count(args.examples, "--examples"), _count(args.seed, "--seed")
+    examples, seed = _count(args.examples, "--examples", 1), _count(args.seed, "--seed", 0)
     mutant = _mutant(args.mutant)
     command = _command_line(args, seed)
     records = []

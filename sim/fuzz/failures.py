@@ -22,7 +22,7 @@ DEFAULT_OUT = "fuzz-failures"
 def failure_document(outcome: Outcome) -> dict[str, object]:
     """The example's document with the expect items of its first mismatching day."""
     doc = dict(outcome.document)
-    if outcome.mismatches:
+    if outcome.mismatches:  # an invariant or a crash fails the file's run by itself
         first = min(m.date for m in outcome.mismatches)
         items = [dict(m.expect) for m in outcome.mismatches if m.date == first]
         doc["expect"] = [i for n, i in enumerate(items) if i not in items[:n]]
@@ -45,15 +45,17 @@ def header(target: Target, outcome: Outcome, command: str, mutant: Mutant | None
 def write_failure(
     target: Target, outcome: Outcome, out: str | Path, command: str, mutant: Mutant | None
 ) -> Path:
-    """Write the failing example to `out/<scenario name>.yaml` (`-2`, `-3`, ... when the name
-    is taken) and return the path."""
+    """Write the failing example to `out/<scenario name>.yaml` and return the path. A name
+    already taken there gets `-2`, `-3`, ... in the file and in the scenario's `name` alike
+    (a library names each scenario after its file)."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    name = str(outcome.document["name"])
-    path, n = folder / f"{name}.yaml", 1
-    while path.exists():
+    doc = failure_document(outcome)
+    base, n = str(doc["name"]), 1
+    while (folder / f"{doc['name']}.yaml").exists():
         n += 1
-        path = folder / f"{name}-{n}.yaml"
+        doc["name"] = f"{base}-{n}"
+    path = folder / f"{doc['name']}.yaml"
     text = "\n".join(header(target, outcome, command, mutant)) + "\n"
-    path.write_text(text + to_yaml(failure_document(outcome)), encoding="utf-8")
+    path.write_text(text + to_yaml(doc), encoding="utf-8")
     return path

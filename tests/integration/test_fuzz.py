@@ -12,7 +12,8 @@ import pytest
 import run
 from domain.protections.mutants import BUILTIN_MUTANTS
 from sim.api import run_scenario
-from sim.fuzz.runner import search
+from sim.fuzz.failures import write_failure
+from sim.fuzz.runner import Outcome, search
 from sim.fuzz.targets import TARGETS
 from sim.load.document import load_scenario
 
@@ -61,14 +62,23 @@ def test_search_when_mutant_found_by_generated_cases_then_shrunk_to_smallest_min
     assert result.failure.case.weekday == 0
 
 
+def test_write_failure_when_name_taken_then_next_number_in_file_and_name(tmp_path):
+    target = TARGETS["whipsaw.window"]
+    found = search(target, examples=1, seed=0, mutant=MUTANTS["whipsaw.window/ignored"]).failure
+    assert found is not None
+    first = write_failure(target, found, tmp_path, "fuzz", None)
+    second = write_failure(target, found, tmp_path, "fuzz", None)
+    assert second.stem == f"{first.stem}-2"
+    assert load_scenario(second).name == second.stem
+    assert load_scenario(first).name == first.stem
+
+
 def test_search_when_same_seed_then_same_cases():
     cases: list[list[object]] = [[], []]
     for seen in cases:
 
         def record(target, case, mutant, seen=seen):
             seen.append(case)
-            from sim.fuzz.runner import Outcome
-
             return Outcome(case, {}, 0, (), ())
 
         search(TARGETS["whipsaw.window"], examples=20, seed=5, run=record)
@@ -114,7 +124,7 @@ def test_fuzz_when_bad_argument_then_exit_2_one_line(argv, message, capsys):
 
 @pytest.mark.slow
 def test_fuzz_when_every_target_at_length_then_no_failure(capsys, tmp_path):
-    code, text = _fuzz(capsys, "--rule", "all", "--examples", "200", "--out", str(tmp_path))
+    code, text = _fuzz(capsys, "--rule", "all", "--examples", "100", "--out", str(tmp_path))
     assert code == 0, text
     assert not list(tmp_path.iterdir())
 

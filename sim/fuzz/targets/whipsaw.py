@@ -129,7 +129,16 @@ def _window_check(case: WindowCase, ev: Evidence) -> list[Mismatch]:
                 "setup: the cycles of W before the reopen",
                 f"{case.cycles} closes",
                 f"{len(before)}",
-                decision_item(ASSET, "open", case.reopen, present=True, outcome="approved"),
+                {
+                    "decision": {
+                        "asset": ASSET,
+                        "action": "close",
+                        "outcome": "approved",
+                        "between": [case.start, case.reopen - _DAY],
+                        "min": case.cycles,
+                        "max": case.cycles,
+                    }
+                },
             )
         )
         return out
@@ -148,6 +157,12 @@ def _window_check(case: WindowCase, ev: Evidence) -> list[Mismatch]:
                     decision_item(ASSET, "open", d.date, present=expected, **_BLOCKED),
                 )
             )
+    return [*out, *_reopen_mismatch(case, ev, before)]
+
+
+def _reopen_mismatch(case: WindowCase, ev: Evidence, before: list[dt.date]) -> list[Mismatch]:
+    """The reopen must be approved on the first day from the wish that the cycles before
+    it no longer block."""
     due = next(
         (
             t
@@ -160,17 +175,17 @@ def _window_check(case: WindowCase, ev: Evidence) -> list[Mismatch]:
     opened = [
         d.date for d in ev.decisions_of(ASSET, frozenset({"open"})) if d.outcome == "approved"
     ]
-    if due is not None and due not in opened:
-        out.append(
-            Mismatch(
-                due,
-                "the reopen of W once the cycles have left the window",
-                f"approved on {due}",
-                f"approved opens: {', '.join(map(str, opened)) or 'none'}",
-                decision_item(ASSET, "open", due, present=True, outcome="approved"),
-            )
+    if due is None or due in opened:
+        return []
+    return [
+        Mismatch(
+            due,
+            "the reopen of W once the cycles have left the window",
+            f"approved on {due}",
+            f"approved opens: {', '.join(map(str, opened)) or 'none'}",
+            decision_item(ASSET, "open", due, present=True, outcome="approved"),
         )
-    return out
+    ]
 
 
 WINDOW = Target(

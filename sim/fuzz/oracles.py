@@ -121,3 +121,15 @@ def capped_weights(raw: Sequence[float], cap: float, target: float) -> list[floa
     for i in capped:
         weights[i] = cap
     return weights
+
+
+def recovers(score: float, min_score_threshold: float) -> bool:
+    """grace_period.recovery: a holding in grace whose score is back at or above
+    `min_score_threshold` leaves grace."""
+    return score >= min_score_threshold
+
+
+def extensions_granted(limit: int, requests: int) -> list[bool]:
+    """core_asset.extension_limit: which of `requests` extensions in a row of one core
+    asset are granted with `core_asset_extension_limit` = `limit`."""
+    return [i < limit for i in range(requests)]

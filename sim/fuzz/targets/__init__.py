@@ -6,7 +6,15 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from sim.fuzz.target import Target
-from sim.fuzz.targets import core_limit, expiry, holding, selection, sizing, whipsaw
+from sim.fuzz.targets import (
+    core_limit,
+    expiry,
+    grace_recovery,
+    holding,
+    selection,
+    sizing,
+    whipsaw,
+)
 
 TARGETS: Mapping[str, Target] = MappingProxyType(
     {
@@ -17,8 +25,10 @@ TARGETS: Mapping[str, Target] = MappingProxyType(
             whipsaw.WINDOW,
             whipsaw.MIN_DURATION,
             expiry.GRACE_EXPIRY,
+            grace_recovery.RECOVERY,
             expiry.CORE_EXPIRY,
             core_limit.MAX_CORE,
+            core_limit.EXTENSION_LIMIT,
             selection.KEEP,
             selection.OPEN,
             sizing.CAP,

@@ -1,5 +1,6 @@
-"""Fuzz target of core_asset.max_core: designation requests that bring the number of
-core assets to `max_core_assets` - 1, exactly it, and one beyond."""
+"""Fuzz targets of the core limits: core_asset.max_core (designation requests that bring the
+number of core assets to `max_core_assets` - 1, exactly it, and one beyond) and
+core_asset.extension_limit (the k-th extension of one core asset around the limit)."""
 
 from __future__ import annotations
 
@@ -114,4 +115,92 @@ MAX_CORE = Target(
     examples=(MaxCoreCase(3, 2, 2, 0), MaxCoreCase(3, 0, 4, 0), MaxCoreCase(1, 1, 1, 2)),
     build=_document,
     check=_check,
+)
+
+
+# --- core_asset.extension_limit ------------------------------------------------------
+
+
+@attrs.frozen
+class ExtensionCase:
+    """C is a starting core holding; one extend_core a day (from the second day, 5 days
+    each) `requests` times, with `core_asset_extension_limit` = `limit`."""
+
+    limit: int
+    requests: int
+    weekday: int
+
+    @property
+    def start(self) -> dt.date:
+        return MONDAY + self.weekday * _DAY
+
+    @property
+    def request_days(self) -> list[dt.date]:
+        return trading_days(self.start, self.requests + 1)[1:]
+
+
+def _extension_cases() -> st.SearchStrategy[ExtensionCase]:
+    return st.integers(0, 3).flatmap(
+        lambda k: st.builds(
+            ExtensionCase,
+            limit=st.just(k),
+            requests=st.sampled_from(sorted({max(k + d, 1) for d in (-1, 0, 1)})),
+            weekday=st.integers(0, 4),
+        )
+    )
+
+
+def _extension_document(case: ExtensionCase) -> dict[str, Any]:
+    extends = [
+        {"date": day, "action": "extend_core", "asset": "CA", "days": 5, "reason": "fuzz"}
+        for day in case.request_days
+    ]
+    return document(
+        f"fuzz-core-extension-k{case.limit}-r{case.requests}",
+        description=(
+            f"CA is a starting core holding extended {case.requests} times, one a day, with"
+            f" core_asset_extension_limit {case.limit}: the first {case.limit} extensions"
+            " are granted, the rest refused."
+        ),
+        start=case.start,
+        days=case.requests + 2,
+        buckets={"Risk Assets": ["CA"]},
+        config={"core_asset_extension_limit": case.limit},
+        scores=[signal("CA", case.start, HIGH)],
+        trending=[signal("CA", case.start, 0.0)],
+        portfolio={"CA": {"weight": 0.2, "entered": case.start - 60 * _DAY, "core": True}},
+        interventions=extends,
+    )
+
+
+def _extension_check(case: ExtensionCase, ev: Evidence) -> list[Mismatch]:
+    out: list[Mismatch] = []
+    granted = oracles.extensions_granted(case.limit, case.requests)
+    for i, (day, grant) in enumerate(zip(case.request_days, granted, strict=True)):
+        extended = day in ev.notice_days("core_extended", "CA")
+        refused = day in ev.notice_days("core_extension_refused", "CA")
+        if extended == grant and refused != grant:
+            continue
+        want = yes_no(grant, "core_extended", "core_extension_refused")
+        out.append(
+            Mismatch(
+                day,
+                f"extension {i + 1} of CA, core_asset_extension_limit {case.limit}",
+                want,
+                yes_no(
+                    extended, "core_extended", yes_no(refused, "core_extension_refused", "neither")
+                ),
+                notice_item(want, "CA", day, present=True),
+            )
+        )
+    return out
+
+
+EXTENSION_LIMIT = Target(
+    rule="core_asset.extension_limit",
+    boundary="extensions already granted: refused iff >= core_asset_extension_limit",
+    cases=_extension_cases,
+    examples=(ExtensionCase(2, 3, 0), ExtensionCase(2, 2, 0), ExtensionCase(1, 1, 3)),
+    build=_extension_document,
+    check=_extension_check,
 )

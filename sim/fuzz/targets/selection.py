@@ -25,7 +25,7 @@ _DAY = dt.timedelta(days=1)
 _PM = "portfolio_manager"
 
 
-def _thresholds(lo: float, hi: float, marks: tuple[float, ...]) -> st.SearchStrategy[float]:
+def thresholds(lo: float, hi: float, marks: tuple[float, ...]) -> st.SearchStrategy[float]:
     """A threshold: a round value, or any value in [lo, hi] to 6 places."""
     return st.one_of(st.sampled_from(marks), st.floats(lo, hi).map(lambda x: round(x, 6)))
 
@@ -52,7 +52,7 @@ class KeepCase:
 def _keep_cases() -> st.SearchStrategy[KeepCase]:
     return st.builds(
         KeepCase,
-        threshold=_thresholds(0.2, 0.8, (0.6, 0.5, 0.3, 0.7)),
+        threshold=thresholds(0.2, 0.8, (0.6, 0.5, 0.3, 0.7)),
         sign=st.sampled_from((-1, 0, 1)),
         epsilon=st.sampled_from(KEEP_EPSILONS),
         weekday=st.integers(0, 4),
@@ -158,8 +158,8 @@ def _open_cases() -> st.SearchStrategy[OpenCase]:
     return st.builds(
         OpenCase,
         on=st.sampled_from(("score", "trending")),
-        new_score=_thresholds(0.3, 0.9, (0.65, 0.5, 0.8)),
-        new_trending=_thresholds(0.1, 0.9, (0.7, 0.5, 0.9)),
+        new_score=thresholds(0.3, 0.9, (0.65, 0.5, 0.8)),
+        new_trending=thresholds(0.1, 0.9, (0.7, 0.5, 0.9)),
         sign=st.sampled_from((-1, 0, 1)),
         epsilon=st.sampled_from(EPSILONS),
         weekday=st.integers(0, 4),

@@ -72,8 +72,17 @@ class TargetResult:
 
 
 def run_case(target: Target, case: Any, mutant: Mutant | None = None) -> Outcome:
-    """Run one case: write its scenario to a temporary file, run it (`mutant` switched in)
-    into a temporary database, and check the invariants and the oracle."""
+    """Run one case: write its scenario to a temporary file, run it into a temporary
+    database, and check the invariants and the oracle.
+
+    Args:
+        target: the target the case belongs to.
+        case: one of its case records.
+        mutant: a broken rule to switch in (None: the rules as built).
+
+    Returns:
+        The outcome; `failed` says whether an invariant, the oracle or the run failed.
+    """
     doc = target.build(case)
     with tempfile.TemporaryDirectory(prefix="bulwark-fuzz-", dir=FAST_TMP) as tmp:
         path = Path(tmp) / f"{doc['name']}.yaml"
@@ -99,7 +108,19 @@ def search(
     run: Callable[[Target, Any, Mutant | None], Outcome] = run_case,
 ) -> TargetResult:
     """Run the target's boundary cases and `examples` generated cases; shrink the first
-    failure. Deterministic for a given `seed`."""
+    failure.
+
+    Args:
+        target: the target to search.
+        examples: how many cases hypothesis generates at most (it stops sooner once it has
+            tried every distinct case), after the boundary cases.
+        seed: the search's seed; the same seed draws the same cases.
+        mutant: a broken rule to switch in every example.
+        run: runs one case (`run_case`; the tests pass a recorder).
+
+    Returns:
+        How many cases ran, and the minimal failing outcome (None when every case held).
+    """
     ran = [0]
     last: list[Outcome] = []
 

@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -92,6 +93,15 @@ def _mutant(mutant_id: str | None) -> Mutant | None:
     return by_id[mutant_id]
 
 
+def _out(text: str | None) -> str:
+    from sim.fuzz.failures import DEFAULT_OUT
+
+    out = DEFAULT_OUT if text is None else text
+    if Path(out).exists() and not Path(out).is_dir():
+        raise InvalidInput(f"fuzz: --out {out}: not a directory")
+    return out
+
+
 def _require_hypothesis() -> None:
     try:
         import hypothesis  # noqa: F401
@@ -106,12 +116,12 @@ def fuzz_command(argv: Sequence[str], console: Console) -> int:
     InvalidInput, which `run.main` prints as one line with exit code 2)."""
     args = parser().parse_args(argv)
     _require_hypothesis()
-    from sim.fuzz.failures import DEFAULT_OUT
     from sim.fuzz.report import describe, render
 
     targets = _targets(args.rule)
     examples, seed = _count(args.examples, "--examples", 1), _count(args.seed, "--seed", 0)
     mutant = _mutant(args.mutant)
+    out = _out(args.out)
     command = _command_line(args, seed)
     records = []
     for target in targets:
@@ -121,7 +131,7 @@ def fuzz_command(argv: Sequence[str], console: Console) -> int:
             examples=examples,
             seed=seed,
             mutant=mutant,
-            out=args.out or DEFAULT_OUT,
+            out=out,
             command=command,
         )
         record["seconds"] = round(time.monotonic() - started, 2)

@@ -123,6 +123,12 @@ def capped_weights(raw: Sequence[float], cap: float, target: float) -> list[floa
     return weights
 
 
+def grace_factor(rate: float, floor: float, day: int) -> float:
+    """grace_period.decay: on calendar day k of grace a holding is sized its start weight
+    x max(`grace_period_decay_rate` ** k, `min_decay_factor`)."""
+    return max(rate**day, floor)
+
+
 def recovers(score: float, min_score_threshold: float) -> bool:
     """grace_period.recovery: a holding in grace whose score is back at or above
     `min_score_threshold` leaves grace."""

@@ -53,6 +53,29 @@ def test_fuzz_when_mutant_switched_in_then_scenario_written_that_reproduces_it(
     assert run_scenario(files[0]).exit_code == 0
 
 
+def test_fuzz_when_mutant_breaks_an_invariant_then_invariant_printed_and_in_header(
+    tmp_path, capsys
+):
+    code, text = _fuzz(
+        capsys,
+        "--rule",
+        "core_asset.expiry",
+        "--examples",
+        "1",
+        "--mutant",
+        "core_asset.immunity/ignored",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 1
+    assert "invariant failed: no core asset closed or reduced while core" in text
+    (written,) = tmp_path.glob("*.yaml")
+    head = written.read_text(encoding="utf-8")
+    assert "# mutant switched in: core_asset.immunity/ignored" in head
+    assert "# invariant failed: no core asset closed or reduced while core" in head
+    assert "# oracle: " in head
+
+
 def test_search_when_mutant_found_by_generated_cases_then_shrunk_to_smallest_minimum():
     target = attrs.evolve(TARGETS["holding_period.minimum"], examples=())
     mutant = MUTANTS["holding_period.minimum/off_by_one"]
@@ -112,9 +135,14 @@ def test_fuzz_when_json_then_one_record_per_target(capsys, tmp_path):
         (["--rule", "all", "--examples", "0"], "--examples 0: expected a whole number"),
         (["--rule", "all", "--mutant", "nope/x"], "--mutant nope/x: no such mutant"),
         ([], "the following arguments are required: --rule"),
+        (["--rule", "all", "--out", "{file}"], "--out {file}: not a directory"),
     ],
 )
-def test_fuzz_when_bad_argument_then_exit_2_one_line(argv, message, capsys):
+def test_fuzz_when_bad_argument_then_exit_2_one_line(argv, message, capsys, tmp_path):
+    file = tmp_path / "a-file"
+    file.write_text("x", encoding="utf-8")
+    argv = [a.format(file=file) for a in argv]
+    message = message.format(file=file)
     code, text = _fuzz(capsys, *argv)
     assert code == 2
     assert message in text
@@ -131,8 +159,11 @@ def test_fuzz_when_every_target_at_length_then_no_failure(capsys, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant_id", [m.id for m in BUILTIN_MUTANTS if m.rule in TARGETS])
-def test_search_when_mutant_of_a_fuzzed_rule_then_found_by_generated_cases(mutant_id):
+def test_search_when_mutant_of_a_fuzzed_rule_then_found_and_file_reproduces_it(mutant_id, tmp_path):
     mutant = MUTANTS[mutant_id]
     target = attrs.evolve(TARGETS[mutant.rule], examples=())
     result = search(target, examples=200, seed=0, mutant=mutant)
     assert result.failure is not None
+    written = write_failure(target, result.failure, tmp_path, "fuzz", mutant)
+    assert run_scenario(written, mutant=mutant).exit_code == 1
+    assert run_scenario(written).exit_code == 0

@@ -72,6 +72,22 @@ def test_grace_close_day_when_expiry_on_weekend_then_monday():
     assert oracles.grace_close_day(THU, 1, days) == _day(1, THU)  # Friday
 
 
+def test_grace_factor_when_decay_reaches_floor_then_floor():
+    assert [oracles.grace_factor(0.8, 0.1, k) for k in range(3)] == [1.0, 0.8, 0.8**2]
+    assert oracles.grace_factor(0.5, 0.125, 3) == 0.125
+    assert oracles.grace_factor(0.5, 0.125, 4) == 0.125
+
+
+def test_extensions_granted_when_limit_two_then_third_refused():
+    assert oracles.extensions_granted(2, 3) == [True, True, False]
+    assert oracles.extensions_granted(0, 1) == [False]
+
+
+def test_recovers_when_score_at_threshold_then_recovered():
+    assert oracles.recovers(0.6, 0.6)
+    assert not oracles.recovers(0.6 - 1e-9, 0.6)
+
+
 def test_core_expiry_day_when_library_example_then_ninth():
     days = trading_days(MON, 20)
     assert oracles.core_expiry_day(MON, 8, days) == dt.date(2024, 1, 9)

@@ -9,7 +9,7 @@ from sim.fuzz.target import Target
 from sim.fuzz.targets import (
     core_limit,
     expiry,
-    grace_recovery,
+    grace,
     holding,
     selection,
     sizing,
@@ -25,7 +25,8 @@ TARGETS: Mapping[str, Target] = MappingProxyType(
             whipsaw.WINDOW,
             whipsaw.MIN_DURATION,
             expiry.GRACE_EXPIRY,
-            grace_recovery.RECOVERY,
+            grace.DECAY,
+            grace.RECOVERY,
             expiry.CORE_EXPIRY,
             core_limit.MAX_CORE,
             core_limit.EXTENSION_LIMIT,

@@ -131,7 +131,7 @@ def test_fuzz_when_json_then_one_record_per_target(capsys, tmp_path):
     ("argv", "message"),
     [
         (["--rule", "no.such"], "--rule no.such: no such rule; fuzzable: holding_period.minimum"),
-        (["--rule", "grace_period.decay"], "a rule without a fuzz target; fuzzable:"),
+        (["--rule", "grace_period.ceiling"], "a rule without a fuzz target; fuzzable:"),
         (["--rule", "all", "--examples", "0"], "--examples 0: expected a whole number"),
         (["--rule", "all", "--mutant", "nope/x"], "--mutant nope/x: no such mutant"),
         ([], "the following arguments are required: --rule"),

@@ -139,3 +139,9 @@ def extensions_granted(limit: int, requests: int) -> list[bool]:
     """core_asset.extension_limit: which of `requests` extensions in a row of one core
     asset are granted with `core_asset_extension_limit` = `limit`."""
     return [i < limit for i in range(requests)]
+
+
+def opens_allowed(candidates: int, max_new: int) -> int:
+    """selection.max_new: with `candidates` assets that pass the open thresholds (and room
+    for all), the best `min(candidates, max_new_positions)` open on a rebalance day."""
+    return min(candidates, max_new)

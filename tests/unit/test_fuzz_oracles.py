@@ -121,6 +121,11 @@ def test_opens_when_either_quantity_below_then_not_opened():
     assert not oracles.opens(0.9, 0.7 - 1e-9, 0.65, 0.7)
 
 
+@pytest.mark.parametrize(("candidates", "opened"), [(2, 2), (3, 3), (4, 3)])
+def test_opens_allowed_when_candidates_around_limit_then_at_most_limit(candidates, opened):
+    assert oracles.opens_allowed(candidates, 3) == opened
+
+
 def test_capped_weights_when_behaviour_example_then_its_figures():
     weights = oracles.capped_weights([0.95, 0.9, 0.8, 0.7, 0.66], 0.2, 0.95)
     assert weights[:3] == [0.2, 0.2, 0.2]

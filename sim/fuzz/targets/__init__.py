@@ -32,6 +32,7 @@ TARGETS: Mapping[str, Target] = MappingProxyType(
             core_limit.EXTENSION_LIMIT,
             selection.KEEP,
             selection.OPEN,
+            selection.MAX_NEW,
             sizing.CAP,
         )
     }

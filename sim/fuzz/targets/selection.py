@@ -1,7 +1,8 @@
-"""Fuzz targets of the selection thresholds: a holding scoring `min_score_threshold` +-
-epsilon (kept, or proposed for closing and put in grace), and an asset not held scoring
-`min_score_new_position` +- epsilon, or trending `trending_confidence_new` +- epsilon
-(opened or not)."""
+"""Fuzz targets of selection: the thresholds (a holding scoring `min_score_threshold` +-
+epsilon: kept, or proposed for closing and put in grace; an asset not held scoring
+`min_score_new_position` +- epsilon, or trending `trending_confidence_new` +- epsilon:
+opened or not) and the new-position limit (`max_new_positions` - 1, exactly it, and one
+more candidates)."""
 
 from __future__ import annotations
 
@@ -215,4 +216,84 @@ OPEN = Target(
     ),
     build=_open_document,
     check=_open_check,
+)
+
+
+# --- max new positions ---------------------------------------------------------------
+
+MAX_NEW_TICKERS = ("NA", "NB", "NC", "ND", "NE", "NF")
+
+
+@attrs.frozen
+class MaxNewCase:
+    """`candidates` assets not held, all above the open thresholds (scores 0.9, 0.89, ...),
+    on the first day (weekday `weekday`) with `max_new_positions` = `limit`."""
+
+    limit: int
+    candidates: int
+    weekday: int
+
+    @property
+    def start(self) -> dt.date:
+        return MONDAY + self.weekday * _DAY
+
+    @property
+    def assets(self) -> tuple[str, ...]:
+        return MAX_NEW_TICKERS[: self.candidates]
+
+
+def _max_new_cases() -> st.SearchStrategy[MaxNewCase]:
+    return st.integers(1, 5).flatmap(
+        lambda k: st.builds(
+            MaxNewCase,
+            limit=st.just(k),
+            candidates=st.sampled_from(sorted({max(k + d, 1) for d in (-1, 0, 1)})),
+            weekday=st.integers(0, 4),
+        )
+    )
+
+
+def _max_new_document(case: MaxNewCase) -> dict[str, Any]:
+    return document(
+        f"fuzz-selection-max-new-k{case.limit}-c{case.candidates}",
+        description=(
+            f"{case.candidates} candidates on {case.start}, max_new_positions {case.limit}:"
+            f" the best {min(case.limit, case.candidates)} open, the rest wait."
+        ),
+        start=case.start,
+        days=1,
+        buckets={"Risk Assets": list(case.assets)},
+        config={"max_new_positions": case.limit},
+        scores=[signal(a, case.start, 0.9 - 0.01 * i) for i, a in enumerate(case.assets)],
+        trending=[signal(a, case.start, 0.9) for a in case.assets],
+    )
+
+
+def _max_new_check(case: MaxNewCase, ev: Evidence) -> list[Mismatch]:
+    want = case.assets[: oracles.opens_allowed(case.candidates, case.limit)]
+    got = tuple(a for a in case.assets if ev.decisions_of(a, frozenset({"open"})))
+    if got == want:
+        return []
+    day = case.start
+    extra = [a for a in got if a not in want]
+    missing = [a for a in want if a not in got]
+    asset, present = (missing[0], True) if missing else (extra[0], False)
+    return [
+        Mismatch(
+            day,
+            f"opens among {case.candidates} candidates, max_new_positions {case.limit}",
+            f"opens of {', '.join(want) or 'none'}",
+            f"opens of {', '.join(got) or 'none'}",
+            decision_item(asset, "open", day, present=present),
+        )
+    ]
+
+
+MAX_NEW = Target(
+    rule="selection.max_new",
+    boundary="candidates against max_new_positions: the best min(n, max) open",
+    cases=_max_new_cases,
+    examples=(MaxNewCase(3, 2, 0), MaxNewCase(3, 3, 0), MaxNewCase(3, 4, 0)),
+    build=_max_new_document,
+    check=_max_new_check,
 )

@@ -692,6 +692,12 @@ def cmd_mutate(argv: Sequence[str], console: Console) -> int:
     return code
 
 
+def cmd_fuzz(argv: Sequence[str], console: Console) -> int:
+    from sim.fuzz.cli import fuzz_command  # hypothesis loads only when needed
+
+    return fuzz_command(argv, console)
+
+
 RUN_FORMS: tuple[Command, ...] = (
     Command(
         "SCENARIO.yaml",
@@ -737,6 +743,11 @@ COMMANDS: dict[str, Command] = {
         "mutate DIR",
         "would the scenarios notice a broken rule: the kill matrix and score of the mutants",
         cmd_mutate,
+    ),
+    "fuzz": Command(
+        "fuzz --rule ID|all",
+        "boundary-targeted scenarios for a rule, checked by its oracle; failures as YAML",
+        cmd_fuzz,
     ),
 }
 """Every command word of `run.py`: `main` dispatches on it and `run.py --help` lists it, in

@@ -10,7 +10,8 @@ from the registry within their ranges. Cross-field rules hold by construction (r
 parameters are drawn together); `set` interventions are drawn inside the range the
 configuration in force leaves them, and one that would still break a rule is left out.
 
-`to_yaml(document)` dumps it the way the loader reads it (plain scalars, ISO dates).
+`to_yaml(document)` (`sim.fuzz.documents`, shared with the fuzz command) dumps it the way
+the loader reads it (plain scalars, ISO dates).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
 from hypothesis import assume
 from hypothesis import strategies as st
 
 from domain.config import PARAMS, PRESETS, Config, ConfigError, Param, resolve
+from sim.fuzz.documents import to_yaml as to_yaml  # re-exported: the tests import it here
 
 TICKERS: tuple[str, ...] = tuple(f"{c}{c}{c}" for c in "ABCDEFGHJKLM")
 PATH_ONLY: tuple[str, ...] = ("PXA", "PXB")
@@ -545,17 +546,3 @@ def scenario_documents(draw: Any) -> dict[str, Any]:
     if off and draw(st.integers(0, 2)) == 2:
         doc["protections"] = {name: {"enabled": False} for name in sorted(off)}
     return doc
-
-
-class _Dumper(yaml.SafeDumper):
-    """Writes every value out (no anchors and aliases for repeated dates)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def to_yaml(document: Mapping[str, Any]) -> str:
-    """The document as YAML the loader reads back exactly (plain numbers, ISO dates)."""
-    return yaml.dump(
-        dict(document), Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=100
-    )

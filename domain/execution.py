@@ -31,6 +31,7 @@ from types import MappingProxyType
 import attrs
 
 from domain.messages import AMENDED, APPROVED, CLOSE, INCREASE, OPEN, REDUCE, TradeDecided
+from domain.rules import CASH_FLOOR, COSTS, SELL_BEFORE_BUY
 
 MIN_NOTIONAL = 1e-6
 _CASH_SAFETY = 1.0 - 1e-12
@@ -137,6 +138,18 @@ class Fill:
     commission: float
     requested_quantity: float
     scale: float
+    rules: tuple[str, ...] = ()
+    """The execution rules that shaped this fill: `execution.costs` when it paid commission
+    or slippage, `execution.sell_before_buy` for a buy filled after the day's sells (their
+    proceeds paid for it), `execution.cash_floor` for a buy the cash scaled down."""
+
+
+def _fill_rules(
+    *, costly: bool, after_sells: bool = False, scaled: bool = False
+) -> tuple[str, ...]:
+    """The rule ids of `Fill.rules`, in that order."""
+    found = ((COSTS, costly), (SELL_BEFORE_BUY, after_sells), (CASH_FLOOR, scaled))
+    return tuple(rule.id for rule, acted in found if acted)
 
 
 @attrs.frozen
@@ -191,13 +204,17 @@ def execute(
             new_qty.pop(order.asset, None)
         else:
             new_qty[order.asset] = held - qty
+        rules = _fill_rules(costly=fee > 0.0 or slip > 0.0)
         fills.append(
-            Fill(order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0)
+            Fill(
+                order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0, rules
+            )
         )
     buy_cost = sum(delta * prices[o.asset] * (1.0 + slip) * (1.0 + commission) for o, delta in buys)
     scale = 1.0
     if buy_cost > cash:
         scale = max(cash, 0.0) / buy_cost * _CASH_SAFETY
+    sold = bool(fills)
     for order, delta in buys:
         qty = delta * scale
         if qty * prices[order.asset] < MIN_NOTIONAL:
@@ -207,8 +224,11 @@ def execute(
         fee = notional * commission
         cash -= notional + fee
         new_qty[order.asset] = new_qty.get(order.asset, 0.0) + qty
+        rules = _fill_rules(costly=fee > 0.0 or slip > 0.0, after_sells=sold, scaled=scale < 1.0)
         fills.append(
-            Fill(order.proposal_id, order.asset, BUY, qty, price, notional, fee, delta, scale)
+            Fill(
+                order.proposal_id, order.asset, BUY, qty, price, notional, fee, delta, scale, rules
+            )
         )
     if -1e-9 < cash < 0.0:
         cash = 0.0

@@ -144,12 +144,19 @@ class Fill:
     proceeds paid for it), `execution.cash_floor` for a buy the cash scaled down."""
 
 
-def _fill_rules(
-    *, costly: bool, after_sells: bool = False, scaled: bool = False
-) -> tuple[str, ...]:
-    """The rule ids of `Fill.rules`, in that order."""
-    found = ((COSTS, costly), (SELL_BEFORE_BUY, after_sells), (CASH_FLOOR, scaled))
-    return tuple(rule.id for rule, acted in found if acted)
+def _tagged(fills: list[Fill], slip: float) -> tuple[Fill, ...]:
+    """`fills` (sells first, then buys) with their `Fill.rules`, in that order."""
+    sold = any(f.side == SELL for f in fills)
+    out = []
+    for f in fills:
+        buy = f.side == BUY
+        found = (
+            (COSTS, f.commission > 0.0 or slip > 0.0),
+            (SELL_BEFORE_BUY, buy and sold),
+            (CASH_FLOOR, buy and f.scale < 1.0),
+        )
+        out.append(attrs.evolve(f, rules=tuple(rule.id for rule, acted in found if acted)))
+    return tuple(out)
 
 
 @attrs.frozen
@@ -204,17 +211,13 @@ def execute(
             new_qty.pop(order.asset, None)
         else:
             new_qty[order.asset] = held - qty
-        rules = _fill_rules(costly=fee > 0.0 or slip > 0.0)
         fills.append(
-            Fill(
-                order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0, rules
-            )
+            Fill(order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0)
         )
     buy_cost = sum(delta * prices[o.asset] * (1.0 + slip) * (1.0 + commission) for o, delta in buys)
     scale = 1.0
     if buy_cost > cash:
         scale = max(cash, 0.0) / buy_cost * _CASH_SAFETY
-    sold = bool(fills)
     for order, delta in buys:
         qty = delta * scale
         if qty * prices[order.asset] < MIN_NOTIONAL:
@@ -224,15 +227,12 @@ def execute(
         fee = notional * commission
         cash -= notional + fee
         new_qty[order.asset] = new_qty.get(order.asset, 0.0) + qty
-        rules = _fill_rules(costly=fee > 0.0 or slip > 0.0, after_sells=sold, scaled=scale < 1.0)
         fills.append(
-            Fill(
-                order.proposal_id, order.asset, BUY, qty, price, notional, fee, delta, scale, rules
-            )
+            Fill(order.proposal_id, order.asset, BUY, qty, price, notional, fee, delta, scale)
         )
     if -1e-9 < cash < 0.0:
         cash = 0.0
-    return Execution(fills=tuple(fills), cash=cash, quantities=new_qty, buy_scale=scale)
+    return Execution(fills=_tagged(fills, slip), cash=cash, quantities=new_qty, buy_scale=scale)
 
 
 def _deltas(

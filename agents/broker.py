@@ -77,4 +77,5 @@ def _filled(booked: BookedFill) -> TradeFilled:
         weight_after=booked.weight_after,
         requested_quantity=fill.requested_quantity,
         scale=fill.scale,
+        rules=fill.rules,
     )

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from domain.messages import AMENDED, APPROVED, CLOSE, INCREASE, OPEN, REDUCE, TradeDecided
+from domain.rules import CASH_FLOOR, COSTS, SELL_BEFORE_BUY
 
 if TYPE_CHECKING:
     from domain.stages import Stages
@@ -141,6 +142,25 @@ class Fill:
     commission: float
     requested_quantity: float
     scale: float
+    rules: tuple[str, ...] = ()
+    """The execution rules that shaped this fill: `execution.costs` when it paid commission
+    or slippage, `execution.sell_before_buy` for a buy filled after the day's sells (their
+    proceeds paid for it), `execution.cash_floor` for a buy the cash scaled down."""
+
+
+def _tagged(fills: list[Fill], slip: float) -> tuple[Fill, ...]:
+    """`fills` (sells first, then buys) with their `Fill.rules`, in that order."""
+    sold = any(f.side == SELL for f in fills)
+    out = []
+    for f in fills:
+        buy = f.side == BUY
+        found = (
+            (COSTS, f.commission > 0.0 or slip > 0.0),
+            (SELL_BEFORE_BUY, buy and sold),
+            (CASH_FLOOR, buy and f.scale < 1.0),
+        )
+        out.append(attrs.evolve(f, rules=tuple(rule.id for rule, acted in found if acted)))
+    return tuple(out)
 
 
 @attrs.frozen
@@ -243,7 +263,7 @@ def execute(
         )
     if -1e-9 < cash < 0.0:
         cash = 0.0
-    return Execution(fills=tuple(fills), cash=cash, quantities=new_qty, buy_scale=scale)
+    return Execution(fills=_tagged(fills, slip), cash=cash, quantities=new_qty, buy_scale=scale)
 
 
 def _deltas(

@@ -109,6 +109,9 @@ class RegimeUpdated(Message):
     confidence: float
     stability: float
     favored_buckets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    rules: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """The regime rules behind the update: `regime.severity` on a change (it carries the
+    change's severity), `regime.favored_buckets` when it names favoured buckets."""
 
 
 @attrs.frozen
@@ -117,6 +120,9 @@ class ScoresPublished(Message):
 
     KIND: ClassVar[str] = "score_update"
     scores: Mapping[str, float] = attrs.field(factory=dict, converter=_ro)
+    rule: str | None = None
+    """`scoring.score` when some published score came from the score formula (None when
+    every one is a scenario's scripted score)."""
 
 
 @attrs.frozen
@@ -175,6 +181,9 @@ class TradeDecided(Message):
     rule: str | None = None
     """The deciding rule: the deciding verdict's, or `resolution.priority` (nothing
     objected) or `resolution.regime_override` (the override lifted the objections)."""
+    rules: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """Other rules that shaped the decision: `resolution.override_cooldown` when the
+    cooldown kept a regime override from lifting an objection."""
 
 
 @attrs.frozen
@@ -187,6 +196,8 @@ class RequestReplan(Message):
     freed_slots: int = 0
     freed_weight: float = 0.0
     blocked: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    rule: str | None = None
+    """`resolution.replan`, the rule that asks for the re-plan."""
 
 
 @attrs.frozen
@@ -202,6 +213,8 @@ class TradeFilled(Message):
     weight_after: float
     requested_quantity: float
     scale: float = 1.0
+    rules: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """The execution rules that shaped the fill (`domain.execution.Fill.rules`)."""
 
     @property
     def closes_position(self) -> bool:
@@ -219,6 +232,9 @@ class NoticeIssued(Message):
     details: Mapping[str, Any] = attrs.field(factory=dict, converter=_ro)
     rule: str | None = None
     """The id of the rule that issued the notice (`domain.rules`)."""
+    rules: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """Other rules behind what the notice reports (a rebalance notice: the rules that
+    changed the day's position limits)."""
 
 
 @attrs.frozen
@@ -229,6 +245,8 @@ class RequestCoreDesignation(Message):
     asset: str
     score: float | None
     reason: str
+    rule: str | None = None
+    """`construction.override_core_request` for a bucket override's request."""
 
 
 @attrs.frozen

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 
 from domain.messages import RegimeUpdated
+from domain.rules import FAVORED_BUCKETS, SEVERITY
 from domain.scenario import RegimeSpec
 
 if TYPE_CHECKING:  # domain.market imports this module
@@ -104,7 +105,15 @@ class RegimeState:
             confidence=self.confidence,
             stability=self.stability,
             favored_buckets=self.favored_buckets,
+            rules=regime_rules(self.changed, self.favored_buckets),
         )
+
+
+def regime_rules(changed: bool, favored: Sequence[str]) -> tuple[str, ...]:
+    """The rules a regime update names (`RegimeUpdated.rules`): `regime.severity` on a
+    change, `regime.favored_buckets` when it names favoured buckets."""
+    found = ((SEVERITY, changed), (FAVORED_BUCKETS, bool(favored)))
+    return tuple(rule.id for rule, acted in found if acted)
 
 
 def _build_states(

@@ -42,7 +42,7 @@ from domain.messages import (
 from domain.protections.registry import BUILTIN, ORCHESTRATOR, REGIME_OVERRIDE, Registry
 from domain.protections.registry import OVERRIDE_LIFTS as OVERRIDE_LIFTS  # re-exported
 from domain.protections.registry import PRIORITIES as PRIORITIES  # re-exported
-from domain.rules import PRIORITY
+from domain.rules import OVERRIDE_COOLDOWN, PRIORITY, REPLAN
 from domain.rules import REGIME_OVERRIDE as REGIME_OVERRIDE_RULE
 
 if TYPE_CHECKING:
@@ -306,8 +306,20 @@ def _resolve(
         overridden=overridden,
         reason=" | ".join(parts),
         rule=rule,
+        rules=_cooled(override, kept),
     )
     return Resolution(decision=decision, lifted=lifted_names)
+
+
+def _cooled(
+    override: OverrideContext | None, verdicts: Iterable[ProposalReviewed]
+) -> tuple[str, ...]:
+    """(`resolution.override_cooldown`,) when the cooldown alone kept an active override
+    from lifting a block or amend of a system it lifts; else ()."""
+    if override is None or not override.active or override.eligible:
+        return ()
+    kept = any(v.system in override.lifts and v.stance in (BLOCK, AMEND) for v in verdicts)
+    return (OVERRIDE_COOLDOWN.id,) if kept else ()
 
 
 # --- the re-plan rule -----------------------------------------------------------------
@@ -394,4 +406,5 @@ def replan_request(held: HeldBack, round_: int, max_rounds: int) -> RequestRepla
         freed_slots=held.freed_slots,
         freed_weight=held.freed_weight,
         blocked=tuple(sorted(held.blocked)),
+        rule=REPLAN.id,
     )

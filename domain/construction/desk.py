@@ -21,7 +21,13 @@ from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
 from domain.construction.inputs import PlanInputs, window_rows
 from domain.construction.plan import Plan, plan_targets
-from domain.construction.proposals import core_requests, trade_reason
+from domain.construction.proposals import (
+    core_requests,
+    limit_rules,
+    score_rule,
+    trade_reason,
+    trade_rules,
+)
 from domain.construction.status import Status, StatusBoard, selection_changes
 from domain.construction.trades import Trade, rebalance_due
 from domain.execution import CostRates, side_of
@@ -131,7 +137,9 @@ def rebalance_notice(
         "positions": len(plan.targets),
         "trades": n_trades,
     }
-    return NoticeIssued(event="rebalance", details=details, rule=REBALANCE_DAY.id)
+    return NoticeIssued(
+        event="rebalance", details=details, rule=REBALANCE_DAY.id, rules=limit_rules(plan.limits)
+    )
 
 
 @attrs.define
@@ -202,7 +210,8 @@ class Desk:
             fundamental_weight=cfg.fundamental_weight,
         )
         self.board = apply_overrides(board, screen.date, self.tickers, self.signals)
-        return ScoresPublished(scores={a: self.score_of(a) for a in screen.book})
+        scores = {a: self.score_of(a) for a in screen.book}
+        return ScoresPublished(scores=scores, rule=score_rule(self.board, self.column, scores))
 
     def score_of(self, asset: str | None) -> float | None:
         """`asset`'s score on the last board (None: no board yet, or not a ticker)."""
@@ -350,6 +359,7 @@ class Desk:
         components = self.board.for_asset(self.column[trade.asset])
         components["bucket"] = screen.market.bucket_of.get(trade.asset, UNKNOWN_BUCKET)
         components.update(plan.components(trade.asset))
+        components["rules"] = {**components["rules"], **trade_rules(trade, plan, screen.config)}
         cap = screen.config.max_single_position_size
         return ProposeTrade(
             proposal_id=proposal_id,

@@ -7,11 +7,21 @@ Pure functions over a `Plan` (docs/construction.md): the agent publishes what th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Set
+from collections.abc import Mapping, Set
 
+import numpy as np
+
+from domain import rules
+from domain.config import Config
+from domain.construction.inputs import Limits
 from domain.construction.plan import Plan
 from domain.construction.trades import LIMIT_RTOL, Trade
 from domain.messages import RequestCoreDesignation
+from domain.scoring import OVERRIDE_SCORE, ScoreBoard
+
+EQUAL_WEIGHT = "equal_weight"
+"""The `position_size_scaling` whose raw weights are all alike (sizing.raw_weights then
+leaves the targets to the cap)."""
 
 
 def trade_reason(trade: Trade, plan: Plan, score: float, cap: float) -> str:
@@ -56,6 +66,50 @@ def trade_reason(trade: Trade, plan: Plan, score: float, cap: float) -> str:
     return f"re-sized to target {trade.to_weight:.4f} (score {score:.3f}){extra}"
 
 
+def trade_rules(trade: Trade, plan: Plan, config: Config) -> dict[str, str]:
+    """The stage rules behind one trade, for its proposal's `components.rules`.
+
+    Returns:
+        ``trade``: the trades rule that had the change proposed (`Trade.rule`);
+        ``raw_weight``: `sizing.raw_weights` for a sized target under a
+        `position_size_scaling` other than equal_weight; ``volatility``:
+        `sizing.volatility` for a sized target with `volatility_position_scaling` on.
+        Only the entries that apply.
+    """
+    out = {}
+    if trade.rule is not None:
+        out["trade"] = trade.rule
+    choice = plan.choices.get(trade.asset)
+    sized = choice is not None and choice.selected and trade.to_weight > 0
+    if sized and config.position_size_scaling != EQUAL_WEIGHT:
+        out["raw_weight"] = rules.RAW_WEIGHTS.id
+    if sized and config.volatility_position_scaling:
+        out["volatility"] = rules.VOLATILITY.id
+    return out
+
+
+def limit_rules(limits: Limits) -> tuple[str, ...]:
+    """The rules that changed a plan's position limits, for its rebalance notice:
+    `construction.dynamic_limits` (a regime change), `construction.high_volatility`,
+    `construction.concentration`, in that order."""
+    found = (
+        (rules.DYNAMIC_LIMITS, limits.regime_changed),
+        (rules.HIGH_VOLATILITY, limits.high_volatility),
+        (rules.CONCENTRATION, limits.concentrated),
+    )
+    return tuple(rule.id for rule, acted in found if acted)
+
+
+def score_rule(
+    board: ScoreBoard, column: Mapping[str, int], scores: Mapping[str, object]
+) -> str | None:
+    """`scoring.score` when some asset of `scores` was scored by the formula (no scripted
+    override today), else None."""
+    scripted = board.components[OVERRIDE_SCORE]
+    formula = any(not np.isfinite(scripted[column[a]]) for a in scores if a in column)
+    return rules.SCORE.id if formula else None
+
+
 def core_requests(
     plan: Plan,
     day: dt.date,
@@ -88,5 +142,6 @@ def core_requests(
             asset=asset,
             score=choice.score,
             reason=f"bucket override on {day.isoformat()}: {choice.detail}",
+            rule=rules.OVERRIDE_CORE_REQUEST.id,
         )
     return out

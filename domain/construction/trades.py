@@ -20,6 +20,7 @@ import attrs
 from domain.construction.inputs import EPS
 from domain.execution import NO_COSTS, CostRates, post_trade_factor, side_of
 from domain.messages import CLOSE, INCREASE, OPEN, REDUCE
+from domain.rules import BUCKET_LIMIT, CAP_TRIM, MIN_TRADE, REPLAN
 
 LIMIT_RTOL = 1e-12
 """A weight within this relative distance of a hard limit (cap, bucket) is at the limit,
@@ -37,6 +38,11 @@ class Trade:
     from_weight: float
     to_weight: float
     reason: str
+    rule: str | None = None
+    """The trades rule that had the change proposed (docs/event-db.md, "Rules"): a
+    re-size `trades.min_trade` (the change reached `min_trade_weight`), `trades.cap_trim`
+    or `trades.bucket_limit` (a smaller change proposed for a hard limit); a re-plan's
+    undo or withdrawal `resolution.replan`; None for an open or a close."""
 
 
 @attrs.frozen
@@ -209,6 +215,9 @@ def _diff(
         in_tight = rules.bucket_of is not None and rules.bucket_of.get(asset) in tight
         if in_tight:
             trade = _trade(asset, lifted, targets, baseline, EPS, rules.cap)
+            if trade is not None:  # a change only the bucket limit has proposed names it
+                found = first[asset]
+                trade = attrs.evolve(trade, rule=BUCKET_LIMIT.id if found is None else found.rule)
         else:
             trade = first[asset]
         if trade is not None:
@@ -236,20 +245,23 @@ def _trade(
         redo = True
     if before <= EPS and after <= EPS:
         if redo and baseline[asset] > EPS:
-            return Trade(asset, OPEN, 0.0, 0.0, "re-plan: the open decided earlier is withdrawn")
+            why = "re-plan: the open decided earlier is withdrawn"
+            return Trade(asset, OPEN, 0.0, 0.0, why, REPLAN.id)
         return None
     if before <= EPS:
         return Trade(asset, OPEN, 0.0, after, "new position")
     if after <= EPS:
         return Trade(asset, CLOSE, before, 0.0, "target 0")
     if after - before >= min_trade:
-        return Trade(asset, INCREASE, before, after, "re-sized up")
+        return Trade(asset, INCREASE, before, after, "re-sized up", MIN_TRADE.id)
     trim = cap is not None and before > cap * (1 + LIMIT_RTOL) and after < before
     if before - after >= min_trade or trim:
-        return Trade(asset, REDUCE, before, after, "re-sized down")
+        rule = MIN_TRADE if before - after >= min_trade else CAP_TRIM
+        return Trade(asset, REDUCE, before, after, "re-sized down", rule.id)
     if redo:  # the direction of the fill; at equal weights, the way back from the decision
         up = after > before + EPS or (abs(after - before) <= EPS and after >= baseline[asset])
-        return Trade(asset, INCREASE if up else REDUCE, before, after, "re-plan: back to target")
+        action = INCREASE if up else REDUCE
+        return Trade(asset, action, before, after, "re-plan: back to target", REPLAN.id)
     return None
 
 

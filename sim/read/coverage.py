@@ -2,14 +2,21 @@
 which scenario, which rules none exercised, and which parameters no run set off its default.
 
 SQL over the event DB (docs/event-db.md, "Rules"). A rule is **exercised** by a run when at
-least one of the run's messages names it (`EXERCISING_KINDS`):
+least one of the run's messages names it (`EXERCISING_KINDS`), or, for the configuration's
+rules, when the run's configuration shows it acted:
 
-- a verdict's `rule` (an abstain's is null, so an abstain never counts; an approve that
-  names its rule does: the rule was applied to that proposal and let it through),
-- a decision's `rule`,
-- a notice's `rule`,
+- any message's `rule` (a verdict's for every stance but abstain, whose `rule` is null; a
+  decision's, a notice's, a score update's `scoring.score`, a re-plan request's
+  `resolution.replan`, a bucket override's core request `construction.override_core_request`),
+- every value of any message's `rules` list (a fill's execution rules, a regime update's,
+  a decision's `resolution.override_cooldown`, a rebalance notice's limit rules),
 - a proposal's `components.rule` and every value of its `components.rules` (the plan's
-  stage rules, e.g. `sizing.cap`, `sizing.residual`, record their effect only there).
+  stage rules, e.g. `sizing.cap`, `trades.min_trade`, record their effect only there),
+- `config` (`config_rules`): `configuration.diversification_mode` when the run's
+  `diversification_mode` clamps (strict or aggressive); `configuration.combinations` when
+  the run's configuration holds one of that rule's parameters off its default (the
+  combination checks accepted a combination the defaults do not make). These rules act at
+  load time, before any message.
 
 A parameter is **set** by a run when the run's configuration (`runs.config`, every
 parameter in force at the start: defaults, preset, the file's `config`, `--set`, the
@@ -29,18 +36,32 @@ import attrs
 
 from domain.catalogue import catalogue
 from domain.config import PARAMS, Param
-from domain.rules import Rule
+from domain.rules import COMBINATIONS, DIVERSIFICATION_MODE, Rule
 from sim.read.queries import open_readonly, query
 from sim.run.dbfile import tidy
 
-EXERCISING_KINDS: tuple[str, ...] = ("verdict", "decision", "notice", "proposal")
-"""The message kinds whose `rule` (a proposal: `components.rule`, `components.rules`)
-makes a rule exercised."""
+EXERCISING_KINDS: tuple[str, ...] = (
+    "verdict",
+    "decision",
+    "notice",
+    "proposal",
+    "fill",
+    "score_update",
+    "regime_update",
+    "replan_request",
+    "core_request",
+    "config",
+)
+"""Where a rule can be named: the message kinds whose `rule`, `rules` (a proposal:
+`components.rule`, `components.rules`) name it, and `config` (`config_rules`)."""
 
 RULE_KINDS_SQL = """
 SELECT DISTINCT rule, kind FROM (
     SELECT json_extract(payload, '$.rule') AS rule, kind FROM messages
-     WHERE run_id = :run AND kind IN ('verdict', 'decision', 'notice')
+     WHERE run_id = :run
+    UNION ALL
+    SELECT r.value, m.kind FROM messages m, json_each(m.payload, '$.rules') r
+     WHERE m.run_id = :run AND json_type(m.payload, '$.rules') = 'array'
     UNION ALL
     SELECT json_extract(payload, '$.components.rule'), kind FROM messages
      WHERE run_id = :run AND kind = 'proposal'
@@ -50,6 +71,24 @@ SELECT DISTINCT rule, kind FROM (
 ) WHERE rule IS NOT NULL
 """
 """Each (rule id, message kind) that names a rule in one run (`:run`)."""
+
+CLAMPING_MODES: frozenset[str] = frozenset({"strict", "aggressive"})
+"""The diversification modes whose clamps `configuration.diversification_mode` applies."""
+
+
+def config_rules(
+    config: Mapping[str, Any], params: Mapping[str, Param] = PARAMS
+) -> tuple[str, ...]:
+    """The configuration rules a run's configuration (`runs.config`) shows acting: the
+    diversification mode's clamps (a clamping mode), the combination checks (one of
+    their parameters off its default)."""
+    out = []
+    if config.get("diversification_mode") in CLAMPING_MODES:
+        out.append(DIVERSIFICATION_MODE.id)
+    moved = set(params_off_default(config, params))
+    if moved & set(COMBINATIONS.params):
+        out.append(COMBINATIONS.id)
+    return tuple(out)
 
 
 @attrs.frozen
@@ -86,6 +125,8 @@ def read_run(con: sqlite3.Connection, run_id: str, db: str = "") -> RunCoverage:
         kinds.setdefault(rule, set()).add(kind)
     head = query(con, "SELECT scenario, config FROM runs WHERE run_id = ?", [run_id])[0]
     config = json.loads(head["config"]) if head["config"] else {}
+    for rule in config_rules(config):
+        kinds.setdefault(rule, set()).add("config")
     ordered = {r: tuple(k for k in EXERCISING_KINDS if k in ks) for r, ks in kinds.items()}
     return RunCoverage(head["scenario"], run_id, db, ordered, params_off_default(config))
 
@@ -175,7 +216,7 @@ class Coverage:
         return tuple(name for name, found in self.params_set.items() if not found)
 
     def score_line(self) -> str:
-        """`rules exercised: 43/65; parameters set off their default: 24/60`."""
+        """`rules exercised: 65/65; parameters set off their default: 32/64`."""
         params = len(self.params_set) - len(self.params_unset)
         return (
             f"rules exercised: {len(self.exercised)}/{len(self.rules)};"

@@ -15,7 +15,7 @@ from rich.console import Console
 import run
 from domain.catalogue import RULES
 from domain.config import PARAMS
-from sim.read.coverage import coverage_of, params_off_default, read_db
+from sim.read.coverage import config_rules, coverage_of, params_off_default, read_db
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = REPO / "scenarios" / "library"
@@ -33,7 +33,11 @@ def _tiny_db(path: Path) -> None:
         "CREATE TABLE messages (id INTEGER, run_id TEXT, kind TEXT, payload TEXT);"
         "CREATE TABLE snapshots (run_id TEXT); CREATE TABLE equity (run_id TEXT);"
     )
-    config = {**{n: p.default for n, p in PARAMS.items()}, "grace_period_days": 3}
+    config = {
+        **{n: p.default for n, p in PARAMS.items()},
+        "grace_period_days": 3,
+        "diversification_mode": "strict",
+    }
     con.executemany(
         "INSERT INTO runs VALUES (?, ?, ?, ?)",
         [("a-1", "a", json.dumps(config), "1"), ("b-1", "b", "{}", "2")],
@@ -48,7 +52,11 @@ def _tiny_db(path: Path) -> None:
             "proposal",
             {"components": {"rule": "sizing.cap", "rules": {"s": "sizing.drawdown"}}},
         ),
-        ("a-1", "fill", {"rule": "execution.costs"}),  # a fill names no rule: not counted
+        ("a-1", "fill", {"rules": ["execution.costs", "execution.cash_floor"]}),
+        ("a-1", "regime_update", {"rules": ["regime.severity"]}),
+        ("a-1", "score_update", {"rule": "scoring.score"}),
+        ("a-1", "replan_request", {"rule": "resolution.replan"}),
+        ("a-1", "intervention", {"details": {"rule": "core_asset.extension"}}),  # nested: no
         ("b-1", "notice", {"event": "x", "rule": "whipsaw.window"}),
     ]
     con.executemany(
@@ -70,9 +78,15 @@ def test_read_db_when_runs_name_rules_then_exactly_the_counted_kinds(tmp_path):
         "custom.own_rule": ("notice",),
         "sizing.cap": ("proposal",),
         "sizing.drawdown": ("proposal",),
+        "execution.costs": ("fill",),
+        "execution.cash_floor": ("fill",),
+        "regime.severity": ("regime_update",),
+        "scoring.score": ("score_update",),
+        "resolution.replan": ("replan_request",),
+        "configuration.diversification_mode": ("config",),
     }
     assert dict(b.rules) == {"whipsaw.window": ("notice",)}
-    assert a.params_set == ("grace_period_days",) and b.params_set == ()
+    assert set(a.params_set) == {"grace_period_days", "diversification_mode"} and b.params_set == ()
 
 
 def test_coverage_of_when_two_runs_then_scenarios_per_rule_and_the_rest_unexercised(tmp_path):
@@ -87,16 +101,44 @@ def test_coverage_of_when_two_runs_then_scenarios_per_rule_and_the_rest_unexerci
         "sizing.cap",
         "sizing.drawdown",
         "whipsaw.window",
+        "execution.costs",
+        "execution.cash_floor",
+        "regime.severity",
+        "scoring.score",
+        "resolution.replan",
+        "configuration.diversification_mode",
     }
     assert by_id["whipsaw.window"] == ("b",)
     assert set(result.unexercised) == set(RULES) - set(result.exercised)
-    assert "execution.costs" in result.unexercised
+    assert "core_asset.extension" in result.unexercised
     assert dict(result.uncatalogued) == {"custom.own_rule": ("a",)}
     assert result.params_set["grace_period_days"] == ("a",)
-    assert set(result.params_unset) == set(PARAMS) - {"grace_period_days"}
+    moved = {"grace_period_days", "diversification_mode"}
+    assert set(result.params_unset) == set(PARAMS) - moved
     assert result.score_line() == (
-        f"rules exercised: 5/{len(RULES)}; parameters set off their default: 1/{len(PARAMS)}"
+        f"rules exercised: 11/{len(RULES)}; parameters set off their default: 2/{len(PARAMS)}"
     )
+
+
+@pytest.mark.parametrize(
+    ("moved", "expected"),
+    [
+        ({}, ()),
+        ({"diversification_mode": "balanced"}, ()),
+        ({"diversification_mode": "aggressive"}, ("configuration.diversification_mode",)),
+        ({"grace_period_days": 3}, ()),
+        ({"max_new_positions": 5}, ("configuration.combinations",)),
+        (
+            {"diversification_mode": "strict", "min_position_size": 0.03},
+            ("configuration.diversification_mode", "configuration.combinations"),
+        ),
+    ],
+)
+def test_config_rules_when_config_moves_parameters_then_the_configuration_rules_named(
+    moved, expected
+):
+    config = {**{n: p.default for n, p in PARAMS.items()}, **moved}
+    assert config_rules(config) == expected
 
 
 def test_params_off_default_when_value_equals_default_then_not_listed():

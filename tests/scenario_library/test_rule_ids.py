@@ -8,7 +8,11 @@ Exempt, and why: an **abstain** verdict decides nothing (the protection has noth
 about that proposal), so its `rule` is null, and that is checked too. A portfolio-manager
 proposal of an asset the plan did not consider (`components.selection` null) has no
 selection rule; none occurs in the library today. Custom protections bring rules of their
-own, outside the built-in catalogue; the library has none.
+own, outside the built-in catalogue: a row a custom protection sent may name a rule it owns
+(`<protection>.<name>`; the library's `grace-amends-reduce` has one, `scripted_orders`).
+
+Every other rule id a row names (a fill's, a regime update's or a decision's `rules`, a
+score update's, a re-plan request's or a core request's `rule`) must be a catalogue id too.
 """
 
 from __future__ import annotations
@@ -44,7 +48,20 @@ SELECT id, kind, sender, COALESCE(rule, '<null>') AS rule FROM (
            json_each(json_extract(m.payload, '$.components.rules')) r
     WHERE m.kind = 'proposal'
 )
-WHERE rule IS NULL OR rule NOT IN (SELECT id FROM temp.catalogue)
+WHERE (rule IS NULL OR rule NOT IN (SELECT id FROM temp.catalogue))
+  AND NOT (rule LIKE sender || '.%' AND sender NOT IN (SELECT owner FROM temp.owners))
+ORDER BY id
+"""
+
+UNKNOWN_TAG_SQL = """
+SELECT id, kind, rule FROM (
+    SELECT id, kind, sender, json_extract(payload, '$.rule') AS rule FROM messages
+    UNION ALL
+    SELECT m.id, m.kind, m.sender, r.value FROM messages m, json_each(m.payload, '$.rules') r
+    WHERE json_type(m.payload, '$.rules') = 'array'
+)
+WHERE rule IS NOT NULL AND rule NOT IN (SELECT id FROM temp.catalogue)
+  AND NOT (rule LIKE sender || '.%' AND sender NOT IN (SELECT owner FROM temp.owners))
 ORDER BY id
 """
 
@@ -74,6 +91,9 @@ def _run(path: Path, tmp_path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(db)
     con.execute("CREATE TEMP TABLE catalogue (id TEXT PRIMARY KEY)")
     con.executemany("INSERT INTO temp.catalogue VALUES (?)", [(i,) for i in RULES])
+    con.execute("CREATE TEMP TABLE owners (owner TEXT PRIMARY KEY)")
+    owners = {r.owner for r in RULES.values()} | {"portfolio_manager", "orchestrator", "broker"}
+    con.executemany("INSERT INTO temp.owners VALUES (?)", [(o,) for o in sorted(owners)])
     return con
 
 
@@ -91,3 +111,5 @@ def test_run_when_scenario_recorded_then_every_rule_decided_row_names_a_catalogu
     assert decided > 0
     assert missing == [], f"{path.name}: rows without a catalogue rule: {missing[:10]}"
     assert con.execute(ABSTAIN_WITH_RULE_SQL).fetchall() == []
+    unknown = con.execute(UNKNOWN_TAG_SQL).fetchall()
+    assert unknown == [], f"{path.name}: rule ids outside the catalogue: {unknown[:10]}"

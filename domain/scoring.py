@@ -145,7 +145,7 @@ class ScoreBoard:
             An override component with no override active is None (JSON null).
         """
         out: dict[str, float | bool | None] = {
-            "score": round(float(self.score[j]), 6),
+            "score": round(float(self.score[j]), SCORE_DECIMALS),
             "technical": round(float(self.technical[j]), 6),
             "fundamental": round(float(self.fundamental[j]), 6),
             "trending": round(float(self.trending[j]), 6),
@@ -445,6 +445,16 @@ def _override_values(
             )
         values[columns[override.asset]] = override.value  # later entries win
     return values
+
+
+SCORE_DECIMALS = 6
+"""Scores are published to `SCORE_DECIMALS` places, and every score threshold compares
+that published value (docs/construction.md, "Scores")."""
+
+
+def published_scores(score: np.ndarray) -> np.ndarray:
+    """`score` rounded to `SCORE_DECIMALS` places with Python's `round`, as published."""
+    return np.array([round(float(v), SCORE_DECIMALS) for v in score], dtype=float)
 
 
 def apply_overrides(

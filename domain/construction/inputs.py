@@ -15,6 +15,7 @@ import numpy as np
 
 from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
+from domain.scoring import published_scores
 
 if TYPE_CHECKING:
     from domain.stages import Stages
@@ -56,6 +57,10 @@ def _stated_stages() -> Stages:
     return DEFAULT_STAGES
 
 
+def _published_score(inp: PlanInputs) -> np.ndarray:
+    return published_scores(inp.score)
+
+
 @attrs.frozen(eq=False)
 class PlanInputs:
     """Everything the planner reads for one rebalance (arrays aligned with `tickers`).
@@ -82,6 +87,10 @@ class PlanInputs:
         drawdown: The portfolio's drawdown today (1 - equity / peak).
         stages: The run's stage rules, through which the planner takes each step
             (`domain.stages`; the rules as stated unless a mutant is switched in).
+        threshold_score: `score` as published (`SCORE_DECIMALS` places), derived: what
+            every score threshold compares, so the planner and the protections, which
+            read the published scores, agree at a threshold. Ranking and sizing read
+            `score`.
     """
 
     tickers: tuple[str, ...] = attrs.field(converter=tuple)
@@ -101,6 +110,10 @@ class PlanInputs:
     closes: np.ndarray | None = attrs.field(default=None, converter=_optional_array)
     drawdown: float = 0.0
     stages: Stages = attrs.field(factory=_stated_stages)
+    threshold_score: np.ndarray = attrs.field(
+        init=False,
+        default=attrs.Factory(lambda self: published_scores(self.score), takes_self=True),
+    )
 
     def __attrs_post_init__(self) -> None:
         n = len(self.tickers)

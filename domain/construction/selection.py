@@ -160,7 +160,7 @@ class _Book:
 def _check_review(inp: PlanInputs, j: int) -> Reason | None:
     """selection.review_threshold: a holding due its forced review needs
     `min_score_new_position`."""
-    cfg, score = inp.config, float(inp.score[j])
+    cfg, score = inp.config, float(inp.threshold_score[j])
     if inp.tickers[j] not in inp.review_due or score >= cfg.min_score_new_position:
         return None
     return Reason(
@@ -173,7 +173,7 @@ def _check_review(inp: PlanInputs, j: int) -> Reason | None:
 
 def _check_keep_threshold(inp: PlanInputs, j: int) -> Reason | None:
     """selection.keep_threshold: a holding needs `min_score_threshold`."""
-    cfg, score = inp.config, float(inp.score[j])
+    cfg, score = inp.config, float(inp.threshold_score[j])
     if score >= cfg.min_score_threshold:
         return None
     return Reason(
@@ -203,7 +203,7 @@ def open_eligible(inp: PlanInputs) -> np.ndarray:
     return (
         inp.valid
         & (inp.trending >= cfg.trending_confidence_new)
-        & (inp.score >= cfg.min_score_new_position)
+        & (inp.threshold_score >= cfg.min_score_new_position)
     )
 
 
@@ -390,7 +390,7 @@ def _bucket_stage(
     slotted = _slot_stage(inp, book, keep, new, locked_buckets, limits)
     threshold = inp.config.bucket_override_threshold
     hopefuls = sorted(
-        (j for j in slotted.turned_away if float(inp.score[j]) >= threshold), key=book.key
+        (j for j in slotted.turned_away if float(inp.threshold_score[j]) >= threshold), key=book.key
     )
     dropped, checks = _correlation_stage(inp, book, slotted, hopefuls, set(keep))
     granted = _override_stage(inp, book, hopefuls, checks, set(keep), slotted.slots)

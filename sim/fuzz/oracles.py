@@ -33,10 +33,16 @@ def forced_review_days(entered: dt.date, period: int, days: Iterable[dt.date]) -
     return out
 
 
+def published(score: float) -> float:
+    """A score as published to the protections, the value every score threshold compares
+    (docs/construction.md, "Scores"): 6 decimal places."""
+    return round(score, 6)
+
+
 def review_keeps(score: float, min_score_new_position: float) -> bool:
     """selection.review_threshold: a holding due its forced review stays only with a score
-    of at least `min_score_new_position`."""
-    return score >= min_score_new_position
+    of at least `min_score_new_position` (the published score, `published`)."""
+    return published(score) >= min_score_new_position
 
 
 def whipsaw_open_blocked(
@@ -88,16 +94,16 @@ def core_designations(already_core: int, limit: int, requests: int) -> list[bool
 
 
 def keeps(score: float, min_score_threshold: float) -> bool:
-    """selection.keep_threshold: a holding is kept while its undecayed score is at least
-    `min_score_threshold` (below it, it is proposed for closing and starts grace)."""
-    return score >= min_score_threshold
+    """selection.keep_threshold: a holding is kept while its undecayed (published) score is
+    at least `min_score_threshold` (below it, it is proposed for closing and starts grace)."""
+    return published(score) >= min_score_threshold
 
 
 def opens(score: float, trending: float, min_score_new: float, trending_new: float) -> bool:
     """selection.open_threshold: an asset not held is opened only with a score of at least
     `min_score_new_position` and a trending confidence of at least
     `trending_confidence_new` (given room and slots)."""
-    return score >= min_score_new and trending >= trending_new
+    return published(score) >= min_score_new and trending >= trending_new
 
 
 def capped_weights(raw: Sequence[float], cap: float, target: float) -> list[float]:
@@ -132,7 +138,7 @@ def grace_factor(rate: float, floor: float, day: int) -> float:
 def recovers(score: float, min_score_threshold: float) -> bool:
     """grace_period.recovery: a holding in grace whose score is back at or above
     `min_score_threshold` leaves grace."""
-    return score >= min_score_threshold
+    return published(score) >= min_score_threshold
 
 
 def extensions_granted(limit: int, requests: int) -> list[bool]:

@@ -167,3 +167,14 @@ def test_search_when_mutant_of_a_fuzzed_rule_then_found_and_file_reproduces_it(m
     written = write_failure(target, result.failure, tmp_path, "fuzz", mutant)
     assert run_scenario(written, mutant=mutant).exit_code == 1
     assert run_scenario(written).exit_code == 0
+
+
+@pytest.mark.parametrize("sign", [-1, 1])
+def test_keep_case_when_score_within_1e9_of_threshold_then_manager_and_grace_agree(sign):
+    # Found by this target: the manager compared the exact score, grace the published one
+    # (6 places); now every threshold compares the published score.
+    from sim.fuzz.runner import run_case
+    from sim.fuzz.targets.selection import KeepCase
+
+    case = KeepCase(0.6, sign, 1e-9, 0)
+    assert run_case(TARGETS["selection.keep_threshold"], case).mismatches == ()

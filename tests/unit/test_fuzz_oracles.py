@@ -45,7 +45,7 @@ def test_forced_review_days_when_due_on_weekend_then_next_monday():
 
 def test_review_keeps_when_score_at_entry_threshold_then_kept():
     assert oracles.review_keeps(0.65, 0.65)
-    assert not oracles.review_keeps(0.65 - 1e-9, 0.65)
+    assert not oracles.review_keeps(0.65 - 1e-6, 0.65)
 
 
 def test_whipsaw_open_blocked_when_cycle_ages_out_then_open_passes():
@@ -85,7 +85,13 @@ def test_extensions_granted_when_limit_two_then_third_refused():
 
 def test_recovers_when_score_at_threshold_then_recovered():
     assert oracles.recovers(0.6, 0.6)
-    assert not oracles.recovers(0.6 - 1e-9, 0.6)
+    assert not oracles.recovers(0.6 - 1e-6, 0.6)
+
+
+def test_thresholds_when_score_below_by_less_than_the_published_places_then_at_threshold():
+    # a score is published to 6 places and every threshold compares that value
+    assert oracles.keeps(0.6 - 1e-9, 0.6) and oracles.recovers(0.6 - 1e-9, 0.6)
+    assert oracles.review_keeps(0.65 - 1e-9, 0.65) and oracles.opens(0.65 - 1e-9, 0.9, 0.65, 0.7)
 
 
 def test_core_expiry_day_when_library_example_then_ninth():
@@ -112,12 +118,12 @@ def test_core_designations_when_limit_reached_then_refused(already, limit, reque
 
 def test_keeps_when_score_at_threshold_then_kept():
     assert oracles.keeps(0.6, 0.6)
-    assert not oracles.keeps(0.6 - 1e-9, 0.6)
+    assert not oracles.keeps(0.6 - 1e-6, 0.6)
 
 
 def test_opens_when_either_quantity_below_then_not_opened():
     assert oracles.opens(0.65, 0.7, 0.65, 0.7)
-    assert not oracles.opens(0.65 - 1e-9, 0.9, 0.65, 0.7)
+    assert not oracles.opens(0.65 - 1e-6, 0.9, 0.65, 0.7)
     assert not oracles.opens(0.9, 0.7 - 1e-9, 0.65, 0.7)
 
 

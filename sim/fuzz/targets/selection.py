@@ -18,10 +18,10 @@ from sim.fuzz.evidence import Evidence
 from sim.fuzz.target import Mismatch, Target, decision_item, notice_item, yes_no
 
 EPSILONS = (1e-9, 1e-6, 1e-3)
-KEEP_EPSILONS = (1e-6, 1e-3)
-"""The keep threshold's epsilons: at least the 6 places scores travel to the protections in
-(`ScoresPublished`, docs/scoring.md). Below that resolution the portfolio manager (full
-precision) and grace (6 places) disagree: see docs/stress-testing.md, "Boundary fuzzing"."""
+"""How far a score is put from its threshold: below the 6 places of a published score
+(1e-9: the thresholds compare the published score, so it counts as at the threshold), at
+that resolution, and well clear."""
+KEEP_EPSILONS = EPSILONS
 _DAY = dt.timedelta(days=1)
 _PM = "portfolio_manager"
 

@@ -102,20 +102,10 @@ def _out(text: str | None) -> str:
     return out
 
 
-def _require_hypothesis() -> None:
-    try:
-        import hypothesis  # noqa: F401
-    except ImportError:
-        raise InvalidInput(
-            "fuzz: needs hypothesis (pip install -e '.[test]' installs it)"
-        ) from None
-
-
 def fuzz_command(argv: Sequence[str], console: Console) -> int:
     """`run.py fuzz`: search every chosen target; the exit code (0, 1; bad arguments raise
     InvalidInput, which `run.main` prints as one line with exit code 2)."""
     args = parser().parse_args(argv)
-    _require_hypothesis()
     from sim.fuzz.report import describe, render
 
     targets = _targets(args.rule)

@@ -642,11 +642,13 @@ def _mutate_parser() -> argparse.ArgumentParser:
         prog="run.py mutate",
         description="Run the scenarios clean and once per mutant (a deliberately broken rule"
         " switched in through the protection registry); a mutant is killed when a scenario's"
-        " exit code changes. Prints the kill matrix, the score and the survivors. Exit 0, 1 if"
+        " exit code changes. Prints the kill matrix, the score and the survivors (and adds them"
+        " to an SQLite file with --db). Exit 0, 1 if"
         " a clean run fails a check, 3 if one crashed; survivors are the measurement.",
         epilog=examples_epilog(
             "mutate scenarios/library --jobs 2",
             "mutate scenarios/library --rule holding_period.minimum",
+            "mutate scenarios/library --jobs 2 --db runs/mutation.db",
             "mutate scenarios/library/holding-period-minimum.yaml --json",
         ),
         formatter_class=HELP_FORMAT,

@@ -12,7 +12,8 @@ code differs from that scenario's clean run (a check that held fails, or the run
 crashes). A mutant whose protection is not in a scenario's run cannot change it and is
 not run there. Every run goes into a temporary event database, read back and deleted;
 the runs share `--jobs` worker processes with `sim.ablate` (`run_all`).
-`python run.py mutate` prints the report (`sim.read.mutation`).
+`python run.py mutate` prints the report (`sim.read.mutation`) and with `--db` adds it to
+an SQLite file (`sim.read.mutation_db`).
 """
 
 from __future__ import annotations

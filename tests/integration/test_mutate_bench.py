@@ -18,11 +18,10 @@ def test_measure_when_two_scenarios_one_mutant_then_runs_counted_and_score_read(
 
 
 def test_fit_when_two_timings_then_the_line_through_both():
-    timings = [Timing(1, 1, 10, 3.0, 0.0, 0, 1), Timing(2, 2, 30, 7.0, 0.0, 0, 1)]
+    timings = [Timing(1, 1, 10, 3.0, 2.0, 0, 1), Timing(2, 2, 30, 7.0, 3.0, 0, 1)]
 
-    a, b = fit(timings)
-
-    assert (a, b) == pytest.approx((1.0, 0.2))
+    assert fit(timings) == pytest.approx((1.0, 0.2))
+    assert fit(timings, "cpu") == pytest.approx((1.5, 0.05))
 
 
 def test_library_order_when_called_twice_then_same_shuffled_order():
@@ -43,4 +42,5 @@ def test_main_when_two_tiny_pairs_then_table_and_fit_printed(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[1].startswith("| scenarios | mutants | runs |")
     assert [line.split("|")[1].strip() for line in out[3:5]] == ["1", "2"]
-    assert out[-1].startswith("fit over the pairs: wall = ")
+    assert out[-2].startswith("fit over the pairs: wall = ")
+    assert out[-1].startswith("CPU (this process and its workers): ")

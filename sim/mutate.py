@@ -133,17 +133,9 @@ def mutate(
     if on_plan is not None:
         on_plan(len(work))
     runs = tuple(run_all(work, jobs, run_job, on_done))
+    asked = {"rule": rule, "seed": seed, "preset": preset, "overrides": overrides, "jobs": jobs}
     return MutationReport(
-        catalogue,
-        tuple(files),
-        runs,
-        rule=rule,
-        seed=seed,
-        preset=preset,
-        overrides=overrides,
-        jobs=jobs,
-        started_at=started,
-        finished_at=_now(),
+        catalogue, tuple(files), runs, **asked, started_at=started, finished_at=_now()
     )
 
 

@@ -642,19 +642,39 @@ def _mutate_parser() -> argparse.ArgumentParser:
         prog="run.py mutate",
         description="Run the scenarios clean and once per mutant (a deliberately broken rule"
         " switched in through the protection registry); a mutant is killed when a scenario's"
-        " exit code changes. Prints the kill matrix, the score and the survivors. Exit 0, 1 if"
+        " exit code changes. Prints the kill matrix, the score and the survivors (and adds them"
+        " to an SQLite file with --db). Exit 0, 1 if"
         " a clean run fails a check, 3 if one crashed; survivors are the measurement.",
         epilog=examples_epilog(
             "mutate scenarios/library --jobs 2",
             "mutate scenarios/library --rule holding_period.minimum",
+            "mutate scenarios/library --jobs 2 --db runs/mutation.db",
             "mutate scenarios/library/holding-period-minimum.yaml --json",
         ),
         formatter_class=HELP_FORMAT,
     )
     _add_variant_flags(p)
     p.add_argument("--rule", metavar="ID", help="only the mutants breaking this rule")
+    p.add_argument(
+        "--db",
+        metavar="FILE",
+        help="also add the report to this SQLite file (new, or an event database): tables"
+        " mutation_reports, mutants, mutation_runs",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
+
+
+def _check_mutation_db(db: str | None) -> None:
+    """InvalidInput when `mutate --db` cannot take a report (checked before any run)."""
+    from sim.read.mutation_db import schema_problem
+
+    if db is None:
+        return
+    check_db(db)
+    problem = schema_problem(db)
+    if problem is not None:
+        raise InvalidInput(f"--db {db}: {problem}")
 
 
 def cmd_mutate(argv: Sequence[str], console: Console) -> int:
@@ -673,6 +693,7 @@ def cmd_mutate(argv: Sequence[str], console: Console) -> int:
     check_preset(args.preset)
     overrides = parse_sets(args.set)
     options = {"seed": seed, "preset": args.preset, "set": overrides, "rule": args.rule}
+    _check_mutation_db(args.db)
     try:
         paths = _variant_paths(args.scenario)
         with _progress(console, "mutants", shown=not args.json) as (on_plan, on_done):
@@ -680,12 +701,18 @@ def cmd_mutate(argv: Sequence[str], console: Console) -> int:
     except (ScenarioError, InvalidInput) as err:
         _print_line(console, str(err))
         return EXIT_INVALID
+    written = _write_mutation_db(args.db, report)
     if args.json:
-        sys.stdout.write(json.dumps(mutation_dict(report), indent=2) + "\n")
+        data = mutation_dict(report)
+        if args.db is not None:
+            data["db"] = {"path": args.db, "report_id": written}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         console.print(mutation_table(report))
         for line in (*survivors_text(report), score_text(report)):
             _print_line(console, line)
+        if args.db is not None:
+            _print_line(console, _written_line(args.db, written))
     code = mutation_exit_code(report)
     if stopped_by(code):
         console.print(f"mutation run interrupted by {stopped_by(code)}", markup=False)
@@ -696,6 +723,21 @@ def cmd_fuzz(argv: Sequence[str], console: Console) -> int:
     from sim.fuzz.cli import fuzz_command  # hypothesis loads only when needed
 
     return fuzz_command(argv, console)
+
+
+def _write_mutation_db(db: str | None, report: Any) -> int | None:
+    """`mutate --db`: the report added to `db` (its id), None when no `--db` or stopped."""
+    if db is None:
+        return None
+    from sim.read.mutation_db import write_report
+
+    return write_report(db, report)
+
+
+def _written_line(db: str, report_id: int | None) -> str:
+    if report_id is None:
+        return f"report stopped: nothing written to {db}"
+    return f"report {report_id} written to {db} (tables mutation_reports, mutants, mutation_runs)"
 
 
 RUN_FORMS: tuple[Command, ...] = (

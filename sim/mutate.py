@@ -12,13 +12,15 @@ code differs from that scenario's clean run (a check that held fails, or the run
 crashes). A mutant whose protection is not in a scenario's run cannot change it and is
 not run there. Every run goes into a temporary event database, read back and deleted;
 the runs share `--jobs` worker processes with `sim.ablate` (`run_all`).
-`python run.py mutate` prints the report (`sim.read.mutation`).
+`python run.py mutate` prints the report (`sim.read.mutation`) and with `--db` adds it to
+an SQLite file (`sim.read.mutation_db`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -64,15 +66,17 @@ def run_job(job: Job) -> RunOutcome:
 
 
 def plan(
-    paths: Iterable[str], job: Callable[[str, str | None], Job], rule: str | None
+    paths: Iterable[str],
+    job: Callable[[str, str | None], Job],
+    wanted: Callable[[Mutant], bool] = lambda _m: True,
 ) -> tuple[tuple[Mutant, ...], list[Job]]:
-    """The mutants of every file's run (first seen first; only those breaking `rule` when
-    given) and the jobs: per file its clean run, then one per mutant of its run."""
+    """The mutants of every file's run (first seen first; only the `wanted` ones) and the
+    jobs: per file its clean run, then one per mutant of its run."""
     catalogue: dict[str, Mutant] = {}
     jobs: list[Job] = []
     for path in paths:
         registry = run_registry(_prepared(job(path, None))[0])
-        mine = [m for m in mutants_of(registry) if rule is None or m.rule == rule]
+        mine = [m for m in mutants_of(registry) if wanted(m)]
         catalogue.update((m.id, m) for m in mine if m.id not in catalogue)
         jobs.append(job(path, None))
         jobs.extend(job(path, m.id) for m in mine if m.applies_to(registry))
@@ -86,6 +90,7 @@ def mutate(
     preset: str | None = None,
     set: Mapping[str, Any] | None = None,  # the name of the command line's --set
     rule: str | None = None,
+    only: Collection[str] | None = None,
     jobs: int = 1,
     on_plan: Callable[[int], object] | None = None,
     on_done: Callable[[RunOutcome], object] | None = None,
@@ -98,6 +103,8 @@ def mutate(
         paths: the scenario files.
         seed, preset, set: as `sim.api.run_scenario` takes them, for every run.
         rule: only the mutants breaking this rule id (None: every mutant).
+        only: only the mutants with these ids (None: every mutant; `bench/mutate_growth.py`
+            picks subsets with it).
         jobs: parallel processes (1: in this process, one after another).
         on_plan: called with the number of runs once they are known.
         on_done: called with each run's outcome as it finishes, in run order.
@@ -116,9 +123,21 @@ def mutate(
     def job(path: str, mutant: str | None) -> Job:
         return Job(path, mutant, seed, preset, overrides)
 
-    catalogue, work = plan(files, job, rule)
+    def wanted(m: Mutant) -> bool:
+        return (rule is None or m.rule == rule) and (only is None or m.id in only)
+
+    started = _now()
+    catalogue, work = plan(files, job, wanted)
     if rule is not None and not catalogue:
         raise InvalidInput(f"--rule: no mutant of these scenarios breaks {rule!r}")
     if on_plan is not None:
         on_plan(len(work))
-    return MutationReport(catalogue, tuple(files), tuple(run_all(work, jobs, run_job, on_done)))
+    runs = tuple(run_all(work, jobs, run_job, on_done))
+    asked = {"rule": rule, "seed": seed, "preset": preset, "overrides": overrides, "jobs": jobs}
+    return MutationReport(
+        catalogue, tuple(files), runs, **asked, started_at=started, finished_at=_now()
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -7,6 +7,7 @@ in differs from its clean run's. docs/stress-testing.md explains how to read it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,13 +33,22 @@ class RunOutcome:
 
 @attrs.frozen
 class MutationReport:
-    """The mutants run, the scenario files, and every run's outcome (in run order)."""
+    """The mutants run, the scenario files, every run's outcome (in run order), and how
+    `sim.mutate.mutate` was asked: the rule filter, seed, preset, settings, processes, and
+    when it started and finished (UTC, ISO 8601)."""
 
     mutants: tuple[Mutant, ...]
     paths: tuple[str, ...]
     runs: tuple[RunOutcome, ...]
+    rule: str | None = None
+    seed: int | None = None
+    preset: str | None = None
+    overrides: Mapping[str, Any] = attrs.field(factory=dict)
+    jobs: int = 1
+    started_at: str = ""
+    finished_at: str = ""
 
-    @property
+    @functools.cached_property
     def clean(self) -> Mapping[str, RunOutcome]:
         """Each file's clean run."""
         return {r.path: r for r in self.runs if r.mutant is None}
@@ -48,17 +58,19 @@ class MutationReport:
         """The exit code of a run stopped by a signal (130, 143), or None."""
         return next((r.exit_code for r in self.runs if r.result == "interrupted"), None)
 
+    def killed(self, run: RunOutcome) -> bool | None:
+        """Whether a mutant's run killed its mutant: it finished and its exit code differs
+        from its file's clean run's. None for a clean run."""
+        if run.mutant is None:
+            return None
+        clean = self.clean.get(run.path)
+        return (
+            run.result != "interrupted" and clean is not None and run.exit_code != clean.exit_code
+        )
+
     def killers(self, mutant: Mutant) -> tuple[str, ...]:
         """The files whose exit code `mutant` changed, in run order."""
-        clean = self.clean
-        return tuple(
-            r.path
-            for r in self.runs
-            if r.mutant == mutant.id
-            and r.result != "interrupted"
-            and r.path in clean
-            and r.exit_code != clean[r.path].exit_code
-        )
+        return tuple(r.path for r in self.runs if r.mutant == mutant.id and self.killed(r))
 
     @property
     def survivors(self) -> tuple[Mutant, ...]:
@@ -105,11 +117,30 @@ def survivors_text(report: MutationReport) -> list[str]:
     return [f"survived: {m.id} ({m.rule}): {m.description}" for m in report.survivors]
 
 
+def _run_dict(report: MutationReport, run: RunOutcome) -> dict[str, Any]:
+    return {
+        "path": run.path,
+        "mutant": run.mutant,
+        "result": run.result,
+        "exit_code": run.exit_code,
+        "failed_checks": list(run.failed),
+        "killed": report.killed(run),
+    }
+
+
 def mutation_dict(report: MutationReport) -> dict[str, Any]:
-    """What `run.py mutate --json` prints: the score, each mutant and its killers, the
-    clean runs."""
+    """What `run.py mutate --json` prints: how it was asked, the score, each mutant and its
+    killers, the clean runs, and every run (`killed` null for a clean run)."""
     killed, total = report.score
     return {
+        "started_at": report.started_at,
+        "finished_at": report.finished_at,
+        "rule": report.rule,
+        "seed": report.seed,
+        "preset": report.preset,
+        "set": dict(report.overrides),
+        "jobs": report.jobs,
+        "scenarios": list(report.paths),
         "killed": killed,
         "total": total,
         "mutants": [
@@ -125,6 +156,7 @@ def mutation_dict(report: MutationReport) -> dict[str, Any]:
         "clean": {
             p: {"result": r.result, "exit_code": r.exit_code} for p, r in report.clean.items()
         },
+        "runs": [_run_dict(report, r) for r in report.runs],
     }
 
 

@@ -1,0 +1,172 @@
+"""The library notices a broken rule: its mutation score is 100 %, and each built-in
+protection switched off makes some scenario fail a check.
+
+The default run takes a fast subset: each scenario of `KILLS` must kill the mutants listed
+for it (one mutate run per scenario with only those mutants), and a handful of scenarios
+ablated must miss every built-in protection. The whole matrix (every library scenario x
+every mutant of its run, `sim.mutate.mutate`) and the whole library's ablation are behind
+the `slow` marker. The kills and the protections each scenario caught are printed
+(`pytest -s`) and attached to the test report as properties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from domain.protections.mutants import BUILTIN_MUTANTS
+from domain.scenario import BUILTIN_PROTECTIONS
+from sim.ablate import ablate
+from sim.load.document import unmet_requirements
+from sim.mutate import mutate
+from sim.read.ablation import Ablation
+from sim.read.mutation import MutationReport
+from tests.scenario_library.test_library import LIBRARY, SCENARIOS
+
+USABLE = [p for p in SCENARIOS if not unmet_requirements(p)]
+
+KILLS: dict[str, tuple[str, ...]] = {
+    "grace-from-above-cap": (
+        "core_asset.immunity/ignored",
+        "grace_period.amendment/skipped",
+        "grace_period.ceiling/ignored",
+        "grace_period.decay/once_more",
+        "grace_period.decay/skipped",
+        "grace_period.expiry/early",
+        "grace_period.expiry/late",
+        "grace_period.start/skipped",
+        "resolution.priority/swap_core_asset_grace_period",
+        "resolution.priority/swap_core_asset_holding_period",
+        "resolution.priority/swap_core_asset_whipsaw",
+    ),
+    "holding-vs-whipsaw": (
+        "holding_period.minimum/ignored",
+        "holding_period.minimum/off_by_one",
+        "resolution.priority/swap_holding_period_whipsaw",
+        "whipsaw.min_duration/ignored",
+        "whipsaw.min_duration/off_by_one",
+    ),
+    "core-vs-whipsaw": (
+        "core_asset.entry_grant/ignored",
+        "whipsaw.window/ignored",
+        "whipsaw.window/off_by_one",
+        "whipsaw.window/one_day",
+    ),
+    "core-extension-limit": (
+        "core_asset.expiry/skipped",
+        "core_asset.extension_limit/ignored",
+        "core_asset.extension_limit/off_by_one",
+    ),
+    "holding-max-review": (
+        "holding_period.forced_review/late",
+        "holding_period.forced_review/skipped",
+    ),
+    "grace-recovery-vs-expiry": ("grace_period.recovery/ignored", "grace_period.recovery/strict"),
+    "grace-vs-holding": (
+        "resolution.priority/swap_grace_period_holding_period",
+        "resolution.priority/swap_grace_period_whipsaw",
+    ),
+    "core-refused-above-max": ("core_asset.max_core/ignored", "core_asset.max_core/off_by_one"),
+    "core-expiry": ("core_asset.expiry/late",),
+    "core-vs-regime-override": ("core_asset.immunity/closes_only",),
+}
+"""The fast subset: a scenario -> the built-in mutants it must kill on its own (a cover of
+the mutants the whole library kills, by ten scenarios)."""
+
+MISSED_BY: dict[str, str] = {
+    "core_asset": "core-asset-blocks-close",
+    "grace_period": "grace-decay-to-expiry",
+    "holding_period": "holding-period-minimum",
+    "whipsaw": "whipsaw-young-close",
+}
+"""The fast subset of the ablation: a built-in protection -> a scenario that fails a check
+without it."""
+
+
+def _survivors_text(report: MutationReport) -> str:
+    return "; ".join(f"{m.id} ({m.rule})" for m in report.survivors)
+
+
+def test_kills_when_listed_then_each_mutant_named_once_and_each_scenario_a_library_file():
+    named = [m for ids in KILLS.values() for m in ids]
+    ids = {m.id for m in BUILTIN_MUTANTS}
+
+    assert len(named) == len(set(named)) and set(named) <= ids
+    assert all((LIBRARY / f"{name}.yaml").is_file() for name in [*KILLS, *MISSED_BY.values()])
+
+
+@pytest.mark.parametrize("scenario", sorted(KILLS))
+def test_mutate_when_scenario_of_the_fast_subset_then_it_kills_its_listed_mutants(
+    scenario: str, record_property: Callable[[str, object], None]
+):
+    report = mutate([LIBRARY / f"{scenario}.yaml"], only=set(KILLS[scenario]))
+    record_property("killed", sorted(m.id for m in report.mutants if report.killers(m)))
+
+    assert sorted(m.id for m in report.mutants) == sorted(KILLS[scenario])
+    assert [r.result for r in report.clean.values()] == ["passed"]
+    assert not report.survivors, f"{scenario} lets survive: {_survivors_text(report)}"
+
+
+def _caught(ablations: list[Ablation]) -> dict[str, list[str]]:
+    """protection -> the scenarios passing with everything on that fail without it."""
+    caught: dict[str, list[str]] = {name: [] for name in BUILTIN_PROTECTIONS}
+    for a in ablations:
+        if a.baseline.result != "passed":
+            continue  # a scenario failing with everything on proves nothing here
+        for row in a.runs:
+            if row.removed in caught and row.result in ("failed", "crashed"):
+                caught[row.removed].append(a.scenario)
+    return caught
+
+
+def test_ablate_when_fast_subset_then_each_protection_missed_by_its_scenario():
+    paths = [LIBRARY / f"{name}.yaml" for name in sorted(set(MISSED_BY.values()))]
+
+    caught = _caught(ablate(paths))
+
+    assert {
+        name: scenario in caught[name] for name, scenario in MISSED_BY.items()
+    } == dict.fromkeys(MISSED_BY, True)
+
+
+@pytest.mark.slow
+def test_mutate_when_whole_library_then_every_mutant_killed(
+    record_property: Callable[[str, object], None],
+):
+    report = mutate(USABLE, jobs=2)
+    killed, total = report.score
+    record_property("score", f"{killed}/{total}")
+    print(f"\nmutation: {killed}/{total} killed over {len(report.runs)} runs")
+    for m in report.mutants:
+        print(f"  {m.id}: {', '.join(Path(p).stem for p in report.killers(m)) or 'survived'}")
+
+    assert report.stopped is None
+    assert {p: r.result for p, r in report.clean.items()} == {str(p): "passed" for p in USABLE}
+    assert {m.id for m in BUILTIN_MUTANTS} <= {m.id for m in report.mutants}
+    assert killed == total, f"survivors: {_survivors_text(report)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BUILTIN_PROTECTIONS)
+def test_switch_off_when_protection_removed_then_some_library_scenario_fails(
+    name: str,
+    library_ablation: dict[str, list[str]],
+    record_property: Callable[[str, object], None],
+):
+    caught = library_ablation[name]
+    record_property("caught_by", sorted(caught))
+
+    assert caught, f"no library scenario fails without {name}: the library does not test it"
+
+
+@pytest.fixture(scope="module")
+def library_ablation() -> dict[str, list[str]]:
+    """Every usable library scenario ablated (`sim.ablate`): protection -> the scenarios
+    that fail without it."""
+    caught = _caught(ablate(USABLE, jobs=2))
+    print("\nablation: protection -> scenarios that fail without it")
+    for name, scenarios in caught.items():
+        print(f"  {name} ({len(scenarios)}): {', '.join(sorted(scenarios)) or '-'}")
+    return caught

@@ -18,6 +18,13 @@ from sim.fuzz.targets import TARGETS
 from sim.load.document import load_scenario
 
 MUTANTS = {m.id: m for m in BUILTIN_MUTANTS}
+BEYOND_TARGETS = {
+    "selection.max_new/budget_not_reduced": (
+        "breaks the budget that opens approved in an earlier round of the day leave; the"
+        " max_new target plans one round (the library kills it: replan-chain-*)"
+    ),
+}
+"""Mutants of a fuzzed rule that break a part of it no target's boundary reaches."""
 FOUND_BY_FUZZ = ("holding_period.minimum/off_by_one", "whipsaw.window/one_day")
 
 
@@ -158,7 +165,9 @@ def test_fuzz_when_every_target_at_length_then_no_failure(capsys, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mutant_id", [m.id for m in BUILTIN_MUTANTS if m.rule in TARGETS])
+@pytest.mark.parametrize(
+    "mutant_id", [m.id for m in BUILTIN_MUTANTS if m.rule in TARGETS and m.id not in BEYOND_TARGETS]
+)
 def test_search_when_mutant_of_a_fuzzed_rule_then_found_and_file_reproduces_it(mutant_id, tmp_path):
     mutant = MUTANTS[mutant_id]
     target = attrs.evolve(TARGETS[mutant.rule], examples=())

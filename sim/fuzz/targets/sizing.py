@@ -1,6 +1,8 @@
 """Fuzz target of sizing.cap: n new positions, score-weighted, whose top position's
 proportional share is `max_single_position_size` x (1 + delta), delta at -epsilon, 0 and
-+epsilon; the opens' target weights must be the two-stage cap of behaviour.md section 5
++epsilon (the first pass's boundary), or whose runner-up's share once the leader is capped
+is (the second pass's: what is left is shared again and may lift another position over
+the cap); the opens' target weights must be the two-stage cap of behaviour.md section 5
 (`oracles.capped_weights`)."""
 
 from __future__ import annotations
@@ -25,16 +27,24 @@ MIN_SCORE = 0.66
 _DAY = dt.timedelta(days=1)
 
 
+LEADER = 1.0
+"""The leader's score in a second-pass case (capped in the first pass)."""
+
+
 @attrs.frozen
 class CapCase:
-    """`count` assets open on the first day: `top` scores the most, the others equally
-    what puts the top's share of `target_total_allocation` at the cap x (1 + `delta`)."""
+    """`count` assets open on the first day. Pass 1: `top` scores the most, the others
+    equally what puts the top's share of `target_total_allocation` at the cap x
+    (1 + `delta`). Pass 2: a leader scores `LEADER`, `top` is the runner-up and the others
+    score equally what puts the runner-up's share of what the capped leader leaves at the
+    cap x (1 + `delta`)."""
 
     count: int
     cap: float
     top: float
     delta: float
     weekday: int
+    stage: int = 1
 
     @property
     def start(self) -> dt.date:
@@ -43,15 +53,23 @@ class CapCase:
     @property
     def others(self) -> float:
         share = self.cap * (1 + self.delta)
-        return self.top * (TARGET - share) / (share * (self.count - 1))
+        if self.stage == 1:
+            return self.top * (TARGET - share) / (share * (self.count - 1))
+        return self.top * ((TARGET - self.cap) / share - 1) / (self.count - 2)
 
     @property
     def scores(self) -> list[float]:
-        return [self.top, *[self.others] * (self.count - 1)]
+        if self.stage == 1:
+            return [self.top, *[self.others] * (self.count - 1)]
+        return [LEADER, self.top, *[self.others] * (self.count - 2)]
 
 
 def _viable(case: CapCase) -> bool:
-    return case.count * case.cap >= TARGET + 0.01 and MIN_SCORE <= case.others <= case.top
+    if case.stage == 2 and (case.count < 3 or case.top >= LEADER):
+        return False
+    if case.count * case.cap < TARGET + 0.01 or not MIN_SCORE <= case.others <= case.top:
+        return False
+    return case.stage == 1 or TARGET * LEADER / sum(case.scores) > case.cap * (1 + 1e-3)
 
 
 def _cases() -> st.SearchStrategy[CapCase]:
@@ -62,16 +80,18 @@ def _cases() -> st.SearchStrategy[CapCase]:
         top=st.one_of(st.sampled_from((0.9, 0.95, 1.0)), st.floats(0.7, 1.0)),
         delta=st.sampled_from((-1e-6, 0.0, 1e-6)),
         weekday=st.integers(0, 4),
+        stage=st.sampled_from((1, 2)),
     ).filter(_viable)
 
 
 def _document(case: CapCase) -> dict[str, Any]:
     assets = TICKERS[: case.count]
     return document(
-        f"fuzz-sizing-cap-n{case.count}-w{case.weekday}",
+        f"fuzz-sizing-cap-p{case.stage}-n{case.count}-w{case.weekday}",
         description=(
             f"{case.count} assets open together, score-weighted, max_single_position_size"
-            f" {case.cap!r}: the top one's proportional share is the cap x (1 + {case.delta!r});"
+            f" {case.cap!r}: in pass {case.stage} of the cap the share of the"
+            f" {'top one' if case.stage == 1 else 'runner-up'} is the cap x (1 + {case.delta!r});"
             " the target weights are the two-stage cap of behaviour.md section 5."
         ),
         start=case.start,
@@ -125,7 +145,10 @@ CAP = Target(
     rule="sizing.cap",
     boundary="a position's proportional share: capped iff above max_single_position_size",
     cases=_cases,
-    examples=tuple(CapCase(5, 0.2, 0.95, d, 0) for d in (-1e-6, 0.0, 1e-6)),
+    examples=(
+        *(CapCase(5, 0.2, 0.95, d, 0) for d in (-1e-6, 0.0, 1e-6)),
+        *(CapCase(5, 0.2, 0.9, d, 2, stage=2) for d in (-1e-6, 0.0, 1e-6)),
+    ),
     build=_document,
     check=_check,
 )

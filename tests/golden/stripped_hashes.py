@@ -10,7 +10,8 @@ Each run (the baseline, seeds 7 and 13, the large synthetic golden and every lib
 scenario) is fingerprinted by the SHA-256 of its ordered message table (payload keys in
 `--strip`, `rule` and `rules` by default, removed at every depth; `in_reply_to` as an offset
 from the run's first id), of its snapshots and of its equity rows. `--compare` exits 1 and
-names every run whose fingerprint differs.
+names every run whose fingerprint differs or that is gone; a run only in the new set (a
+scenario added since) is listed as new.
 """
 
 from __future__ import annotations
@@ -108,11 +109,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(found)} runs fingerprinted")
         return 0
     before = json.loads(Path(args.compare).read_text())
-    differ = sorted(k for k in set(found) | set(before) if found.get(k) != before.get(k))
-    for key in differ:
-        print(f"differs: {key}")
-    print(f"{len(found)} runs compared, {len(differ)} differ")
-    return 1 if differ else 0
+    new = sorted(set(found) - set(before))
+    gone = sorted(set(before) - set(found))
+    differ = sorted(k for k in set(found) & set(before) if found[k] != before[k])
+    for label, keys in (("new", new), ("gone", gone), ("differs", differ)):
+        for key in keys:
+            print(f"{label}: {key}")
+    print(
+        f"{len(found) - len(new)} runs compared, {len(differ)} differ"
+        f" ({len(new)} new, {len(gone)} gone)"
+    )
+    return 1 if differ or gone else 0
 
 
 if __name__ == "__main__":

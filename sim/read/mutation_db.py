@@ -21,7 +21,13 @@ from typing import Any
 import sqlite_utils
 
 from sim.read.mutation import MutationReport, mutation_exit_code
-from sim.run.dbfile import close_writer, connect_writer, create_complete, write_transaction
+from sim.run.dbfile import (
+    close_writer,
+    connect_writer,
+    create_complete,
+    table_columns,
+    write_transaction,
+)
 from sim.run.signals import stop_signals_raise
 
 TABLES: Mapping[str, dict[str, Any]] = {
@@ -85,14 +91,7 @@ def schema_problem(path: str | Path) -> str | None:
     if not Path(path).is_file():
         return None
     try:
-        con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            found = {
-                name: {row[1] for row in con.execute(f"PRAGMA table_info('{name}')")}
-                for name in TABLES
-            }
-        finally:
-            con.close()
+        found = table_columns(path, TABLES)
     except sqlite3.Error as exc:
         return f"is not a usable SQLite database: {exc}"
     for name, columns in found.items():

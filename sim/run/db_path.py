@@ -17,6 +17,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from sim.run.dbfile import table_columns
 from sim.run.recorder import CONTRACT, SCHEMA
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -49,14 +50,7 @@ def _existing_problem(target: Path) -> str | None:
     if header != _SQLITE_HEADER:
         return "is not an SQLite database"
     try:
-        con = sqlite3.connect(f"file:{target.resolve()}?mode=ro", uri=True)
-        try:
-            tables = {
-                name: {row[1] for row in con.execute(f"PRAGMA table_info('{name}')")}
-                for name in SCHEMA
-            }
-        finally:
-            con.close()
+        tables = table_columns(target, SCHEMA)
     except sqlite3.Error as exc:
         return f"is not a usable SQLite database: {exc}"
     for name, columns in tables.items():

@@ -14,7 +14,7 @@ import contextlib
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -106,6 +106,22 @@ def create_complete(path: Path, build: Callable[[sqlite_utils.Database], None]) 
 
 
 # --- readers ---------------------------------------------------------------------------
+
+
+def table_columns(path: str | Path, tables: Iterable[str]) -> dict[str, set[str]]:
+    """Each of `tables`' column names in the database at `path`, read-only (an empty set:
+    no such table).
+
+    Raises:
+        sqlite3.Error: the file is not a usable SQLite database.
+    """
+    con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return {
+            name: {row[1] for row in con.execute(f"PRAGMA table_info('{name}')")} for name in tables
+        }
+    finally:
+        con.close()
 
 
 def recovery_plan(*, hot_journal: bool, wal: bool, writable: bool) -> str:

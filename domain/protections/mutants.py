@@ -462,12 +462,17 @@ class CoreExtensionDaysIgnored(CoreAssetProtection):
         return super().extend(asset, day, days=None, reason=reason)
 
 
-class CoreExtensionDaysUnchecked(CoreAssetProtection):
-    """An extension by zero or fewer days is granted."""
+class CoreExtensionFromToday(CoreAssetProtection):
+    """An extension counts its days from the day it is granted, not from the expiry."""
 
-    @staticmethod
-    def _check_extension_days(add: int) -> Refusal | None:
-        return None
+    def extend(
+        self, asset: str, day: dt.date, *, days: int | None = None, reason: str
+    ) -> list[Message]:
+        out = super().extend(asset, day, days=days, reason=reason)
+        if isinstance(out[0], NoticeIssued) and out[0].event == "core_extended":
+            expiry = day + dt.timedelta(days=out[0].details["days"])
+            self._records[asset] = attrs.evolve(self._records[asset], expiry=expiry)
+        return out
 
 
 class CoreManualRevokeSkipped(CoreAssetProtection):
@@ -565,7 +570,7 @@ PROTECTION_MUTANTS: tuple[Mutant, ...] = (
     _sub("core_asset.already_core", "ignored", CORE_ASSET, CoreAlreadyCoreIgnored),
     _sub("core_asset.already_core", "after_max", CORE_ASSET, CoreAlreadyCoreAfterMax),
     _sub("core_asset.extension", "days_ignored", CORE_ASSET, CoreExtensionDaysIgnored),
-    _sub("core_asset.extension", "days_unchecked", CORE_ASSET, CoreExtensionDaysUnchecked),
+    _sub("core_asset.extension", "from_today", CORE_ASSET, CoreExtensionFromToday),
     _sub("core_asset.manual_revoke", "skipped", CORE_ASSET, CoreManualRevokeSkipped),
     _sub("core_asset.manual_revoke", "refused", CORE_ASSET, CoreManualRevokeRefused),
     _sub("core_asset.underperformance", "skipped", CORE_ASSET, CoreUnderperformanceSkipped),

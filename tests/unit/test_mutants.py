@@ -236,10 +236,6 @@ def core_extension_days(cls: type) -> Any:
     return cp.record("AAA").expiry
 
 
-def core_extension_zero(cls: type) -> Any:
-    return core(cls)._check_extension_days(0)
-
-
 def core_manual_revoke(cls: type) -> Any:
     return core(cls).revoke("AAA", day(1), reason="test")
 
@@ -294,7 +290,7 @@ PROBES: dict[str, Callable[[type], Any]] = {
     "core_asset.already_core/ignored": core_already,
     "core_asset.already_core/after_max": lambda cls: core_already(cls, max_core_assets=1),
     "core_asset.extension/days_ignored": core_extension_days,
-    "core_asset.extension/days_unchecked": core_extension_zero,
+    "core_asset.extension/from_today": core_extension_days,
     "core_asset.manual_revoke/skipped": core_manual_revoke,
     "core_asset.manual_revoke/refused": core_manual_revoke,
     "core_asset.switch_off/skipped": core_switch_off,

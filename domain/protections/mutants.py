@@ -258,6 +258,13 @@ class GraceCoreNotExempt(GracePeriodProtection):
         return False
 
 
+class GraceCoreExemptKept(GracePeriodProtection):
+    """A core asset found in grace is not taken out of it (only paused while core)."""
+
+    def _check_core_exempt(self, asset: str, day: dt.date) -> list[Message]:
+        return []
+
+
 class GraceOwnScheduleIgnored(GracePeriodProtection):
     """Grace's own proposals are not granted (others may block them)."""
 
@@ -551,6 +558,7 @@ PROTECTION_MUTANTS: tuple[Mutant, ...] = (
     _sub("grace_period.ceiling", "ignored", GRACE_PERIOD, GraceCeilingIgnored),
     _sub("grace_period.ceiling", "bucket_ignored", GRACE_PERIOD, GraceCeilingBucketIgnored),
     _sub("grace_period.core_exempt", "not_exempt", GRACE_PERIOD, GraceCoreNotExempt),
+    _sub("grace_period.core_exempt", "kept_in_grace", GRACE_PERIOD, GraceCoreExemptKept),
     _sub("grace_period.own_schedule", "ignored", GRACE_PERIOD, GraceOwnScheduleIgnored),
     _sub("grace_period.own_schedule", "closes_only", GRACE_PERIOD, GraceOwnScheduleClosesOnly),
     _sub("grace_period.amendment", "skipped", GRACE_PERIOD, GraceAmendmentSkipped),

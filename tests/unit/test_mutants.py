@@ -186,6 +186,12 @@ def grace_core_exempt(cls: type) -> Any:
     return gp.housekeep(day_ctx(day(1), holdings={"AAA": 0.05}, scores={"AAA": 0.1}))
 
 
+def grace_core_in_grace(cls: type) -> Any:
+    gp, _rec = grace(cls)
+    gp.observe(NoticeIssued(event="core_designated", asset="AAA", details={}), day(1))
+    return gp._check_core_exempt("AAA", day(1))
+
+
 def grace_own_reduce(cls: type) -> Any:
     gp, _rec = grace(cls)
     return gp._check_own_schedule(proposal("AAA", REDUCE, 0.05, 0.04))
@@ -277,6 +283,7 @@ PROBES: dict[str, Callable[[type], Any]] = {
     "grace_period.start/at_threshold": grace_start_at,
     "grace_period.ceiling/bucket_ignored": grace_bucket_ceiling,
     "grace_period.core_exempt/not_exempt": grace_core_exempt,
+    "grace_period.core_exempt/kept_in_grace": grace_core_in_grace,
     "grace_period.own_schedule/ignored": grace_own_reduce,
     "grace_period.own_schedule/closes_only": grace_own_reduce,
     "core_asset.entry_grant/opens_only": core_entry_increase,

@@ -352,16 +352,20 @@ class GracePeriodProtection(Protection):
     def review(self, proposal: ProposeTrade, ctx: ReviewContext) -> ProposalReviewed:
         """Grant own proposals; amend others' exits of an asset in grace into the schedule."""
         if proposal.origin == self.name:
-            return self.verdict(
-                proposal,
-                GRANT,
-                f"grace period schedule for {proposal.asset}",
-                rule=OWN_SCHEDULE.id,
-            )
+            return self._check_own_schedule(proposal)
         scheduled = self.scheduled_weight(proposal.asset, ctx.date)
         if scheduled is None or proposal.action not in EXITS:
             return self.verdict(proposal, ABSTAIN, f"{proposal.asset} is not in grace")
         return self._check_amendment(proposal, scheduled, ctx)
+
+    def _check_own_schedule(self, proposal: ProposeTrade) -> ProposalReviewed:
+        """grace_period.own_schedule: grace's own decay and expiry proposals are granted."""
+        return self.verdict(
+            proposal,
+            GRANT,
+            f"grace period schedule for {proposal.asset}",
+            rule=OWN_SCHEDULE.id,
+        )
 
     def _check_amendment(
         self, proposal: ProposeTrade, scheduled: float, ctx: ReviewContext

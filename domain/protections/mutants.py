@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -25,6 +26,7 @@ from domain.messages import (
     ABSTAIN,
     APPROVE,
     CLOSE,
+    OPEN,
     REDUCE,
     Message,
     NoticeIssued,
@@ -33,7 +35,13 @@ from domain.messages import (
 from domain.messages import ProposeTrade as Proposal
 from domain.mutant import Mutant
 from domain.protections.base import DayContext, Protection, ReviewContext
-from domain.protections.core_asset import CoreAssetProtection, CoreRecord, Refusal
+from domain.protections.core_asset import (
+    MANUAL_REVOKE,
+    CoreAssetProtection,
+    CoreRecord,
+    PerformanceCheck,
+    Refusal,
+)
 from domain.protections.grace_period import GracePeriodProtection, GraceRecord
 from domain.protections.holding_period import HoldingPeriodProtection
 from domain.protections.registry import (
@@ -227,6 +235,52 @@ class GraceStartSkipped(GracePeriodProtection):
         return []
 
 
+class GraceStartAtThreshold(GracePeriodProtection):
+    """A score exactly at the threshold starts grace (`<=` for `<`)."""
+
+    def _check_start(self, asset: str, score: float, weight: float, day: dt.date) -> list[Message]:
+        if score == self.config.min_score_threshold:
+            score = math.nextafter(score, -math.inf)
+        return super()._check_start(asset, score, weight, day)
+
+
+class GraceCeilingBucketIgnored(GracePeriodProtection):
+    """Only the position cap: the bucket's share of `max_bucket_allocation` ignored."""
+
+    def ceiling(self, asset: str, day: dt.date, bucket_of: Mapping[str, str]) -> float:
+        return self.config.max_single_position_size
+
+
+class GraceCoreNotExempt(GracePeriodProtection):
+    """Core holdings are not exempt: a core asset scoring low enters grace."""
+
+    def is_core(self, asset: str) -> bool:
+        return False
+
+
+class GraceCoreExemptKept(GracePeriodProtection):
+    """A core asset found in grace is not taken out of it (only paused while core)."""
+
+    def _check_core_exempt(self, asset: str, day: dt.date) -> list[Message]:
+        return []
+
+
+class GraceOwnScheduleIgnored(GracePeriodProtection):
+    """Grace's own proposals are not granted (others may block them)."""
+
+    def _check_own_schedule(self, proposal: Proposal) -> ProposalReviewed:
+        return self.verdict(proposal, ABSTAIN, "own schedule not granted")
+
+
+class GraceOwnScheduleClosesOnly(GracePeriodProtection):
+    """Only grace's expiry close is granted; its decay reduces are not."""
+
+    def _check_own_schedule(self, proposal: Proposal) -> ProposalReviewed:
+        if proposal.action == REDUCE:
+            return self.verdict(proposal, ABSTAIN, "a decay reduce is not granted")
+        return super()._check_own_schedule(proposal)
+
+
 # --- core_asset -----------------------------------------------------------------------
 
 
@@ -299,6 +353,175 @@ class CoreExtensionLimitIgnored(CoreAssetProtection):
         return None
 
 
+class CoreEntryGrantOpensOnly(CoreAssetProtection):
+    """Only an open of a core asset is granted; an increase is not."""
+
+    def _check_entry_grant(self, proposal: Proposal, until: str) -> ProposalReviewed:
+        if proposal.action != OPEN:
+            return self.verdict(proposal, ABSTAIN, "an increase is not granted")
+        return super()._check_entry_grant(proposal, until)
+
+
+class CoreUnderperformanceSkipped(CoreAssetProtection):
+    """Underperformance never revokes (at most a warning)."""
+
+    def _check_underperformance(self, rec: CoreRecord, details: dict[str, Any]) -> list[Message]:
+        return []
+
+
+class CoreUnderperformanceAtWarningLevel(CoreAssetProtection):
+    """Revokes above half the threshold (the warning level taken for the threshold)."""
+
+    def _check_underperformance(self, rec: CoreRecord, details: dict[str, Any]) -> list[Message]:
+        return super()._check_underperformance(
+            rec, {**details, "threshold": details["threshold"] / 2}
+        )
+
+
+class CoreUnderperformancePeriodLonger(CoreAssetProtection):
+    """Returns measured over one calendar day more than `core_asset_underperformance_period`."""
+
+    def performance(self, asset: str, bucket: str, ctx: DayContext) -> PerformanceCheck | None:
+        real = self.config
+        self.config = real.replace(
+            core_asset_underperformance_period=real.core_asset_underperformance_period + 1
+        )
+        try:
+            return super().performance(asset, bucket, ctx)
+        finally:
+            self.config = real
+
+
+class CoreWarningSkipped(CoreAssetProtection):
+    """No underperformance warning."""
+
+    def _check_warning(
+        self, rec: CoreRecord, details: dict[str, Any], day: dt.date
+    ) -> list[Message]:
+        return []
+
+
+class CoreWarningAnyUnderperformance(CoreAssetProtection):
+    """A warning for any underperformance (the half threshold ignored)."""
+
+    def _check_warning(
+        self, rec: CoreRecord, details: dict[str, Any], day: dt.date
+    ) -> list[Message]:
+        return super()._check_warning(rec, {**details, "threshold": 0.0}, day)
+
+
+class CoreDesignationSkipped(CoreAssetProtection):
+    """No designation takes effect: nothing is ever made core."""
+
+    def designate(
+        self,
+        asset: str,
+        day: dt.date,
+        *,
+        reason: str,
+        score: float | None = None,
+        bucket: str | None = None,
+    ) -> list[Message]:
+        return []
+
+
+class CoreDesignationLonger(CoreAssetProtection):
+    """A designation lasts a day longer than `core_asset_expiry_days`."""
+
+    def designate(
+        self,
+        asset: str,
+        day: dt.date,
+        *,
+        reason: str,
+        score: float | None = None,
+        bucket: str | None = None,
+    ) -> list[Message]:
+        fresh = asset not in self._records
+        out = super().designate(asset, day, reason=reason, score=score, bucket=bucket)
+        rec = self._records.get(asset)
+        if fresh and rec is not None:
+            self._records[asset] = attrs.evolve(rec, expiry=rec.expiry + _DAY)
+        return out
+
+
+class CoreAlreadyCoreIgnored(CoreAssetProtection):
+    """A core asset may be designated again (its designation starts over)."""
+
+    def _check_already_core(self, asset: str) -> Refusal | None:
+        return None
+
+
+class CoreAlreadyCoreAfterMax(CoreAssetProtection):
+    """max_core checked before already_core: at the limit a core asset's re-designation is
+    refused as over the limit."""
+
+    def _check_already_core(self, asset: str) -> Refusal | None:
+        return self._check_max_core() or super()._check_already_core(asset)
+
+
+class CoreExtensionDaysIgnored(CoreAssetProtection):
+    """An extension always adds `core_asset_expiry_days` (its own days ignored)."""
+
+    def extend(
+        self, asset: str, day: dt.date, *, days: int | None = None, reason: str
+    ) -> list[Message]:
+        return super().extend(asset, day, days=None, reason=reason)
+
+
+class CoreExtensionFromToday(CoreAssetProtection):
+    """An extension counts its days from the day it is granted, not from the expiry."""
+
+    def extend(
+        self, asset: str, day: dt.date, *, days: int | None = None, reason: str
+    ) -> list[Message]:
+        out = super().extend(asset, day, days=days, reason=reason)
+        if isinstance(out[0], NoticeIssued) and out[0].event == "core_extended":
+            expiry = day + dt.timedelta(days=out[0].details["days"])
+            self._records[asset] = attrs.evolve(self._records[asset], expiry=expiry)
+        return out
+
+
+class CoreManualRevokeSkipped(CoreAssetProtection):
+    """A revoke_core intervention changes nothing (no notice)."""
+
+    def revoke(
+        self, asset: str, day: dt.date, *, reason: str, manual: bool = True
+    ) -> list[Message]:
+        if manual:
+            return []
+        return super().revoke(asset, day, reason=reason, manual=manual)
+
+
+class CoreManualRevokeRefused(CoreAssetProtection):
+    """A revoke_core intervention is always refused, as if the asset were not core."""
+
+    def revoke(
+        self, asset: str, day: dt.date, *, reason: str, manual: bool = True
+    ) -> list[Message]:
+        if manual:
+            return [self._notice("core_revoke_refused", asset, MANUAL_REVOKE, reason="not core")]
+        return super().revoke(asset, day, reason=reason, manual=manual)
+
+
+class CoreSwitchOffSkipped(CoreAssetProtection):
+    """Switched off mid-run, core management keeps its core assets."""
+
+    def switched_off(self, day: dt.date) -> list[Message]:
+        return []
+
+
+class CoreSwitchOffAsManual(CoreAssetProtection):
+    """The switch-off's revocations are recorded as manual ones."""
+
+    def switched_off(self, day: dt.date) -> list[Message]:
+        return [
+            message
+            for asset in sorted(self._records)
+            for message in self.revoke(asset, day, reason="switched off", manual=True)
+        ]
+
+
 def _swap(a: str, b: str) -> Mutant:
     return Mutant(
         f"resolution.priority/swap_{a}_{b}",
@@ -324,6 +547,7 @@ PROTECTION_MUTANTS: tuple[Mutant, ...] = (
     _sub("whipsaw.min_duration", "off_by_one", WHIPSAW, WhipsawDurationOffByOne),
     _sub("whipsaw.min_duration", "ignored", WHIPSAW, WhipsawDurationIgnored),
     _sub("grace_period.start", "skipped", GRACE_PERIOD, GraceStartSkipped),
+    _sub("grace_period.start", "at_threshold", GRACE_PERIOD, GraceStartAtThreshold),
     _sub("grace_period.decay", "once_more", GRACE_PERIOD, GraceDecayOnceMore),
     _sub("grace_period.decay", "skipped", GRACE_PERIOD, GraceDecaySkipped),
     _sub("grace_period.decay", "floor_ignored", GRACE_PERIOD, GraceDecayFloorIgnored),
@@ -332,6 +556,11 @@ PROTECTION_MUTANTS: tuple[Mutant, ...] = (
     _sub("grace_period.recovery", "ignored", GRACE_PERIOD, GraceRecoveryIgnored),
     _sub("grace_period.recovery", "strict", GRACE_PERIOD, GraceRecoveryStrict),
     _sub("grace_period.ceiling", "ignored", GRACE_PERIOD, GraceCeilingIgnored),
+    _sub("grace_period.ceiling", "bucket_ignored", GRACE_PERIOD, GraceCeilingBucketIgnored),
+    _sub("grace_period.core_exempt", "not_exempt", GRACE_PERIOD, GraceCoreNotExempt),
+    _sub("grace_period.core_exempt", "kept_in_grace", GRACE_PERIOD, GraceCoreExemptKept),
+    _sub("grace_period.own_schedule", "ignored", GRACE_PERIOD, GraceOwnScheduleIgnored),
+    _sub("grace_period.own_schedule", "closes_only", GRACE_PERIOD, GraceOwnScheduleClosesOnly),
     _sub("grace_period.amendment", "skipped", GRACE_PERIOD, GraceAmendmentSkipped),
     _sub("grace_period.amendment", "closes_only", GRACE_PERIOD, GraceAmendmentClosesOnly),
     _sub("core_asset.expiry", "late", CORE_ASSET, CoreExpiryLate),
@@ -341,8 +570,34 @@ PROTECTION_MUTANTS: tuple[Mutant, ...] = (
     _sub("core_asset.immunity", "ignored", CORE_ASSET, CoreImmunityIgnored),
     _sub("core_asset.immunity", "closes_only", CORE_ASSET, CoreImmunityClosesOnly),
     _sub("core_asset.entry_grant", "ignored", CORE_ASSET, CoreEntryGrantIgnored),
+    _sub("core_asset.entry_grant", "opens_only", CORE_ASSET, CoreEntryGrantOpensOnly),
     _sub("core_asset.extension_limit", "off_by_one", CORE_ASSET, CoreExtensionLimitOffByOne),
     _sub("core_asset.extension_limit", "ignored", CORE_ASSET, CoreExtensionLimitIgnored),
+    _sub("core_asset.designation", "skipped", CORE_ASSET, CoreDesignationSkipped),
+    _sub("core_asset.designation", "longer", CORE_ASSET, CoreDesignationLonger),
+    _sub("core_asset.already_core", "ignored", CORE_ASSET, CoreAlreadyCoreIgnored),
+    _sub("core_asset.already_core", "after_max", CORE_ASSET, CoreAlreadyCoreAfterMax),
+    _sub("core_asset.extension", "days_ignored", CORE_ASSET, CoreExtensionDaysIgnored),
+    _sub("core_asset.extension", "from_today", CORE_ASSET, CoreExtensionFromToday),
+    _sub("core_asset.manual_revoke", "skipped", CORE_ASSET, CoreManualRevokeSkipped),
+    _sub("core_asset.manual_revoke", "refused", CORE_ASSET, CoreManualRevokeRefused),
+    _sub("core_asset.underperformance", "skipped", CORE_ASSET, CoreUnderperformanceSkipped),
+    _sub(
+        "core_asset.underperformance",
+        "at_warning_level",
+        CORE_ASSET,
+        CoreUnderperformanceAtWarningLevel,
+    ),
+    _sub(
+        "core_asset.underperformance",
+        "period_longer",
+        CORE_ASSET,
+        CoreUnderperformancePeriodLonger,
+    ),
+    _sub("core_asset.warning", "skipped", CORE_ASSET, CoreWarningSkipped),
+    _sub("core_asset.warning", "any_underperformance", CORE_ASSET, CoreWarningAnyUnderperformance),
+    _sub("core_asset.switch_off", "skipped", CORE_ASSET, CoreSwitchOffSkipped),
+    _sub("core_asset.switch_off", "as_manual", CORE_ASSET, CoreSwitchOffAsManual),
     _swap(CORE_ASSET, GRACE_PERIOD),
     _swap(HOLDING_PERIOD, WHIPSAW),
     _swap(GRACE_PERIOD, HOLDING_PERIOD),

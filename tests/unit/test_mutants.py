@@ -3,6 +3,7 @@ registry (a replaced class, or two priorities exchanged)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -10,14 +11,30 @@ import attrs
 import pytest
 
 from domain.catalogue import RULES
-from domain.messages import CLOSE, OPEN, REDUCE, Message, ProposalReviewed
+from domain.messages import (
+    CLOSE,
+    INCREASE,
+    OPEN,
+    REDUCE,
+    Message,
+    NoticeIssued,
+    ProposalReviewed,
+)
 from domain.protections.base import Protection
 from domain.protections.core_asset import Refusal
 from domain.protections.grace_period import GraceRecord
 from domain.protections.mutants import BUILTIN_MUTANTS, Mutant, mutants_of
 from domain.protections.registry import BUILTIN, PRIORITIES, custom_row
 from domain.protections.whipsaw import WhipsawProtection
-from tests.unit.protection_support import config, day, day_ctx, fill, proposal, review_ctx
+from tests.unit.protection_support import (
+    FakePrices,
+    config,
+    day,
+    day_ctx,
+    fill,
+    proposal,
+    review_ctx,
+)
 
 BY_ID = {m.id: m for m in BUILTIN_MUTANTS}
 
@@ -28,7 +45,9 @@ def build(cls: type[Protection], **overrides: Any) -> Any:
 
 def decision(out: Any) -> Any:
     """A guard's output as a comparable value: a verdict's stance and weight, a refusal's
-    rule, or each message's kind, event or action, and target weight."""
+    rule, a date, or each message's kind, event or action, target weight and rule."""
+    if isinstance(out, dt.date):
+        return out
     if isinstance(out, ProposalReviewed):
         return (out.stance, out.amended_weight)
     if isinstance(out, Refusal):
@@ -36,7 +55,12 @@ def decision(out: Any) -> Any:
     if out is None or isinstance(out, Message):
         out = [] if out is None else [out]
     return [
-        (type(m).__name__, getattr(m, "event", None) or m.action, getattr(m, "to_weight", None))
+        (
+            type(m).__name__,
+            getattr(m, "event", None) or m.action,
+            getattr(m, "to_weight", None),
+            getattr(m, "rule", None),
+        )
         for m in out
     ]
 
@@ -137,6 +161,95 @@ def core_extension_limit(cls: type) -> Any:
     return cp._check_extension_limit("AAA")
 
 
+def grace_start_at(cls: type) -> Any:
+    gp = build(cls)
+    return gp._check_start("AAA", gp.config.min_score_threshold, 0.05, day(0))
+
+
+def grace_bucket_ceiling(cls: type) -> Any:
+    gp = build(
+        cls,
+        enable_bucket_diversification=True,
+        max_bucket_allocation=0.1,
+        max_single_position_size=0.15,
+    )
+    for asset in ("AAA", "BBB"):
+        gp._records[asset] = GraceRecord(asset, day(0), start_weight=0.08, start_score=0.1)
+    gp._weights = {"AAA": 0.08, "BBB": 0.08}
+    ctx = day_ctx(day(1), bucket_of={"AAA": "Risk", "BBB": "Risk"})
+    return gp._check_decay(ctx, gp._records["AAA"], 0.08, 0.1, 1)
+
+
+def grace_core_exempt(cls: type) -> Any:
+    gp = build(cls)
+    gp.observe(NoticeIssued(event="core_designated", asset="AAA", details={}), day(0))
+    return gp.housekeep(day_ctx(day(1), holdings={"AAA": 0.05}, scores={"AAA": 0.1}))
+
+
+def grace_core_in_grace(cls: type) -> Any:
+    gp, _rec = grace(cls)
+    gp.observe(NoticeIssued(event="core_designated", asset="AAA", details={}), day(1))
+    return gp._check_core_exempt("AAA", day(1))
+
+
+def grace_own_reduce(cls: type) -> Any:
+    gp, _rec = grace(cls)
+    return gp._check_own_schedule(proposal("AAA", REDUCE, 0.05, 0.04))
+
+
+def core_entry_increase(cls: type) -> Any:
+    return core(cls)._check_entry_grant(proposal("AAA", INCREASE, 0.1, 0.2), "later")
+
+
+def core_details(under: float) -> dict[str, Any]:
+    return {"underperformance": under, "threshold": 0.15, "period_days": 30}
+
+
+def core_underperformance(cls: type, under: float) -> Any:
+    cp = core(cls)
+    return cp._check_underperformance(cp.record("AAA"), core_details(under))
+
+
+def core_underperformance_period(cls: type) -> Any:
+    """AAA flat; its peer BBB jumped 77 -> 100 exactly 30 days ago (the 30-day period starts
+    at 100, a 31-day one at 77)."""
+    cp = core(cls, core_asset_underperformance_period=30)
+    closes = {"AAA": {day(0): 100.0}, "BBB": {day(0): 77.0, day(11): 100.0}}
+    ctx = day_ctx(day(41), prices=FakePrices(closes, {"Risk": ("AAA", "BBB")}))
+    perf = cp.performance("AAA", "Risk", ctx)
+    return cp._check_underperformance(cp.record("AAA"), core_details(perf.underperformance))
+
+
+def core_warning(cls: type, under: float) -> Any:
+    cp = core(cls)
+    return cp._check_warning(cp.record("AAA"), core_details(under), day(7))
+
+
+def core_designation(cls: type) -> Any:
+    cp = build(cls)
+    out = cp.designate("AAA", day(0), reason="test")
+    rec = cp.record("AAA")
+    return out if rec is None else rec.expiry
+
+
+def core_already(cls: type, **overrides: Any) -> Any:
+    return core(cls, **overrides)._check_already_core("AAA")
+
+
+def core_extension_days(cls: type) -> Any:
+    cp = core(cls)
+    cp.extend("AAA", day(1), days=5, reason="test")
+    return cp.record("AAA").expiry
+
+
+def core_manual_revoke(cls: type) -> Any:
+    return core(cls).revoke("AAA", day(1), reason="test")
+
+
+def core_switch_off(cls: type) -> Any:
+    return core(cls).switched_off(day(1))
+
+
 PROBES: dict[str, Callable[[type], Any]] = {
     "holding_period.minimum/off_by_one": lambda cls: holding_minimum(cls, 3),
     "holding_period.minimum/ignored": lambda cls: holding_minimum(cls, 1),
@@ -167,6 +280,28 @@ PROBES: dict[str, Callable[[type], Any]] = {
     "core_asset.entry_grant/ignored": core_entry_grant,
     "core_asset.extension_limit/off_by_one": core_extension_limit,
     "core_asset.extension_limit/ignored": core_extension_limit,
+    "grace_period.start/at_threshold": grace_start_at,
+    "grace_period.ceiling/bucket_ignored": grace_bucket_ceiling,
+    "grace_period.core_exempt/not_exempt": grace_core_exempt,
+    "grace_period.core_exempt/kept_in_grace": grace_core_in_grace,
+    "grace_period.own_schedule/ignored": grace_own_reduce,
+    "grace_period.own_schedule/closes_only": grace_own_reduce,
+    "core_asset.entry_grant/opens_only": core_entry_increase,
+    "core_asset.underperformance/skipped": lambda cls: core_underperformance(cls, 0.2),
+    "core_asset.underperformance/at_warning_level": lambda cls: core_underperformance(cls, 0.1),
+    "core_asset.underperformance/period_longer": core_underperformance_period,
+    "core_asset.warning/skipped": lambda cls: core_warning(cls, 0.1),
+    "core_asset.warning/any_underperformance": lambda cls: core_warning(cls, 0.05),
+    "core_asset.designation/skipped": core_designation,
+    "core_asset.designation/longer": core_designation,
+    "core_asset.already_core/ignored": core_already,
+    "core_asset.already_core/after_max": lambda cls: core_already(cls, max_core_assets=1),
+    "core_asset.extension/days_ignored": core_extension_days,
+    "core_asset.extension/from_today": core_extension_days,
+    "core_asset.manual_revoke/skipped": core_manual_revoke,
+    "core_asset.manual_revoke/refused": core_manual_revoke,
+    "core_asset.switch_off/skipped": core_switch_off,
+    "core_asset.switch_off/as_manual": core_switch_off,
 }
 
 

@@ -1,0 +1,66 @@
+"""Scoring from the whole-run tables (`score_as_of` on a read-only closes matrix) gives
+bit-for-bit the board a single window gives, and reads no later row."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from domain import scoring
+from domain.scoring import ScoreBoard, score_as_of, window_needed
+
+FIELDS = ("technical", "fundamental", "score", "trending", "valid", "fundamental_given")
+
+
+def _closes(rows: int = 330, assets: int = 12, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    returns = rng.normal(0.0003, 0.015, size=(rows, assets))
+    closes = 100.0 * np.exp(np.cumsum(returns, axis=0))
+    closes[:40, 0] = np.nan  # a late listing
+    closes[260, 1] = np.nan  # a day without a price
+    closes[270, 2] = 0.0  # a bad close
+    return closes
+
+
+def _frozen(closes: np.ndarray) -> np.ndarray:
+    out = np.array(closes, dtype=float)
+    out.flags.writeable = False
+    return out
+
+
+def _same_bits(a: ScoreBoard, b: ScoreBoard) -> bool:
+    fields = all(getattr(a, f).tobytes() == getattr(b, f).tobytes() for f in FIELDS)
+    comps = all(a.components[k].tobytes() == b.components[k].tobytes() for k in a.components)
+    return fields and comps and list(a.components) == list(b.components)
+
+
+def _board(closes: np.ndarray, t: int, fundamentals: np.ndarray) -> ScoreBoard:
+    return score_as_of(
+        closes, t, fundamentals=fundamentals, technical_weight=0.6, fundamental_weight=0.4
+    )
+
+
+def test_score_as_of_when_closes_read_only_then_every_day_bit_identical_to_one_window():
+    closes = _closes()
+    fundamentals = np.linspace(0.1, 0.9, closes.shape[1])
+    fundamentals[::4] = np.nan
+    frozen, writable = _frozen(closes), np.array(closes)
+    tables = scoring._tables_of(frozen)
+    assert tables is not None and 0 < tables.clean.sum() < closes.shape[0]  # both paths
+    differing = [
+        t
+        for t in range(closes.shape[0])
+        if not _same_bits(_board(frozen, t, fundamentals), _board(writable, t, fundamentals))
+    ]
+    assert differing == []
+
+
+def test_score_as_of_when_later_rows_change_then_day_t_board_unchanged():
+    closes = _closes()
+    fundamentals = np.full(closes.shape[1], np.nan)
+    t = window_needed() + 30
+    changed = np.array(closes)
+    changed[t + 1 :] *= 1.7
+    before = _board(_frozen(closes), t, fundamentals)
+    after = _board(_frozen(changed), t, fundamentals)
+    assert _same_bits(before, after)
+    assert not _same_bits(_board(_frozen(closes), t + 1, fundamentals), before)

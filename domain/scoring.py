@@ -618,8 +618,18 @@ that published value (docs/construction.md, "Scores")."""
 
 def published_scores(score: np.ndarray) -> np.ndarray:
     """`score` rounded to `SCORE_DECIMALS` places with Python's `round`, as published."""
-    values = np.asarray(score, dtype=float).tolist()  # Python floats: no per-item float()
-    return np.array([round(v, SCORE_DECIMALS) for v in values], dtype=float)
+    values = np.asarray(score, dtype=float)
+    scaled = values * 10.0**SCORE_DECIMALS
+    digits = np.rint(scaled)
+    # Away from a tie (and for modest finite values) the nearest integer of the scaled
+    # value is the one Python's correctly rounded `round` finds, and dividing it by 10**6
+    # (both exact, IEEE division) gives the double `round` returns: the same bits.
+    with np.errstate(invalid="ignore"):
+        safe = (np.abs(values) < 1e6) & (np.abs(np.abs(scaled - digits) - 0.5) > 1e-3)
+    out = digits / 10.0**SCORE_DECIMALS
+    for j in np.flatnonzero(~safe).tolist():
+        out[j] = round(float(values[j]), SCORE_DECIMALS)
+    return out
 
 
 def apply_overrides(

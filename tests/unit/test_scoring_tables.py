@@ -64,3 +64,18 @@ def test_score_as_of_when_later_rows_change_then_day_t_board_unchanged():
     after = _board(_frozen(changed), t, fundamentals)
     assert _same_bits(before, after)
     assert not _same_bits(_board(_frozen(closes), t + 1, fundamentals), before)
+
+
+def test_published_scores_when_ties_and_odd_values_then_same_bits_as_python_round():
+    rng = np.random.default_rng(5)
+    values = np.concatenate(
+        [
+            rng.random(20_000),
+            np.round(rng.random(5_000), 7),  # next to a tie at the 6th place
+            (np.arange(5_000) + 0.5) / 1e6,  # ties in decimal
+            np.array([0.0, -0.0, 1.0, -1e-9, 0.9999995, np.nan, np.inf, -np.inf, 1e300]),
+            rng.normal(0.0, 100.0, 5_000),
+        ]
+    )
+    expected = np.array([round(v, 6) for v in values.tolist()])
+    assert scoring.published_scores(values).tobytes() == expected.tobytes()

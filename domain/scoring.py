@@ -211,80 +211,25 @@ def _neutral_components(n: int) -> dict[str, np.ndarray]:
     return comps
 
 
-@attrs.frozen(eq=False)
-class _Reductions:
-    """What the indicators read from one day's window, per column: every reduction over
-    rows, so the indicators themselves are elementwise (`_indicators`).
-
-    Attributes:
-        last: Today's log close.
-        spans: Rows back each momentum horizon reaches (int), in `MOMENTUM_HORIZONS` order.
-        past: The log close `spans` rows back, per horizon.
-        sigma_std: `_masked_std` of the last `SIGMA_WINDOW` log returns.
-        vol_std: `_masked_std` of the last `VOL_WINDOW` log returns.
-        gains: Sum of the positive log returns of the last `RSI_WINDOW` days.
-        losses: Sum of the negated negative ones.
-        windows: The SMA windows (int): close-over-SMA short, cross short, cross long.
-        sums: The closes summed over each window, today first (the SMA's numerator).
-    """
-
-    last: np.ndarray
-    spans: tuple[np.ndarray, ...]
-    past: tuple[np.ndarray, ...]
-    sigma_std: np.ndarray
-    vol_std: np.ndarray
-    gains: np.ndarray
-    losses: np.ndarray
-    windows: tuple[np.ndarray, np.ndarray, np.ndarray]
-    sums: tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def _window_reductions(prices: np.ndarray, history: np.ndarray) -> _Reductions:
-    """The reductions of a forward-filled window (at least `MIN_HISTORY` rows)."""
-    n_rows, n_assets = prices.shape
-    cols = np.arange(n_assets)
-    # Log closes only of the rows momentum and the returns read (elementwise: same values).
-    logp = np.log(prices[-_LOG_ROWS:])
-    tail = logp.shape[0]
-    returns = np.diff(logp, axis=0)
-    # Short history: the longest return available (history - 1 days).
-    spans = tuple(np.clip(np.minimum(h, history - 1), 1, n_rows - 1) for h in MOMENTUM_HORIZONS)
-    recent = returns[-RSI_WINDOW:]
-    # Simple moving averages with a per-column window, from reversed cumulative sums.
-    # Closes here are positive or NaN (before existence), so this is nan_to_num(nan=0).
-    reversed_ = prices[::-1]
-    gaps = np.isnan(reversed_)
-    rev_cumsum = np.cumsum(np.where(gaps, 0.0, reversed_) if gaps.any() else reversed_, axis=0)
-    short = np.clip(np.minimum(SMA_SHORT, history), 2, n_rows)
-    long_ = np.clip(np.minimum(SMA_LONG, history), 2, n_rows)
-    cross_short = np.clip(np.minimum(SMA_SHORT, long_ * SMA_SHORT // SMA_LONG), 1, long_ - 1)
-    windows = (short, cross_short, long_)
-    return _Reductions(
-        last=logp[-1],
-        spans=spans,
-        past=tuple(logp[tail - 1 - span, cols] for span in spans),
-        sigma_std=_masked_std(returns[-SIGMA_WINDOW:]),
-        vol_std=_masked_std(returns[-VOL_WINDOW:]),
-        gains=np.where(recent > 0, recent, 0.0).sum(axis=0),
-        losses=np.where(recent < 0, -recent, 0.0).sum(axis=0),
-        windows=windows,
-        sums=tuple(rev_cumsum[w - 1, cols] for w in windows),  # type: ignore[arg-type]
-    )
-
-
-def _indicators(red: _Reductions) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _indicators(
+    prices: np.ndarray, history: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Indicator components and trending confidence for every column.
 
-    Values in columns with too little history are meaningless and are replaced by the
-    caller.
+    `prices` is forward-filled, at least `MIN_HISTORY` rows; values in columns with too
+    little history are meaningless and are replaced by the caller.
     """
+    n_rows = prices.shape[0]
+    # Log closes only of the rows momentum and the returns read (elementwise: same values).
+    logp = np.log(prices[-_LOG_ROWS:])
+    returns = np.diff(logp, axis=0)
     sigma_floor = SIGMA_FLOOR_ANNUAL / np.sqrt(TRADING_DAYS_PER_YEAR)
-    sigma = np.maximum(red.sigma_std, sigma_floor)
+    sigma = np.maximum(_masked_std(returns[-SIGMA_WINDOW:]), sigma_floor)
 
-    comps, direction = _momentum(red, sigma)
-    comps.update(_trend(red, sigma))
-    comps["rsi_14"] = _rsi(red.gains, red.losses) / 100.0
-    vol = red.vol_std * np.sqrt(TRADING_DAYS_PER_YEAR)
+    comps, direction = _momentum(logp, n_rows, history, sigma)
+    comps.update(_trend(prices, logp[-1], history, sigma))
+    comps["rsi_14"] = _rsi(returns[-RSI_WINDOW:]) / 100.0
+    vol = _masked_std(returns[-VOL_WINDOW:]) * np.sqrt(TRADING_DAYS_PER_YEAR)
     comps["vol_20"] = 1.0 - np.clip(vol / VOL_CEILING, 0.0, 1.0)
 
     strength = np.mean(
@@ -298,32 +243,60 @@ def _indicators(red: _Reductions) -> tuple[dict[str, np.ndarray], np.ndarray]:
     return comps, trending
 
 
-def _momentum(red: _Reductions, sigma: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Momentum components and the share of horizons with a positive return."""
+def _momentum(
+    logp: np.ndarray, n_rows: int, history: np.ndarray, sigma: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Momentum components and the share of horizons with a positive return.
+
+    `logp` holds the last rows (at least ``min(n_rows, max horizon + 1)``) of the
+    `n_rows` log closes.
+    """
+    tail, n_assets = logp.shape
+    cols = np.arange(n_assets)
+    last = logp[-1]
     comps: dict[str, np.ndarray] = {}
-    direction = np.zeros(red.last.shape[0])
-    for name, span, past in zip(MOMENTUM_COMPONENTS, red.spans, red.past, strict=True):
-        ret = red.last - past
+    direction = np.zeros(n_assets)
+    for name, horizon in zip(MOMENTUM_COMPONENTS, MOMENTUM_HORIZONS, strict=True):
+        # Short history: the longest return available (history - 1 days).
+        span = np.clip(np.minimum(horizon, history - 1), 1, n_rows - 1)
+        ret = last - logp[tail - 1 - span, cols]
         comps[name] = _squash(ret / (sigma * np.sqrt(span)))
         direction += ret > 0
     direction /= len(MOMENTUM_HORIZONS)
     return comps, direction
 
 
-def _trend(red: _Reductions, sigma: np.ndarray) -> dict[str, np.ndarray]:
-    """The close-over-SMA and SMA-cross components."""
-    short, cross_short, long_ = red.windows
-    sma_short, sma_cross, sma_long = (s / w for s, w in zip(red.sums, red.windows, strict=True))
+def _trend(
+    prices: np.ndarray, last: np.ndarray, history: np.ndarray, sigma: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The close-over-SMA and SMA-cross components (`last` = today's log close)."""
+    n_rows, n_assets = prices.shape
+    cols = np.arange(n_assets)
+    # Simple moving averages with a per-column window, from reversed cumulative sums.
+    # Closes here are positive or NaN (before existence), so this is nan_to_num(nan=0).
+    reversed_ = prices[::-1]
+    gaps = np.isnan(reversed_)
+    rev_cumsum = np.cumsum(np.where(gaps, 0.0, reversed_) if gaps.any() else reversed_, axis=0)
+
+    def sma(window: np.ndarray) -> np.ndarray:
+        return rev_cumsum[window - 1, cols] / window
+
+    short = np.clip(np.minimum(SMA_SHORT, history), 2, n_rows)
     # Random-walk std of log(close / SMA_S) is about sigma * sqrt(S / 3).
-    trend_sma = _squash((red.last - np.log(sma_short)) / (sigma * np.sqrt(short / 3.0)))
+    trend_sma = _squash((last - np.log(sma(short))) / (sigma * np.sqrt(short / 3.0)))
+
+    long_ = np.clip(np.minimum(SMA_LONG, history), 2, n_rows)
+    cross_short = np.clip(np.minimum(SMA_SHORT, long_ * SMA_SHORT // SMA_LONG), 1, long_ - 1)
     # Random-walk std of log(SMA_S / SMA_L) is about sigma * (L - S) / sqrt(3 L).
     cross_scale = sigma * (long_ - cross_short) / np.sqrt(3.0 * long_)
-    trend_cross = _squash(np.log(sma_cross / sma_long) / cross_scale)
+    trend_cross = _squash(np.log(sma(cross_short) / sma(long_)) / cross_scale)
     return {"trend_sma": trend_sma, "trend_cross": trend_cross}
 
 
-def _rsi(gains: np.ndarray, losses: np.ndarray) -> np.ndarray:
-    """RSI from the summed gains and losses (50 when flat), damped above `RSI_OVERBOUGHT`."""
+def _rsi(recent: np.ndarray) -> np.ndarray:
+    """RSI of the recent returns (50 when flat), damped above `RSI_OVERBOUGHT`."""
+    gains = np.where(recent > 0, recent, 0.0).sum(axis=0)
+    losses = np.where(recent < 0, -recent, 0.0).sum(axis=0)
     moves = gains + losses
     rsi = np.where(moves > 0, 100.0 * gains / np.where(moves > 0, moves, 1.0), 50.0)
     return np.where(
@@ -363,24 +336,9 @@ def score_assets(
     with np.errstate(invalid="ignore"):
         raw[~(np.isfinite(raw) & (raw > 0))] = np.nan
     history, valid = _history_and_valid(raw)
-    reductions = None
-    if valid.any():
-        # Columns that cannot be scored get a constant stand-in path (no NaN, no warning).
-        filled = np.where(valid, _forward_fill(raw), 1.0)
-        reductions = _window_reductions(filled, np.where(valid, history, raw.shape[0]))
-    return _board(reductions, valid, fund, technical_weight, fundamental_weight)
+    comps, trending = _components(raw, history, valid)
 
-
-def _board(
-    reductions: _Reductions | None,
-    valid: np.ndarray,
-    fund: np.ndarray,
-    technical_weight: float,
-    fundamental_weight: float,
-) -> ScoreBoard:
-    """The day's board from the window's reductions (None: no column is valid)."""
-    comps, trending = _components(reductions, valid)
-    technical = _technical(comps, valid.shape[0])
+    technical = _technical(comps, closes.shape[1])
     given = np.isfinite(fund)
     fundamental = np.where(given, np.clip(np.nan_to_num(fund, nan=NEUTRAL), 0.0, 1.0), NEUTRAL)
     blended = np.where(
@@ -433,117 +391,20 @@ def _history_and_valid(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _components(
-    reductions: _Reductions | None, valid: np.ndarray
+    raw: np.ndarray, history: np.ndarray, valid: np.ndarray
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Indicator components (neutral where not valid) and trending confidence (0 there)."""
-    n_assets = valid.shape[0]
+    n_rows, n_assets = raw.shape
     comps = _neutral_components(n_assets)
     trending = np.zeros(n_assets)
-    if reductions is not None:
-        computed, computed_trending = _indicators(reductions)
+    if valid.any():
+        # Columns that cannot be scored get a constant stand-in path (no NaN, no warning).
+        filled = np.where(valid, _forward_fill(raw), 1.0)
+        computed, computed_trending = _indicators(filled, np.where(valid, history, n_rows))
         for name in INDICATOR_COMPONENTS:
             comps[name] = np.clip(np.where(valid, computed[name], NEUTRAL), 0.0, 1.0)
         trending = np.clip(np.where(valid, computed_trending, 0.0), 0.0, 1.0)
     return comps, trending
-
-
-def _sequential_sum(rows: np.ndarray, first: int, window: int, count: int) -> np.ndarray:
-    """For i < `count`: ``rows[first + i] + rows[first + i + 1] + ...`` over `window` rows,
-    added in that order (the order numpy's reduction over axis 0 of a window adds them, so
-    every sum is bit-for-bit the one a single window gives)."""
-    total = rows[first : first + count].copy()
-    for k in range(1, window):
-        total += rows[first + k : first + k + count]
-    return total
-
-
-def _window_std(returns: np.ndarray, last: int, window: int, count: int) -> np.ndarray:
-    """`_masked_std` of the `window` returns ending at each of `count` rows from `last`
-    (rows of `returns`), every window finite; the same operations in the same order."""
-    first = last - window + 1
-    mean = _sequential_sum(returns, first, window, count) / window
-    squares = (returns[first : first + count] - mean) ** 2
-    for k in range(1, window):
-        squares += (returns[first + k : first + k + count] - mean) ** 2
-    return np.sqrt(squares / (window - 1))
-
-
-class _RunTables:
-    """Every day's window reductions of one full (read-only) closes matrix, computed once
-    across all days with numpy, for the days whose whole window is priced.
-
-    Row t of each table reduces rows ``t - window_needed() + 1 .. t`` only, exactly as
-    `_window_reductions` would for that window (same operations, same order), so reading
-    a table at day t sees no later price.
-    """
-
-    def __init__(self, closes: np.ndarray) -> None:
-        self.closes = closes
-        n_rows, n_assets = closes.shape
-        window = window_needed()
-        self.first_day = window - 1
-        with np.errstate(invalid="ignore"):
-            priced = np.isfinite(closes) & (closes > 0)
-        unpriced_rows = np.concatenate(([0], np.cumsum(~priced.all(axis=1))))
-        # clean[t]: every close of rows t - window + 1 .. t is priced.
-        self.clean = np.zeros(n_rows, dtype=bool)
-        self.clean[self.first_day :] = unpriced_rows[window:] == unpriced_rows[:-window]
-        days = n_rows - self.first_day
-        self.logp = np.log(np.where(priced, closes, 1.0))
-        returns = np.diff(self.logp, axis=0)  # returns[s - 1]: the return into row s
-        last = self.first_day - 1
-        self.sigma_std = _window_std(returns, last, SIGMA_WINDOW, days)
-        self.vol_std = _window_std(returns, last, VOL_WINDOW, days)
-        first = last - RSI_WINDOW + 1
-        self.gains = _sequential_sum(np.where(returns > 0, returns, 0.0), first, RSI_WINDOW, days)
-        self.losses = _sequential_sum(np.where(returns < 0, -returns, 0.0), first, RSI_WINDOW, days)
-        self.short_sum, self.long_sum = self._sma_sums(days)
-        self.spans = tuple(np.full(n_assets, h) for h in MOMENTUM_HORIZONS)
-        self.windows = (np.full(n_assets, SMA_SHORT), np.full(n_assets, SMA_SHORT))
-        self.windows += (np.full(n_assets, SMA_LONG),)
-
-    def _sma_sums(self, days: int) -> tuple[np.ndarray, np.ndarray]:
-        """The closes summed over the last `SMA_SHORT` and `SMA_LONG` rows, today first
-        (a reversed cumulative sum's order)."""
-        closes, top = self.closes, self.first_day
-        total = closes[top:].copy()
-        short_sum = total
-        for k in range(1, SMA_LONG):
-            total += closes[top - k : top - k + days]
-            if k == SMA_SHORT - 1:
-                short_sum = total.copy()
-        return short_sum, total
-
-    def reductions(self, t: int) -> _Reductions | None:
-        """Day `t`'s reductions, or None when its window is not wholly priced."""
-        if not self.clean[t]:
-            return None
-        i = t - self.first_day
-        return _Reductions(
-            last=self.logp[t],
-            spans=self.spans,
-            past=tuple(self.logp[t - h] for h in MOMENTUM_HORIZONS),
-            sigma_std=self.sigma_std[i],
-            vol_std=self.vol_std[i],
-            gains=self.gains[i],
-            losses=self.losses[i],
-            windows=self.windows,
-            sums=(self.short_sum[i], self.short_sum[i], self.long_sum[i]),
-        )
-
-
-_TABLES: list[_RunTables] = []
-"""The tables of the last read-only closes matrix scored (one entry at most)."""
-
-
-def _tables_of(closes: np.ndarray) -> _RunTables | None:
-    """The tables of `closes` when it is read-only and owns its data (so it cannot change
-    under the tables) and is longer than a window; None otherwise."""
-    if closes.flags.writeable or not closes.flags.owndata or closes.shape[0] < window_needed():
-        return None
-    if not _TABLES or _TABLES[0].closes is not closes:
-        _TABLES[:] = [_RunTables(closes)]
-    return _TABLES[0]
 
 
 def score_as_of(
@@ -574,13 +435,6 @@ def score_as_of(
         raise ValueError(f"closes must be 2-D (days x assets), got {closes.ndim}-D")
     if not 0 <= t < closes.shape[0]:
         raise IndexError(f"day index {t} outside 0..{closes.shape[0] - 1}")
-    tables = _tables_of(closes)
-    reductions = None if tables is None else tables.reductions(t)
-    if reductions is not None:
-        _check_weights(technical_weight, fundamental_weight)
-        _, fund = _checked_inputs(closes, fundamentals)
-        valid = np.ones(closes.shape[1], dtype=bool)
-        return _board(reductions, valid, fund, technical_weight, fundamental_weight)
     start = max(0, t - window_needed() + 1)
     return score_assets(
         closes[start : t + 1],

@@ -27,6 +27,17 @@ from domain.protections.base import DayContext, PositionView, Protection, Review
 from domain.protections.switch import SwitchGate
 from domain.rules import NOTICE_RULES
 
+_CONTEXT_KINDS = frozenset({ProposeTrade.KIND, RegimeUpdated.KIND, ScoresPublished.KIND})
+"""What the agent itself keeps from the bus (the proposals, the regime, the scores)."""
+
+
+def _kinds_observed(protection: Protection) -> frozenset[str] | None:
+    """The kinds the agent needs to see: every kind (None) when the protection has an
+    `observe` of its own, else only `_CONTEXT_KINDS` (the default hook does nothing)."""
+    if type(protection).observe is Protection.observe and "observe" not in vars(protection):
+        return _CONTEXT_KINDS
+    return None
+
 
 class ProtectionAgent(BulwarkAgent):
     """Feeds its protection every message, runs its housekeeping and its reviews.
@@ -43,7 +54,7 @@ class ProtectionAgent(BulwarkAgent):
         self._proposals: dict[str, ProposeTrade] = {}
         self._regime: RegimeUpdated | None = None
         self._scores: Mapping[str, float] = {}
-        model.bus.observe(self._observe)
+        model.bus.observe(self._observe, _kinds_observed(protection))
 
     @property
     def switched_on(self) -> bool:

@@ -34,8 +34,11 @@ class BusPort(Protocol):
     def subscribe(self, name: str) -> None:
         """Give agent `name` an inbox."""
 
-    def observe(self, callback: Callable[[Envelope], None]) -> None:
-        """Call `callback` with every envelope as it is published."""
+    def observe(
+        self, callback: Callable[[Envelope], None], kinds: frozenset[str] | None = None
+    ) -> None:
+        """Call `callback` with every envelope (of one of `kinds`, when given) as it is
+        published."""
 
     def publish(
         self,

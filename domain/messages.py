@@ -52,11 +52,18 @@ def _ro(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_MAPPINGS = frozenset({dict, MappingProxyType})
+_SEQUENCES = frozenset({tuple, list})
 
 
 def _jsonable(value: Any) -> Any:
-    if type(value) in _PLAIN:  # the common case, before the slower ABC checks
+    kind = type(value)
+    if kind in _PLAIN:  # the common cases first, by exact type, before the ABC checks
         return value
+    if kind in _MAPPINGS:
+        return {str(k): v if type(v) in _PLAIN else _jsonable(v) for k, v in value.items()}
+    if kind in _SEQUENCES:
+        return [v if type(v) in _PLAIN else _jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, tuple | list | frozenset | set):
@@ -67,6 +74,18 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+_PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _payload_fields(cls: type) -> tuple[str, ...]:
+    """The names of `cls`'s payload fields (all but `asset` and `proposal_id`), in order."""
+    names = _PAYLOAD_FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in attrs.fields(cls) if f.name not in ("asset", "proposal_id"))
+        _PAYLOAD_FIELDS[cls] = names
+    return names
 
 
 @attrs.frozen
@@ -82,10 +101,9 @@ class Message:
     def payload(self) -> dict[str, Any]:
         """The JSON-ready payload: all fields but `asset` and `proposal_id`."""
         out = {}
-        for field in attrs.fields(type(self)):
-            if field.name in ("asset", "proposal_id"):
-                continue
-            out[field.name] = _jsonable(getattr(self, field.name))
+        for name in _payload_fields(type(self)):
+            value = getattr(self, name)
+            out[name] = value if type(value) in _PLAIN else _jsonable(value)
         return out
 
     @property

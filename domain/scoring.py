@@ -78,6 +78,8 @@ COMPONENTS: tuple[str, ...] = (*INDICATOR_COMPONENTS, OVERRIDE_SCORE, OVERRIDE_T
 """Every key of `ScoreBoard.components`, in order."""
 
 _WEIGHT_TOLERANCE = 1e-6
+_LOG_ROWS = max(max(MOMENTUM_HORIZONS), SIGMA_WINDOW, VOL_WINDOW, RSI_WINDOW) + 1
+"""Trailing rows whose log closes momentum and the return windows read."""
 
 
 def window_needed() -> int:
@@ -179,6 +181,11 @@ def _squash(z: np.ndarray) -> np.ndarray:
 def _masked_std(block: np.ndarray) -> np.ndarray:
     """Sample std (ddof=1) per column over finite entries; 0 with fewer than 2."""
     finite = np.isfinite(block)
+    if finite.all():  # the common case: the same sums without the masking copies
+        count = block.shape[0]
+        mean = block.sum(axis=0) / max(count, 1)
+        var = ((block - mean) ** 2).sum(axis=0) / max(count - 1, 1)
+        return np.sqrt(var) if count >= 2 else np.zeros(block.shape[1])
     count = finite.sum(axis=0)
     values = np.where(finite, block, 0.0)
     mean = values.sum(axis=0) / np.maximum(count, 1)
@@ -189,6 +196,8 @@ def _masked_std(block: np.ndarray) -> np.ndarray:
 
 def _forward_fill(prices: np.ndarray) -> np.ndarray:
     """Carry the last close over NaN gaps; leading NaN (before existence) stay NaN."""
+    if np.isfinite(prices).all():
+        return prices
     rows = np.arange(prices.shape[0])[:, None]
     idx = np.where(np.isfinite(prices), rows, 0)
     np.maximum.accumulate(idx, axis=0, out=idx)
@@ -210,12 +219,14 @@ def _indicators(
     `prices` is forward-filled, at least `MIN_HISTORY` rows; values in columns with too
     little history are meaningless and are replaced by the caller.
     """
-    logp = np.log(prices)
+    n_rows = prices.shape[0]
+    # Log closes only of the rows momentum and the returns read (elementwise: same values).
+    logp = np.log(prices[-_LOG_ROWS:])
     returns = np.diff(logp, axis=0)
     sigma_floor = SIGMA_FLOOR_ANNUAL / np.sqrt(TRADING_DAYS_PER_YEAR)
     sigma = np.maximum(_masked_std(returns[-SIGMA_WINDOW:]), sigma_floor)
 
-    comps, direction = _momentum(logp, history, sigma)
+    comps, direction = _momentum(logp, n_rows, history, sigma)
     comps.update(_trend(prices, logp[-1], history, sigma))
     comps["rsi_14"] = _rsi(returns[-RSI_WINDOW:]) / 100.0
     vol = _masked_std(returns[-VOL_WINDOW:]) * np.sqrt(TRADING_DAYS_PER_YEAR)
@@ -233,10 +244,14 @@ def _indicators(
 
 
 def _momentum(
-    logp: np.ndarray, history: np.ndarray, sigma: np.ndarray
+    logp: np.ndarray, n_rows: int, history: np.ndarray, sigma: np.ndarray
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Momentum components and the share of horizons with a positive return."""
-    n_rows, n_assets = logp.shape
+    """Momentum components and the share of horizons with a positive return.
+
+    `logp` holds the last rows (at least ``min(n_rows, max horizon + 1)``) of the
+    `n_rows` log closes.
+    """
+    tail, n_assets = logp.shape
     cols = np.arange(n_assets)
     last = logp[-1]
     comps: dict[str, np.ndarray] = {}
@@ -244,7 +259,7 @@ def _momentum(
     for name, horizon in zip(MOMENTUM_COMPONENTS, MOMENTUM_HORIZONS, strict=True):
         # Short history: the longest return available (history - 1 days).
         span = np.clip(np.minimum(horizon, history - 1), 1, n_rows - 1)
-        ret = last - logp[n_rows - 1 - span, cols]
+        ret = last - logp[tail - 1 - span, cols]
         comps[name] = _squash(ret / (sigma * np.sqrt(span)))
         direction += ret > 0
     direction /= len(MOMENTUM_HORIZONS)
@@ -258,7 +273,10 @@ def _trend(
     n_rows, n_assets = prices.shape
     cols = np.arange(n_assets)
     # Simple moving averages with a per-column window, from reversed cumulative sums.
-    rev_cumsum = np.cumsum(np.nan_to_num(prices[::-1], nan=0.0), axis=0)
+    # Closes here are positive or NaN (before existence), so this is nan_to_num(nan=0).
+    reversed_ = prices[::-1]
+    gaps = np.isnan(reversed_)
+    rev_cumsum = np.cumsum(np.where(gaps, 0.0, reversed_) if gaps.any() else reversed_, axis=0)
 
     def sma(window: np.ndarray) -> np.ndarray:
         return rev_cumsum[window - 1, cols] / window
@@ -454,7 +472,18 @@ that published value (docs/construction.md, "Scores")."""
 
 def published_scores(score: np.ndarray) -> np.ndarray:
     """`score` rounded to `SCORE_DECIMALS` places with Python's `round`, as published."""
-    return np.array([round(float(v), SCORE_DECIMALS) for v in score], dtype=float)
+    values = np.asarray(score, dtype=float)
+    scaled = values * 10.0**SCORE_DECIMALS
+    digits = np.rint(scaled)
+    # Away from a tie (and for modest finite values) the nearest integer of the scaled
+    # value is the one Python's correctly rounded `round` finds, and dividing it by 10**6
+    # (both exact, IEEE division) gives the double `round` returns: the same bits.
+    with np.errstate(invalid="ignore"):
+        safe = (np.abs(values) < 1e6) & (np.abs(np.abs(scaled - digits) - 0.5) > 1e-3)
+    out = digits / 10.0**SCORE_DECIMALS
+    for j in np.flatnonzero(~safe).tolist():
+        out[j] = round(float(values[j]), SCORE_DECIMALS)
+    return out
 
 
 def apply_overrides(

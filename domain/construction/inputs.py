@@ -181,7 +181,10 @@ def log_returns(closes: np.ndarray) -> np.ndarray:
     if closes.shape[0] < 2:
         return np.zeros((0, closes.shape[1]))
     with np.errstate(invalid="ignore"):
-        prices = np.where(np.isfinite(closes) & (closes > 0), closes, np.nan)
+        priced = np.isfinite(closes) & (closes > 0)
+    if priced.all():  # the common case: nothing to fill, the same values
+        return np.diff(np.log(closes), axis=0)
+    prices = np.where(priced, closes, np.nan)
     rows = np.arange(prices.shape[0])[:, None]
     last = np.where(np.isfinite(prices), rows, 0)
     np.maximum.accumulate(last, axis=0, out=last)

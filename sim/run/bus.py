@@ -26,7 +26,8 @@ class MessageBus:
     def __init__(self) -> None:
         self._next_id = 1
         self._inboxes: dict[str, list[Envelope]] = {}
-        self._observers: list[Callable[[Envelope], None]] = []
+        self._observers: list[tuple[Callable[[Envelope], None], frozenset[str] | None]] = []
+        self._observers_of: dict[str, list[Callable[[Envelope], None]]] = {}
         self._log: list[Envelope] = []
         self.step = 0
         self.date: dt.date | None = None
@@ -36,9 +37,20 @@ class MessageBus:
         """Give agent `name` an inbox (registration order is delivery order)."""
         self._inboxes.setdefault(name, [])
 
-    def observe(self, callback: Callable[[Envelope], None]) -> None:
-        """Call `callback` with every envelope as it is published."""
-        self._observers.append(callback)
+    def observe(
+        self, callback: Callable[[Envelope], None], kinds: frozenset[str] | None = None
+    ) -> None:
+        """Call `callback` with every envelope (of one of `kinds`, when given) as it is
+        published; observers are called in the order they registered."""
+        self._observers.append((callback, kinds))
+        self._observers_of.clear()
+
+    def _observers_for(self, kind: str) -> list[Callable[[Envelope], None]]:
+        callbacks = self._observers_of.get(kind)
+        if callbacks is None:
+            callbacks = [cb for cb, kinds in self._observers if kinds is None or kind in kinds]
+            self._observers_of[kind] = callbacks
+        return callbacks
 
     def begin_step(self, step: int, date: dt.date) -> None:
         self.step, self.date, self.round = step, date, 0
@@ -79,7 +91,7 @@ class MessageBus:
                     inbox.append(env)
         else:
             self._inboxes[to].append(env)
-        for callback in self._observers:
+        for callback in self._observers_for(message.KIND):
             callback(env)
         return env
 

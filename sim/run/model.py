@@ -77,7 +77,8 @@ class BulwarkModel(mesa.Model):
         self.registry = registry
         self.recorder = recorder
         self.bus = MessageBus()
-        self.bus.observe(self._apply_setting)  # before any agent observes the bus
+        # before any agent observes the bus
+        self.bus.observe(self._apply_setting, frozenset({InterventionApplied.KIND}))
         self.market, timeline = market_builder(scenario, self.rng)
         self.sim_dates = self.market.sim_dates
         self.steps_done = 0

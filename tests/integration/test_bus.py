@@ -64,3 +64,22 @@ def test_observe_when_published_then_observer_sees_every_envelope():
     bus.publish("a", NoticeIssued(event="x"))
     bus.publish("b", RequestReview(proposal_id="p", asset="X"), to="a")
     assert [e.kind for e in seen] == ["notice", "review_request"]
+
+
+def test_observe_when_kinds_given_then_only_those_kinds_reach_it_in_registration_order():
+    bus = _bus("a", "b")
+    seen = []
+    bus.observe(lambda e: seen.append(("all", e.kind)))
+    bus.publish("a", NoticeIssued(event="x"))
+    bus.observe(lambda e: seen.append(("reviews", e.kind)), frozenset({"review_request"}))
+    bus.observe(lambda e: seen.append(("late", e.kind)))
+    bus.publish("b", RequestReview(proposal_id="p", asset="X"), to="a")
+    bus.publish("a", NoticeIssued(event="y"))
+    assert seen == [
+        ("all", "notice"),
+        ("all", "review_request"),
+        ("reviews", "review_request"),
+        ("late", "review_request"),
+        ("all", "notice"),
+        ("late", "notice"),
+    ]

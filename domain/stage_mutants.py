@@ -11,7 +11,8 @@ catalogue (`domain.protections.mutants.BUILTIN_MUTANTS` holds it too).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -19,8 +20,14 @@ import numpy as np
 
 from domain import rules
 from domain.config import Config
-from domain.construction.inputs import EPS, Limits, PlanInputs
-from domain.construction.selection import BELOW_KEEP, Reason
+from domain.construction.inputs import (
+    CONCENTRATION_MIN_NEW,
+    EPS,
+    HIGH_VOL_NEW_FACTOR,
+    Limits,
+    PlanInputs,
+)
+from domain.construction.selection import BELOW_KEEP, REVIEW_FAILED, TRENDING_EXISTING, Reason
 from domain.construction.sizing import ResidualReport
 from domain.construction.trades import Trade
 from domain.execution import BUY, Order
@@ -102,11 +109,71 @@ class HighVolatilityIgnored(Stages):
         return super().dynamic_limits(attrs.evolve(inp, closes=None))
 
 
+def _halved_as(inp: PlanInputs, limits: Limits, halve: Callable[[int], int]) -> Limits:
+    """`limits` with max_new halved by `halve` on a high-volatility day (the regime-change
+    and concentration steps as stated)."""
+    if not limits.high_volatility:
+        return limits
+    cfg = inp.config
+    max_new = cfg.max_new_positions
+    if inp.regime_changed:
+        max_new = int(max_new * cfg.regime_change_aggression)
+    max_new = halve(max_new)
+    if limits.concentrated:
+        max_new = max(CONCENTRATION_MIN_NEW, max_new)
+    budget = max(max_new - int(inp.opened), 0)
+    return attrs.evolve(limits, max_new=max_new, new_budget=budget)
+
+
+def _halve_unfloored(n: int) -> int:
+    return int(n * HIGH_VOL_NEW_FACTOR)
+
+
+def _halve_rounded_up(n: int) -> int:
+    return max(1, math.ceil(n * HIGH_VOL_NEW_FACTOR))
+
+
+class HighVolatilityUnfloored(Stages):
+    """The halving not floored at 1: max_new 1 halves to 0 on a high-volatility day."""
+
+    def dynamic_limits(self, inp: PlanInputs) -> Limits:
+        return _halved_as(inp, super().dynamic_limits(inp), _halve_unfloored)
+
+
+class HighVolatilityRoundedUp(Stages):
+    """The halving rounded up, not down: max_new 3 halves to 2 on a high-volatility day."""
+
+    def dynamic_limits(self, inp: PlanInputs) -> Limits:
+        return _halved_as(inp, super().dynamic_limits(inp), _halve_rounded_up)
+
+
 class ConcentrationIgnored(Stages):
     """The largest bucket's share ignored: no max_new of 2, no other buckets first."""
 
     def dynamic_limits(self, inp: PlanInputs) -> Limits:
         return super().dynamic_limits(attrs.evolve(inp, weights={}))
+
+
+class ConcentrationMinNewOneLow(Stages):
+    """A concentrated book lifts max_new to 1, not 2 (the minimum one low)."""
+
+    def dynamic_limits(self, inp: PlanInputs) -> Limits:
+        limits = super().dynamic_limits(inp)
+        if not limits.concentrated:
+            return limits
+        unconcentrated = super().dynamic_limits(attrs.evolve(inp, weights={})).max_new
+        max_new = max(CONCENTRATION_MIN_NEW - 1, unconcentrated)
+        return attrs.evolve(
+            limits, max_new=max_new, new_budget=max(max_new - int(inp.opened), 0)
+        )
+
+
+class ConcentrationOthersFirstIgnored(Stages):
+    """A concentrated book gets max_new 2, but its largest bucket is not sent last: new
+    slots go by score alone."""
+
+    def dynamic_limits(self, inp: PlanInputs) -> Limits:
+        return attrs.evolve(super().dynamic_limits(inp), largest_bucket=None)
 
 
 class ScoreDecayIgnored(Stages):
@@ -152,11 +219,35 @@ class ReviewThresholdIgnored(Stages):
         return None
 
 
+class ReviewThresholdStrict(Stages):
+    """A holding due its forced review needs a score above min_score_new_position (`>` for
+    `>=`): a score exactly at it fails the review."""
+
+    def check_review(self, inp: PlanInputs, j: int) -> Reason | None:
+        cfg, score = inp.config, float(inp.threshold_score[j])
+        if inp.tickers[j] not in inp.review_due or score > cfg.min_score_new_position:
+            return None
+        detail = f"maximum holding review: score {score:.3f} not above {cfg.min_score_new_position}"
+        return Reason(REVIEW_FAILED, detail, rules.REVIEW_THRESHOLD)
+
+
 class TrendingExistingIgnored(Stages):
     """A holding is kept whatever its trending confidence."""
 
     def check_trending_existing(self, inp: PlanInputs, j: int) -> Reason | None:
         return None
+
+
+class TrendingExistingStrict(Stages):
+    """A holding needs a trending confidence above trending_confidence_existing (`>` for
+    `>=`): one exactly at it is closed."""
+
+    def check_trending_existing(self, inp: PlanInputs, j: int) -> Reason | None:
+        cfg, trending = inp.config, float(inp.trending[j])
+        if trending > cfg.trending_confidence_existing:
+            return None
+        detail = f"trending {trending:.2f} not above {cfg.trending_confidence_existing}"
+        return Reason(TRENDING_EXISTING, detail, rules.TRENDING_EXISTING)
 
 
 class OpenThresholdKeepLevel(Stages):
@@ -562,13 +653,19 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.DYNAMIC_LIMITS, "aggression_ignored", DynamicLimitsAggressionIgnored),
     _stage(rules.DYNAMIC_LIMITS, "total_kept", DynamicLimitsTotalKept),
     _stage(rules.HIGH_VOLATILITY, "ignored", HighVolatilityIgnored),
+    _stage(rules.HIGH_VOLATILITY, "unfloored", HighVolatilityUnfloored),
+    _stage(rules.HIGH_VOLATILITY, "rounded_up", HighVolatilityRoundedUp),
     _stage(rules.CONCENTRATION, "ignored", ConcentrationIgnored),
+    _stage(rules.CONCENTRATION, "min_new_one_low", ConcentrationMinNewOneLow),
+    _stage(rules.CONCENTRATION, "others_first_ignored", ConcentrationOthersFirstIgnored),
     _stage(rules.SCORE_DECAY, "ignored", ScoreDecayIgnored),
     _stage(rules.SCORE_DECAY, "early", ScoreDecayEarly),
     _stage(rules.KEEP_THRESHOLD, "ignored", KeepThresholdIgnored),
     _stage(rules.KEEP_THRESHOLD, "open_level", KeepThresholdOpenLevel),
     _stage(rules.REVIEW_THRESHOLD, "ignored", ReviewThresholdIgnored),
+    _stage(rules.REVIEW_THRESHOLD, "strict", ReviewThresholdStrict),
     _stage(rules.TRENDING_EXISTING, "ignored", TrendingExistingIgnored),
+    _stage(rules.TRENDING_EXISTING, "strict", TrendingExistingStrict),
     _stage(rules.OPEN_THRESHOLD, "keep_level", OpenThresholdKeepLevel),
     _stage(rules.OPEN_THRESHOLD, "trending_ignored", OpenTrendingIgnored),
     _stage(rules.MAX_NEW, "ignored", MaxNewIgnored),

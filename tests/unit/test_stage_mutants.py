@@ -82,6 +82,11 @@ def limits(**kw: Any) -> Callable[[Stages], Any]:
     return lambda s: s.dynamic_limits(_inp(**kw))
 
 
+def high_vol(max_new: int) -> Callable[[Stages], Any]:
+    closes = alternating_closes([0.05, 0.05])
+    return limits(closes=closes, config=cfg(max_new_positions=max_new))
+
+
 def rank(days: int) -> Callable[[Stages], Any]:
     return lambda s: s.rank_scores(_inp(weights={"AAA": 0.1}, days_held={"AAA": days}))
 
@@ -90,13 +95,16 @@ def keep(score_: float) -> Callable[[Stages], Any]:
     return lambda s: s.check_keep_threshold(_inp([("AAA", "X", score_)]), 0)
 
 
-def review(s: Stages) -> Any:
-    return s.check_review(_inp([("AAA", "X", 0.62)], review_due={"AAA"}), 0)
+def review(score_: float) -> Callable[[Stages], Any]:
+    return lambda s: s.check_review(_inp([("AAA", "X", score_)], review_due={"AAA"}), 0)
 
 
-def trending_existing(s: Stages) -> Any:
-    inp = _inp(config=cfg(trending_confidence_existing=0.5), trending={"AAA": 0.2})
-    return s.check_trending_existing(inp, 0)
+def trending_existing(level: float) -> Callable[[Stages], Any]:
+    def probe(s: Stages) -> Any:
+        inp = _inp(config=cfg(trending_confidence_existing=0.5), trending={"AAA": level})
+        return s.check_trending_existing(inp, 0)
+
+    return probe
 
 
 def opens(**kw: Any) -> Callable[[Stages], Any]:
@@ -197,13 +205,21 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "construction.dynamic_limits/aggression_ignored": limits(regime_changed=True),
     "construction.dynamic_limits/total_kept": limits(regime_changed=True),
     "construction.high_volatility/ignored": limits(closes=alternating_closes([0.05, 0.05])),
+    "construction.high_volatility/unfloored": high_vol(1),
+    "construction.high_volatility/rounded_up": high_vol(3),
     "construction.concentration/ignored": limits(weights={"AAA": 0.5}),
+    "construction.concentration/min_new_one_low": limits(
+        weights={"AAA": 0.5}, config=cfg(max_new_positions=1)
+    ),
+    "construction.concentration/others_first_ignored": limits(weights={"AAA": 0.5}),
     "selection.score_decay/ignored": rank(45),
     "selection.score_decay/early": rank(10),
     "selection.keep_threshold/ignored": keep(0.5),
     "selection.keep_threshold/open_level": keep(0.62),
-    "selection.review_threshold/ignored": review,
-    "selection.trending_existing/ignored": trending_existing,
+    "selection.review_threshold/ignored": review(0.62),
+    "selection.review_threshold/strict": review(0.65),
+    "selection.trending_existing/ignored": trending_existing(0.2),
+    "selection.trending_existing/strict": trending_existing(0.5),
     "selection.open_threshold/keep_level": opens(),
     "selection.open_threshold/trending_ignored": opens(trending={"BBB": 0.2}),
     "selection.max_new/ignored": room(10, 3, 0, 0),

@@ -31,7 +31,7 @@ from domain.construction.selection import BELOW_KEEP, REVIEW_FAILED, TRENDING_EX
 from domain.construction.sizing import ResidualReport
 from domain.construction.trades import Trade
 from domain.execution import BUY, Order
-from domain.messages import AMENDED, APPROVED, RequestReplan, TradeDecided
+from domain.messages import AMENDED, APPROVED, CLOSE, RequestReplan, TradeDecided
 from domain.mutant import Mutant
 from domain.resolution import HeldBack, RegimeOverrideLedger, severity_rank
 from domain.scoring import ScoreBoard
@@ -449,6 +449,16 @@ class MinPositionIgnored(Stages):
         return i if i is not None and w[i] <= EPS else None
 
 
+class MinPositionStrict(Stages):
+    """A position exactly at min_position_size is dropped too (`<=` for `<`)."""
+
+    def check_min_position(
+        self, inp: PlanInputs, w: np.ndarray, active: list[int], rank: np.ndarray
+    ) -> int | None:
+        config = _ignoring(inp.config, min_position_size=inp.config.min_position_size + 2 * EPS)
+        return super().check_min_position(attrs.evolve(inp, config=config), w, active, rank)
+
+
 class _Residual(Stages):
     """The residual step with the configuration or the residual it reads changed
     (`_changed`; not a mutant itself)."""
@@ -516,6 +526,18 @@ class MinTradeIgnored(Stages):
         self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
     ) -> list[Trade]:
         return super().diff_trades(current, targets, **{**kw, "min_trade_weight": 0.0})
+
+
+class MinTradeClosesFiltered(Stages):
+    """A close smaller than min_trade_weight is not proposed: closes filtered like any
+    change (the rule exempts opens and closes)."""
+
+    def diff_trades(
+        self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
+    ) -> list[Trade]:
+        out = super().diff_trades(current, targets, **kw)
+        small = kw["min_trade_weight"]
+        return [t for t in out if not (t.action == CLOSE and t.from_weight < small)]
 
 
 class CapTrimIgnored(Stages):
@@ -687,12 +709,14 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.CAP, "once", CapOnce),
     _stage(rules.CAP, "ignored", CapIgnored),
     _stage(rules.MIN_POSITION, "ignored", MinPositionIgnored),
+    _stage(rules.MIN_POSITION, "strict", MinPositionStrict),
     _stage(rules.RESIDUAL, "skipped", ResidualSkipped),
     _stage(rules.RESIDUAL, "per_asset_ignored", ResidualPerAssetIgnored),
     _stage(rules.RESIDUAL, "multiple_ignored", ResidualMultipleIgnored),
     _stage(rules.DRAWDOWN, "ignored", DrawdownIgnored),
     _stage(rules.DRAWDOWN, "inverted", DrawdownInverted),
     _stage(rules.MIN_TRADE, "ignored", MinTradeIgnored),
+    _stage(rules.MIN_TRADE, "closes_filtered", MinTradeClosesFiltered),
     _stage(rules.CAP_TRIM, "ignored", CapTrimIgnored),
     _stage(rules.BUCKET_LIMIT, "ignored", BucketLimitIgnored),
     _stage(rules.SELL_BEFORE_BUY, "first_decision_counts", OrdersFirstDecisionCounts),

@@ -149,8 +149,9 @@ def cap(s: Stages) -> Any:
     return s.cap_and_normalise(np.array([4.0, 3.0, 1.0]), 0.4, 1.0)
 
 
-def min_position(s: Stages) -> Any:
-    return s.check_min_position(_inp(), np.array([0.5, 0.01]), [0, 1], np.array([0.8, 0.7]))
+def min_position(small: float) -> Callable[[Stages], Any]:
+    w = np.array([0.5, small])
+    return lambda s: s.check_min_position(_inp(), w, [0, 1], np.array([0.8, 0.7]))
 
 
 def residual(weights: list[float]) -> Callable[[Stages], Any]:
@@ -240,13 +241,15 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "sizing.volatility/ignored": vol,
     "sizing.cap/once": cap,
     "sizing.cap/ignored": cap,
-    "sizing.min_position/ignored": min_position,
+    "sizing.min_position/ignored": min_position(0.01),
+    "sizing.min_position/strict": min_position(0.02),
     "sizing.residual/skipped": residual([0.2, 0.2]),
     "sizing.residual/per_asset_ignored": residual([0.2, 0.2]),
     "sizing.residual/multiple_ignored": residual([0.05, 0.05]),
     "sizing.drawdown/ignored": drawdown(0.5),
     "sizing.drawdown/inverted": drawdown(0.0),
     "trades.min_trade/ignored": trades({"AAA": 0.1}, {"AAA": 0.101}),
+    "trades.min_trade/closes_filtered": trades({"AAA": 0.003}, {}),
     "trades.cap_trim/ignored": trades({"AAA": 0.202}, {"AAA": 0.2}, cap=0.2),
     "trades.bucket_limit/ignored": trades(
         {"AAA": 0.22, "BBB": 0.2},

@@ -335,6 +335,30 @@ class CorrelationIgnored(Stages):
         return {}
 
 
+class CorrelationAtLimit(Stages):
+    """A correlation exactly at correlation_limit drops too (`>=` for `>`)."""
+
+    def correlation_drops(
+        self, members: Sequence[int], droppable: Sequence[bool], corr: np.ndarray, limit: float
+    ) -> dict[int, tuple[int, float]]:
+        return super().correlation_drops(members, droppable, corr, limit - EPS)
+
+
+class CorrelationSigned(Stages):
+    """The correlation's sign kept (the absolute value dropped): a candidate moving against
+    a better-ranked one is never dropped."""
+
+    def abs_correlations(self, returns: np.ndarray, min_obs: int) -> np.ndarray:
+        returns = np.asarray(returns, dtype=float)
+        stated = super().abs_correlations(returns, min_obs)
+        m = returns.shape[1]
+        if m < 2 or returns.shape[0] < max(min_obs, 2):
+            return stated
+        with np.errstate(invalid="ignore", divide="ignore"):
+            signed = np.nan_to_num(np.corrcoef(returns, rowvar=False), nan=0.0)
+        return np.where(stated > 0, np.sign(signed) * stated, stated)
+
+
 class MinBucketsSkipped(Stages):
     """Missing buckets are never added: min_buckets_represented ignored."""
 
@@ -698,6 +722,8 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.BUCKET_SLOTS, "per_bucket_ignored", BucketSlotsPerBucketIgnored),
     _stage(rules.BUCKET_SLOTS, "favored_ignored", BucketSlotsFavoredIgnored),
     _stage(rules.CORRELATION, "ignored", CorrelationIgnored),
+    _stage(rules.CORRELATION, "at_limit", CorrelationAtLimit),
+    _stage(rules.CORRELATION, "signed", CorrelationSigned),
     _stage(rules.MIN_BUCKETS, "skipped", MinBucketsSkipped),
     _stage(rules.MIN_BUCKETS, "one_short", MinBucketsOneShort),
     _stage(rules.BUCKET_ALLOCATION, "ignored", BucketAllocationIgnored),

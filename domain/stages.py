@@ -106,6 +106,10 @@ class Stages:
         """construction.bucket_slots: the slots of each bucket."""
         return _buckets.bucket_slots(present, max_total, favored, max_per_bucket)
 
+    def abs_correlations(self, returns: np.ndarray, min_obs: int) -> np.ndarray:
+        """construction.correlation: |correlation| between the columns of the returns."""
+        return _buckets.abs_correlations(returns, min_obs)
+
     def correlation_drops(
         self, members: Sequence[int], droppable: Sequence[bool], corr: np.ndarray, limit: float
     ) -> dict[int, tuple[int, float]]:

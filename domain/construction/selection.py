@@ -32,7 +32,7 @@ import numpy as np
 
 from domain import rules
 from domain.buckets import UNKNOWN_BUCKET
-from domain.construction.buckets import MIN_CORRELATION_OBS, abs_correlations
+from domain.construction.buckets import MIN_CORRELATION_OBS
 from domain.construction.inputs import EPS, Limits, PlanInputs, log_returns
 
 # Selection reasons (Choice.reason): in the plan
@@ -468,7 +468,7 @@ def _correlation_stage(
         regular = sorted(pos[j] for j in members)
         corr = None
         if window is not None and len(cols) >= 2 and any(j not in held for j in cols):
-            corr = abs_correlations(log_returns(window[:, cols]), min_obs)
+            corr = inp.stages.abs_correlations(log_returns(window[:, cols]), min_obs)
         drops = (
             {}
             if corr is None

@@ -120,9 +120,14 @@ def slots(max_per_bucket: int) -> Callable[[Stages], Any]:
     return lambda s: s.bucket_slots(["X", "Y"], 10, ["X"], max_per_bucket)
 
 
-def correlation(s: Stages) -> Any:
-    corr = np.array([[1.0, 0.9], [0.9, 1.0]])
-    return s.correlation_drops([0, 1], [False, True], corr, 0.8)
+def correlation(value: float, limit: float = 0.8) -> Callable[[Stages], Any]:
+    corr = np.array([[1.0, value], [value, 1.0]])
+    return lambda s: s.correlation_drops([0, 1], [False, True], corr, limit)
+
+
+def mirrored(s: Stages) -> Any:
+    rets = np.random.default_rng(7).normal(0.0, 0.01, size=(30, 1))
+    return s.abs_correlations(np.hstack([rets, -rets]), 20)
 
 
 def min_buckets(s: Stages) -> Any:
@@ -230,7 +235,9 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "selection.max_total/locked_not_counted": room(5, 3, 2, 2),
     "construction.bucket_slots/per_bucket_ignored": slots(4),
     "construction.bucket_slots/favored_ignored": slots(10),
-    "construction.correlation/ignored": correlation,
+    "construction.correlation/ignored": correlation(0.9),
+    "construction.correlation/at_limit": correlation(0.8),
+    "construction.correlation/signed": mirrored,
     "construction.min_buckets/skipped": min_buckets,
     "construction.min_buckets/one_short": min_buckets,
     "construction.bucket_allocation/ignored": scale([0.3, 0.3], {}),

@@ -573,6 +573,19 @@ class CapTrimIgnored(Stages):
         return super().diff_trades(current, targets, **{**kw, "cap": None})
 
 
+class CapTrimSlack(Stages):
+    """A holding is trimmed back to the cap only when it would end the day at least
+    min_trade_weight above max_single_position_size (the cap given the trade filter's
+    slack)."""
+
+    def diff_trades(
+        self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
+    ) -> list[Trade]:
+        cap = kw.get("cap")
+        slack = None if cap is None else cap + kw["min_trade_weight"]
+        return super().diff_trades(current, targets, **{**kw, "cap": slack})
+
+
 class BucketLimitIgnored(Stages):
     """The trades ignore the bucket limit (no small change forced, no fitting)."""
 
@@ -580,6 +593,18 @@ class BucketLimitIgnored(Stages):
         self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
     ) -> list[Trade]:
         return super().diff_trades(current, targets, **{**kw, "bucket_of": None})
+
+
+class BucketLimitSlack(Stages):
+    """A bucket counts as above max_bucket_allocation only min_trade_weight beyond it (the
+    limit given the trade filter's slack)."""
+
+    def diff_trades(
+        self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
+    ) -> list[Trade]:
+        limit = kw.get("bucket_limit")
+        slack = None if limit is None else limit + kw["min_trade_weight"]
+        return super().diff_trades(current, targets, **{**kw, "bucket_limit": slack})
 
 
 # --- execution ------------------------------------------------------------------------
@@ -744,7 +769,9 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.MIN_TRADE, "ignored", MinTradeIgnored),
     _stage(rules.MIN_TRADE, "closes_filtered", MinTradeClosesFiltered),
     _stage(rules.CAP_TRIM, "ignored", CapTrimIgnored),
+    _stage(rules.CAP_TRIM, "slack", CapTrimSlack),
     _stage(rules.BUCKET_LIMIT, "ignored", BucketLimitIgnored),
+    _stage(rules.BUCKET_LIMIT, "slack", BucketLimitSlack),
     _stage(rules.SELL_BEFORE_BUY, "first_decision_counts", OrdersFirstDecisionCounts),
     _stage(rules.SELL_BEFORE_BUY, "blocked_last_ignored", OrdersBlockedLastIgnored),
     _stage(rules.COSTS, "commission_not_on_buys", CommissionNotOnBuys),

@@ -178,6 +178,14 @@ def trades(current: dict, targets: dict, **kw: Any) -> Callable[[Stages], Any]:
     return probe
 
 
+bucket_trades = trades(
+    {"AAA": 0.22, "BBB": 0.2},
+    {"AAA": 0.218, "BBB": 0.18},
+    bucket_of={"AAA": "X", "BBB": "X"},
+    bucket_limit=0.4,
+)
+
+
 def _decision(outcome: str, final: float) -> TradeDecided:
     return TradeDecided(
         proposal_id=f"p-{outcome}",
@@ -258,9 +266,11 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "trades.min_trade/ignored": trades({"AAA": 0.1}, {"AAA": 0.101}),
     "trades.min_trade/closes_filtered": trades({"AAA": 0.003}, {}),
     "trades.cap_trim/ignored": trades({"AAA": 0.202}, {"AAA": 0.2}, cap=0.2),
-    "trades.bucket_limit/ignored": trades(
-        {"AAA": 0.22, "BBB": 0.2},
-        {"AAA": 0.218, "BBB": 0.18},
+    "trades.cap_trim/slack": trades({"AAA": 0.202}, {"AAA": 0.2}, cap=0.2),
+    "trades.bucket_limit/ignored": bucket_trades,
+    "trades.bucket_limit/slack": trades(
+        {"AAA": 0.203, "BBB": 0.2},
+        {"AAA": 0.2, "BBB": 0.2},
         bucket_of={"AAA": "X", "BBB": "X"},
         bucket_limit=0.4,
     ),

@@ -267,6 +267,25 @@ class OpenTrendingIgnored(Stages):
         return super().open_eligible(attrs.evolve(inp, config=config))
 
 
+class UniverseStrict(Stages):
+    """A candidate joins the universe only with a trending confidence above
+    trending_confidence_new (`>` for `>=`): one exactly at it is left out."""
+
+    def open_eligible(self, inp: PlanInputs) -> np.ndarray:
+        above = np.asarray(inp.trending, dtype=float) > inp.config.trending_confidence_new
+        return super().open_eligible(inp) & above
+
+
+class UniverseExistingLevel(Stages):
+    """Candidates join the universe at trending_confidence_existing, the holdings' level,
+    instead of trending_confidence_new."""
+
+    def open_eligible(self, inp: PlanInputs) -> np.ndarray:
+        cfg = inp.config
+        config = _ignoring(cfg, trending_confidence_new=cfg.trending_confidence_existing)
+        return super().open_eligible(attrs.evolve(inp, config=config))
+
+
 class MaxNewIgnored(Stages):
     """Any number of opens per rebalance: max_new_positions ignored."""
 
@@ -739,6 +758,8 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.TRENDING_EXISTING, "strict", TrendingExistingStrict),
     _stage(rules.OPEN_THRESHOLD, "keep_level", OpenThresholdKeepLevel),
     _stage(rules.OPEN_THRESHOLD, "trending_ignored", OpenTrendingIgnored),
+    _stage(rules.UNIVERSE, "strict", UniverseStrict),
+    _stage(rules.UNIVERSE, "existing_level", UniverseExistingLevel),
     _stage(rules.MAX_NEW, "ignored", MaxNewIgnored),
     _stage(rules.MAX_NEW, "off_by_one", MaxNewOffByOne),
     _stage(rules.MAX_NEW, "budget_not_reduced", MaxNewBudgetNotReduced),

@@ -236,6 +236,8 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "selection.trending_existing/strict": trending_existing(0.5),
     "selection.open_threshold/keep_level": opens(),
     "selection.open_threshold/trending_ignored": opens(trending={"BBB": 0.2}),
+    "selection.universe/strict": opens(trending={"BBB": 0.7}),
+    "selection.universe/existing_level": opens(trending={"BBB": 0.2}),
     "selection.max_new/ignored": room(10, 3, 0, 0),
     "selection.max_new/off_by_one": room(10, 3, 0, 0),
     "selection.max_new/budget_not_reduced": room(10, 1, 0, 0),

@@ -562,6 +562,38 @@ class DrawdownInverted(Stages):
 # --- trades ---------------------------------------------------------------------------
 
 
+_DAY = dt.timedelta(days=1)
+
+
+class RebalanceEveryDay(Stages):
+    """The manager plans every day: rebalance_frequency ignored."""
+
+    def rebalance_due(
+        self, frequency: str, day: dt.date, previous: dt.date | None, regime_changed: bool
+    ) -> bool:
+        return True
+
+
+class RebalanceWeeklyTuesday(Stages):
+    """A weekly rebalance on the week's second trading day (Tuesday), not its first."""
+
+    def rebalance_due(
+        self, frequency: str, day: dt.date, previous: dt.date | None, regime_changed: bool
+    ) -> bool:
+        if frequency != "weekly" or previous is None:
+            return super().rebalance_due(frequency, day, previous, regime_changed)
+        return super().rebalance_due(frequency, day - _DAY, previous - _DAY, regime_changed)
+
+
+class RebalanceRegimeChangeIgnored(Stages):
+    """No plan on a regime change between rebalance days."""
+
+    def rebalance_due(
+        self, frequency: str, day: dt.date, previous: dt.date | None, regime_changed: bool
+    ) -> bool:
+        return super().rebalance_due(frequency, day, previous, False)
+
+
 class MinTradeIgnored(Stages):
     """Every change of target is proposed, however small: min_trade_weight ignored."""
 
@@ -787,6 +819,9 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.RESIDUAL, "multiple_ignored", ResidualMultipleIgnored),
     _stage(rules.DRAWDOWN, "ignored", DrawdownIgnored),
     _stage(rules.DRAWDOWN, "inverted", DrawdownInverted),
+    _stage(rules.REBALANCE_DAY, "every_day", RebalanceEveryDay),
+    _stage(rules.REBALANCE_DAY, "weekly_tuesday", RebalanceWeeklyTuesday),
+    _stage(rules.REBALANCE_DAY, "regime_change_ignored", RebalanceRegimeChangeIgnored),
     _stage(rules.MIN_TRADE, "ignored", MinTradeIgnored),
     _stage(rules.MIN_TRADE, "closes_filtered", MinTradeClosesFiltered),
     _stage(rules.CAP_TRIM, "ignored", CapTrimIgnored),

@@ -177,6 +177,12 @@ class Stages:
         return _sizing._check_drawdown(inp)
 
     # --- trades -----------------------------------------------------------------------------
+    def rebalance_due(
+        self, frequency: str, day: dt.date, previous: dt.date | None, regime_changed: bool
+    ) -> bool:
+        """trading.rebalance_day: the manager plans on a rebalance day or a regime change."""
+        return _trades.rebalance_due(frequency, day, previous) or regime_changed
+
     def diff_trades(
         self, current: Mapping[str, float], targets: Mapping[str, float], **rules: Any
     ) -> list[Trade]:

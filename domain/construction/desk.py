@@ -29,7 +29,7 @@ from domain.construction.proposals import (
     trade_rules,
 )
 from domain.construction.status import Status, StatusBoard, selection_changes
-from domain.construction.trades import Trade, rebalance_due
+from domain.construction.trades import Trade
 from domain.execution import CostRates, side_of
 from domain.market import MarketData
 from domain.messages import (
@@ -277,8 +277,8 @@ class Desk:
         regime change (`rebalance_due`); nothing on other days."""
         previous, self.previous_day = self.previous_day, screen.date
         self.trading = {p.asset: (p.to_weight, side_of(p.action)) for p in others}
-        due = rebalance_due(screen.config.rebalance_frequency, screen.date, previous)
-        if not (due or self.regime.changed):
+        frequency, changed = screen.config.rebalance_frequency, self.regime.changed
+        if not screen.stages.rebalance_due(frequency, screen.date, previous, changed):
             return NOTHING
         self.planned = True
         return self._plan(screen, {p.asset: p.to_weight for p in others}, frozenset(), 0)

@@ -186,6 +186,10 @@ bucket_trades = trades(
 )
 
 
+def rebalance(day: dt.date, changed: bool = False) -> Callable[[Stages], Any]:
+    return lambda s: s.rebalance_due("weekly", day, day - dt.timedelta(days=1), changed)
+
+
 def _decision(outcome: str, final: float) -> TradeDecided:
     return TradeDecided(
         proposal_id=f"p-{outcome}",
@@ -265,6 +269,9 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "sizing.residual/multiple_ignored": residual([0.05, 0.05]),
     "sizing.drawdown/ignored": drawdown(0.5),
     "sizing.drawdown/inverted": drawdown(0.0),
+    "trading.rebalance_day/every_day": rebalance(D0),
+    "trading.rebalance_day/weekly_tuesday": rebalance(D0),
+    "trading.rebalance_day/regime_change_ignored": rebalance(D0, changed=True),
     "trades.min_trade/ignored": trades({"AAA": 0.1}, {"AAA": 0.101}),
     "trades.min_trade/closes_filtered": trades({"AAA": 0.003}, {}),
     "trades.cap_trim/ignored": trades({"AAA": 0.202}, {"AAA": 0.2}, cap=0.2),

@@ -378,6 +378,22 @@ class CorrelationSigned(Stages):
         return np.where(stated > 0, np.sign(signed) * stated, stated)
 
 
+class BucketOverrideThresholdIgnored(Stages):
+    """Every asset the slots turn away may be admitted: bucket_override_threshold ignored."""
+
+    def override_hopefuls(self, inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:
+        return [int(j) for j in turned_away]
+
+
+class BucketOverrideOneMore(Stages):
+    """One smart override more than max_bucket_overrides."""
+
+    def bucket_overrides(self, inp: PlanInputs, *args: Any) -> set[int]:
+        more = inp.config.max_bucket_overrides + 1
+        config = _ignoring(inp.config, max_bucket_overrides=more)
+        return super().bucket_overrides(attrs.evolve(inp, config=config), *args)
+
+
 class MinBucketsSkipped(Stages):
     """Missing buckets are never added: min_buckets_represented ignored."""
 
@@ -802,6 +818,8 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.CORRELATION, "ignored", CorrelationIgnored),
     _stage(rules.CORRELATION, "at_limit", CorrelationAtLimit),
     _stage(rules.CORRELATION, "signed", CorrelationSigned),
+    _stage(rules.BUCKET_OVERRIDE, "threshold_ignored", BucketOverrideThresholdIgnored),
+    _stage(rules.BUCKET_OVERRIDE, "one_more", BucketOverrideOneMore),
     _stage(rules.MIN_BUCKETS, "skipped", MinBucketsSkipped),
     _stage(rules.MIN_BUCKETS, "one_short", MinBucketsOneShort),
     _stage(rules.BUCKET_ALLOCATION, "ignored", BucketAllocationIgnored),

@@ -116,6 +116,22 @@ class Stages:
         """construction.correlation: the bucket members dropped for correlation."""
         return _buckets.correlation_drops(members, droppable, corr, limit)
 
+    def override_hopefuls(self, inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:
+        """construction.bucket_override: the turned-away assets reaching the threshold."""
+        return _selection._override_hopefuls(inp, turned_away)
+
+    def bucket_overrides(
+        self,
+        inp: PlanInputs,
+        book: Any,
+        hopefuls: list[int],
+        checks: dict[str, Any],
+        held: set[int],
+        slots: dict[str, int],
+    ) -> set[int]:
+        """construction.bucket_override: the hopefuls admitted, at most max_bucket_overrides."""
+        return _selection._override_stage(inp, book, hopefuls, checks, held, slots)
+
     def min_buckets(
         self,
         inp: PlanInputs,

@@ -136,6 +136,15 @@ def min_buckets(s: Stages) -> Any:
     return sorted(plan_targets(inp).targets)
 
 
+def overrides(scores: list[float]) -> Callable[[Stages], Any]:
+    """The plan of one held X asset (one slot per bucket) and X candidates scoring `scores`."""
+    assets = [("H", "X", 0.8)] + [(f"N{i}", "X", v) for i, v in enumerate(scores)]
+    config = cfg(max_positions_per_bucket=1, max_new_positions=5, min_buckets_represented=1)
+    return lambda s: sorted(
+        plan_targets(_inp(assets, config=config, weights={"H": 0.1}, stages=s)).targets
+    )
+
+
 def scale(weights: list[float], locked: dict[str, float]) -> Callable[[Stages], Any]:
     w, n = np.array(weights), len(weights)
     return lambda s: s.scale_buckets(w, ["X"] * n, np.zeros(n, dtype=bool), locked, 0.4)
@@ -252,6 +261,8 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "construction.correlation/ignored": correlation(0.9),
     "construction.correlation/at_limit": correlation(0.8),
     "construction.correlation/signed": mirrored,
+    "construction.bucket_override/threshold_ignored": overrides([0.98, 0.9]),
+    "construction.bucket_override/one_more": overrides([0.98, 0.97, 0.96]),
     "construction.min_buckets/skipped": min_buckets,
     "construction.min_buckets/one_short": min_buckets,
     "construction.bucket_allocation/ignored": scale([0.3, 0.3], {}),

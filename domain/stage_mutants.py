@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from typing import Any
 
 import attrs
@@ -27,11 +27,19 @@ from domain.construction.inputs import (
     Limits,
     PlanInputs,
 )
+from domain.construction.plan import Plan
 from domain.construction.selection import BELOW_KEEP, REVIEW_FAILED, TRENDING_EXISTING, Reason
 from domain.construction.sizing import ResidualReport
 from domain.construction.trades import Trade
 from domain.execution import BUY, Order
-from domain.messages import AMENDED, APPROVED, CLOSE, RequestReplan, TradeDecided
+from domain.messages import (
+    AMENDED,
+    APPROVED,
+    CLOSE,
+    RequestCoreDesignation,
+    RequestReplan,
+    TradeDecided,
+)
 from domain.mutant import Mutant
 from domain.resolution import HeldBack, RegimeOverrideLedger, severity_rank
 from domain.scoring import ScoreBoard
@@ -163,9 +171,7 @@ class ConcentrationMinNewOneLow(Stages):
             return limits
         unconcentrated = super().dynamic_limits(attrs.evolve(inp, weights={})).max_new
         max_new = max(CONCENTRATION_MIN_NEW - 1, unconcentrated)
-        return attrs.evolve(
-            limits, max_new=max_new, new_budget=max(max_new - int(inp.opened), 0)
-        )
+        return attrs.evolve(limits, max_new=max_new, new_budget=max(max_new - int(inp.opened), 0))
 
 
 class ConcentrationOthersFirstIgnored(Stages):
@@ -437,6 +443,25 @@ class BucketAllocationLockedIgnored(Stages):
         cap: float,
     ) -> tuple[np.ndarray, dict[str, float]]:
         return super().scale_buckets(weights, member_buckets, exempt, {}, cap)
+
+
+class CoreRequestThresholdIgnored(Stages):
+    """Every smart override asks for core designation: core_asset_override_threshold
+    ignored."""
+
+    def core_requests(
+        self, plan: Plan, day: dt.date, threshold: float, core: Set[str], requested: Set[str]
+    ) -> dict[str, RequestCoreDesignation]:
+        return super().core_requests(plan, day, -1.0, core, requested)
+
+
+class CoreRequestEveryDay(Stages):
+    """An override asks again on every rebalance, not once per run of overrides."""
+
+    def core_requests(
+        self, plan: Plan, day: dt.date, threshold: float, core: Set[str], requested: Set[str]
+    ) -> dict[str, RequestCoreDesignation]:
+        return super().core_requests(plan, day, threshold, core, frozenset())
 
 
 # --- sizing ---------------------------------------------------------------------------
@@ -820,6 +845,8 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.CORRELATION, "signed", CorrelationSigned),
     _stage(rules.BUCKET_OVERRIDE, "threshold_ignored", BucketOverrideThresholdIgnored),
     _stage(rules.BUCKET_OVERRIDE, "one_more", BucketOverrideOneMore),
+    _stage(rules.OVERRIDE_CORE_REQUEST, "threshold_ignored", CoreRequestThresholdIgnored),
+    _stage(rules.OVERRIDE_CORE_REQUEST, "every_day", CoreRequestEveryDay),
     _stage(rules.MIN_BUCKETS, "skipped", MinBucketsSkipped),
     _stage(rules.MIN_BUCKETS, "one_short", MinBucketsOneShort),
     _stage(rules.BUCKET_ALLOCATION, "ignored", BucketAllocationIgnored),

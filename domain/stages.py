@@ -14,7 +14,7 @@ Nothing here holds state: a mutant may (one instance per run).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from domain import resolution as _resolution
 from domain import scoring as _scoring
 from domain.construction import buckets as _buckets
 from domain.construction import inputs as _inputs
+from domain.construction import proposals as _proposals
 from domain.construction import selection as _selection
 from domain.construction import sizing as _sizing
 from domain.construction import trades as _trades
@@ -34,9 +35,10 @@ from domain.messages import TradeDecided
 
 if TYPE_CHECKING:
     from domain.config import Config
+    from domain.construction.plan import Plan
     from domain.construction.sizing import ResidualReport
     from domain.construction.trades import Trade
-    from domain.messages import RequestReplan
+    from domain.messages import RequestCoreDesignation, RequestReplan
     from domain.resolution import HeldBack, RegimeOverrideLedger
     from domain.scoring import ScoreBoard
 
@@ -191,6 +193,14 @@ class Stages:
     def drawdown_factor(self, inp: PlanInputs) -> float:
         """sizing.drawdown: the factor on every planned weight."""
         return _sizing._check_drawdown(inp)
+
+    def core_requests(
+        self, plan: Plan, day: dt.date, threshold: float, core: Set[str], requested: Set[str]
+    ) -> dict[str, RequestCoreDesignation]:
+        """construction.override_core_request: the overrides that ask for core designation."""
+        return _proposals.core_requests(
+            plan, day, threshold=threshold, core=core, requested=requested
+        )
 
     # --- trades -----------------------------------------------------------------------------
     def rebalance_due(

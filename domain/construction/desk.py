@@ -22,7 +22,6 @@ from domain.config import Config
 from domain.construction.inputs import PlanInputs, window_rows
 from domain.construction.plan import Plan, plan_targets
 from domain.construction.proposals import (
-    core_requests,
     limit_rules,
     score_rule,
     trade_reason,
@@ -297,7 +296,8 @@ class Desk:
         cfg, market = screen.config, screen.market
         inputs = self.inputs(screen, locked, excluded)
         plan = plan_targets(inputs)
-        self._note_overrides(plan, screen.date, cfg.core_asset_override_threshold, round_)
+        threshold = cfg.core_asset_override_threshold
+        self._note_overrides(plan, screen.date, threshold, round_, screen.stages)
         trades = screen.stages.diff_trades(
             screen.weights(),
             plan.targets,
@@ -373,12 +373,12 @@ class Desk:
             components=components,
         )
 
-    def _note_overrides(self, plan: Plan, day: dt.date, threshold: float, round_: int) -> None:
+    def _note_overrides(
+        self, plan: Plan, day: dt.date, threshold: float, round_: int, stages: Stages
+    ) -> None:
         """Keep today's smart overrides that ask for core designation tomorrow
         (`core_requests`); a run of consecutive rebalances with the same override asks
         once."""
         if round_ == 0:
             self.requested &= set(plan.overrides)
-        self.pending.update(
-            core_requests(plan, day, threshold=threshold, core=self.core, requested=self.requested)
-        )
+        self.pending.update(stages.core_requests(plan, day, threshold, self.core, self.requested))

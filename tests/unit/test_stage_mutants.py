@@ -145,6 +145,15 @@ def overrides(scores: list[float]) -> Callable[[Stages], Any]:
     )
 
 
+def core_asks(threshold: float, requested: frozenset[str]) -> Callable[[Stages], Any]:
+    """The core requests of a plan whose one smart override, N0, scores 0.98."""
+    assets = [("H", "X", 0.8), ("N0", "X", 0.98)]
+    config = cfg(max_positions_per_bucket=1, min_buckets_represented=1)
+    plan = plan_targets(_inp(assets, config=config, weights={"H": 0.1}))
+    assert plan.overrides
+    return lambda s: sorted(s.core_requests(plan, D0, threshold, frozenset(), requested))
+
+
 def scale(weights: list[float], locked: dict[str, float]) -> Callable[[Stages], Any]:
     w, n = np.array(weights), len(weights)
     return lambda s: s.scale_buckets(w, ["X"] * n, np.zeros(n, dtype=bool), locked, 0.4)
@@ -263,6 +272,8 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "construction.correlation/signed": mirrored,
     "construction.bucket_override/threshold_ignored": overrides([0.98, 0.9]),
     "construction.bucket_override/one_more": overrides([0.98, 0.97, 0.96]),
+    "construction.override_core_request/threshold_ignored": core_asks(0.99, frozenset()),
+    "construction.override_core_request/every_day": core_asks(0.95, frozenset({"N0"})),
     "construction.min_buckets/skipped": min_buckets,
     "construction.min_buckets/one_short": min_buckets,
     "construction.bucket_allocation/ignored": scale([0.3, 0.3], {}),

@@ -381,7 +381,9 @@ class CorrelationSigned(Stages):
             return stated
         with np.errstate(invalid="ignore", divide="ignore"):
             signed = np.nan_to_num(np.corrcoef(returns, rowvar=False), nan=0.0)
-        return np.where(stated > 0, np.sign(signed) * stated, stated)
+        out = np.where(stated > 0, np.sign(signed) * stated, stated)
+        np.fill_diagonal(out, 1.0)
+        return out
 
 
 class BucketOverrideThresholdIgnored(Stages):

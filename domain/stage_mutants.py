@@ -525,6 +525,13 @@ class CapIgnored(Stages):
         return super().cap_and_normalise(raw, max(cap, target), target)
 
 
+class NoRoomSkipped(Stages):
+    """Sizing goes on when the locked positions leave no room (nothing dropped for it)."""
+
+    def check_no_room(self, inp: PlanInputs, frame: Any, active: list[int]) -> dict[int, Reason]:
+        return {}
+
+
 class MinPositionIgnored(Stages):
     """A position below min_position_size is kept (only an empty one is dropped)."""
 
@@ -859,6 +866,7 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.VOLATILITY, "ignored", VolatilityIgnored),
     _stage(rules.CAP, "once", CapOnce),
     _stage(rules.CAP, "ignored", CapIgnored),
+    _stage(rules.NO_ROOM, "skipped", NoRoomSkipped),
     _stage(rules.MIN_POSITION, "ignored", MinPositionIgnored),
     _stage(rules.MIN_POSITION, "strict", MinPositionStrict),
     _stage(rules.RESIDUAL, "skipped", ResidualSkipped),

@@ -171,6 +171,10 @@ class Stages:
         """sizing.cap: the two-stage cap and normalise, repeated."""
         return _sizing.cap_and_normalise(raw, cap, target)
 
+    def check_no_room(self, inp: PlanInputs, frame: Any, active: list[int]) -> dict[int, Reason]:
+        """sizing.no_room: every column dropped when locked positions leave no room."""
+        return _sizing._check_no_room(inp, frame, active)
+
     def check_min_position(
         self, inp: PlanInputs, w: np.ndarray, active: list[int], rank: np.ndarray
     ) -> int | None:

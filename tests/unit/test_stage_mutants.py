@@ -13,6 +13,7 @@ import pytest
 
 from domain.catalogue import RULES
 from domain.construction import Limits, plan_targets
+from domain.construction.sizing import _Frame
 from domain.execution import BUY, Book, trade_day
 from domain.messages import APPROVED, BLOCKED, OPEN, RegimeUpdated, TradeDecided
 from domain.protections.mutants import BUILTIN_MUTANTS, mutants_of
@@ -172,6 +173,12 @@ def cap(s: Stages) -> Any:
     return s.cap_and_normalise(np.array([4.0, 3.0, 1.0]), 0.4, 1.0)
 
 
+def no_room(s: Stages) -> Any:
+    config = cfg(target_total_allocation=0.9)
+    inp = _inp([("AAA", "X", 0.8), ("BBB", "Y", 0.7)], config=config, locked={"AAA": 0.9})
+    return s.check_no_room(inp, _Frame.of(inp), [1])
+
+
 def min_position(small: float) -> Callable[[Stages], Any]:
     w = np.array([0.5, small])
     return lambda s: s.check_min_position(_inp(), w, [0, 1], np.array([0.8, 0.7]))
@@ -284,6 +291,7 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "sizing.volatility/ignored": vol,
     "sizing.cap/once": cap,
     "sizing.cap/ignored": cap,
+    "sizing.no_room/skipped": no_room,
     "sizing.min_position/ignored": min_position(0.01),
     "sizing.min_position/strict": min_position(0.02),
     "sizing.residual/skipped": residual([0.2, 0.2]),

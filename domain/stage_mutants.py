@@ -11,7 +11,8 @@ catalogue (`domain.protections.mutants.BUILTIN_MUTANTS` holds it too).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from typing import Any
 
 import attrs
@@ -19,12 +20,26 @@ import numpy as np
 
 from domain import rules
 from domain.config import Config
-from domain.construction.inputs import EPS, Limits, PlanInputs
-from domain.construction.selection import BELOW_KEEP, Reason
+from domain.construction.inputs import (
+    CONCENTRATION_MIN_NEW,
+    EPS,
+    HIGH_VOL_NEW_FACTOR,
+    Limits,
+    PlanInputs,
+)
+from domain.construction.plan import Plan
+from domain.construction.selection import BELOW_KEEP, REVIEW_FAILED, TRENDING_EXISTING, Reason
 from domain.construction.sizing import ResidualReport
 from domain.construction.trades import Trade
 from domain.execution import BUY, Order
-from domain.messages import AMENDED, APPROVED, RequestReplan, TradeDecided
+from domain.messages import (
+    AMENDED,
+    APPROVED,
+    CLOSE,
+    RequestCoreDesignation,
+    RequestReplan,
+    TradeDecided,
+)
 from domain.mutant import Mutant
 from domain.resolution import HeldBack, RegimeOverrideLedger, severity_rank
 from domain.scoring import ScoreBoard
@@ -102,11 +117,69 @@ class HighVolatilityIgnored(Stages):
         return super().dynamic_limits(attrs.evolve(inp, closes=None))
 
 
+def _halved_as(inp: PlanInputs, limits: Limits, halve: Callable[[int], int]) -> Limits:
+    """`limits` with max_new halved by `halve` on a high-volatility day (the regime-change
+    and concentration steps as stated)."""
+    if not limits.high_volatility:
+        return limits
+    cfg = inp.config
+    max_new = cfg.max_new_positions
+    if inp.regime_changed:
+        max_new = int(max_new * cfg.regime_change_aggression)
+    max_new = halve(max_new)
+    if limits.concentrated:
+        max_new = max(CONCENTRATION_MIN_NEW, max_new)
+    budget = max(max_new - int(inp.opened), 0)
+    return attrs.evolve(limits, max_new=max_new, new_budget=budget)
+
+
+def _halve_unfloored(n: int) -> int:
+    return int(n * HIGH_VOL_NEW_FACTOR)
+
+
+def _halve_rounded_up(n: int) -> int:
+    return max(1, math.ceil(n * HIGH_VOL_NEW_FACTOR))
+
+
+class HighVolatilityUnfloored(Stages):
+    """The halving not floored at 1: max_new 1 halves to 0 on a high-volatility day."""
+
+    def dynamic_limits(self, inp: PlanInputs) -> Limits:
+        return _halved_as(inp, super().dynamic_limits(inp), _halve_unfloored)
+
+
+class HighVolatilityRoundedUp(Stages):
+    """The halving rounded up, not down: max_new 3 halves to 2 on a high-volatility day."""
+
+    def dynamic_limits(self, inp: PlanInputs) -> Limits:
+        return _halved_as(inp, super().dynamic_limits(inp), _halve_rounded_up)
+
+
 class ConcentrationIgnored(Stages):
     """The largest bucket's share ignored: no max_new of 2, no other buckets first."""
 
     def dynamic_limits(self, inp: PlanInputs) -> Limits:
         return super().dynamic_limits(attrs.evolve(inp, weights={}))
+
+
+class ConcentrationMinNewOneLow(Stages):
+    """A concentrated book lifts max_new to 1, not 2 (the minimum one low)."""
+
+    def dynamic_limits(self, inp: PlanInputs) -> Limits:
+        limits = super().dynamic_limits(inp)
+        if not limits.concentrated:
+            return limits
+        unconcentrated = super().dynamic_limits(attrs.evolve(inp, weights={})).max_new
+        max_new = max(CONCENTRATION_MIN_NEW - 1, unconcentrated)
+        return attrs.evolve(limits, max_new=max_new, new_budget=max(max_new - int(inp.opened), 0))
+
+
+class ConcentrationOthersFirstIgnored(Stages):
+    """A concentrated book gets max_new 2, but its largest bucket is not sent last: new
+    slots go by score alone."""
+
+    def dynamic_limits(self, inp: PlanInputs) -> Limits:
+        return attrs.evolve(super().dynamic_limits(inp), largest_bucket=None)
 
 
 class ScoreDecayIgnored(Stages):
@@ -152,11 +225,35 @@ class ReviewThresholdIgnored(Stages):
         return None
 
 
+class ReviewThresholdStrict(Stages):
+    """A holding due its forced review needs a score above min_score_new_position (`>` for
+    `>=`): a score exactly at it fails the review."""
+
+    def check_review(self, inp: PlanInputs, j: int) -> Reason | None:
+        cfg, score = inp.config, float(inp.threshold_score[j])
+        if inp.tickers[j] not in inp.review_due or score > cfg.min_score_new_position:
+            return None
+        detail = f"maximum holding review: score {score:.3f} not above {cfg.min_score_new_position}"
+        return Reason(REVIEW_FAILED, detail, rules.REVIEW_THRESHOLD)
+
+
 class TrendingExistingIgnored(Stages):
     """A holding is kept whatever its trending confidence."""
 
     def check_trending_existing(self, inp: PlanInputs, j: int) -> Reason | None:
         return None
+
+
+class TrendingExistingStrict(Stages):
+    """A holding needs a trending confidence above trending_confidence_existing (`>` for
+    `>=`): one exactly at it is closed."""
+
+    def check_trending_existing(self, inp: PlanInputs, j: int) -> Reason | None:
+        cfg, trending = inp.config, float(inp.trending[j])
+        if trending > cfg.trending_confidence_existing:
+            return None
+        detail = f"trending {trending:.2f} not above {cfg.trending_confidence_existing}"
+        return Reason(TRENDING_EXISTING, detail, rules.TRENDING_EXISTING)
 
 
 class OpenThresholdKeepLevel(Stages):
@@ -173,6 +270,25 @@ class OpenTrendingIgnored(Stages):
 
     def open_eligible(self, inp: PlanInputs) -> np.ndarray:
         config = _ignoring(inp.config, trending_confidence_new=0.0)
+        return super().open_eligible(attrs.evolve(inp, config=config))
+
+
+class UniverseStrict(Stages):
+    """A candidate joins the universe only with a trending confidence above
+    trending_confidence_new (`>` for `>=`): one exactly at it is left out."""
+
+    def open_eligible(self, inp: PlanInputs) -> np.ndarray:
+        above = np.asarray(inp.trending, dtype=float) > inp.config.trending_confidence_new
+        return super().open_eligible(inp) & above
+
+
+class UniverseExistingLevel(Stages):
+    """Candidates join the universe at trending_confidence_existing, the holdings' level,
+    instead of trending_confidence_new."""
+
+    def open_eligible(self, inp: PlanInputs) -> np.ndarray:
+        cfg = inp.config
+        config = _ignoring(cfg, trending_confidence_new=cfg.trending_confidence_existing)
         return super().open_eligible(attrs.evolve(inp, config=config))
 
 
@@ -244,6 +360,48 @@ class CorrelationIgnored(Stages):
         return {}
 
 
+class CorrelationAtLimit(Stages):
+    """A correlation exactly at correlation_limit drops too (`>=` for `>`)."""
+
+    def correlation_drops(
+        self, members: Sequence[int], droppable: Sequence[bool], corr: np.ndarray, limit: float
+    ) -> dict[int, tuple[int, float]]:
+        return super().correlation_drops(members, droppable, corr, limit - EPS)
+
+
+class CorrelationSigned(Stages):
+    """The correlation's sign kept (the absolute value dropped): a candidate moving against
+    a better-ranked one is never dropped."""
+
+    def abs_correlations(self, returns: np.ndarray, min_obs: int) -> np.ndarray:
+        returns = np.asarray(returns, dtype=float)
+        stated = super().abs_correlations(returns, min_obs)
+        m = returns.shape[1]
+        if m < 2 or returns.shape[0] < max(min_obs, 2):
+            return stated
+        with np.errstate(invalid="ignore", divide="ignore"):
+            signed = np.nan_to_num(np.corrcoef(returns, rowvar=False), nan=0.0)
+        out = np.where(stated > 0, np.sign(signed) * stated, stated)
+        np.fill_diagonal(out, 1.0)
+        return out
+
+
+class BucketOverrideThresholdIgnored(Stages):
+    """Every asset the slots turn away may be admitted: bucket_override_threshold ignored."""
+
+    def override_hopefuls(self, inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:
+        return [int(j) for j in turned_away]
+
+
+class BucketOverrideOneMore(Stages):
+    """One smart override more than max_bucket_overrides."""
+
+    def bucket_overrides(self, inp: PlanInputs, *args: Any) -> set[int]:
+        more = inp.config.max_bucket_overrides + 1
+        config = _ignoring(inp.config, max_bucket_overrides=more)
+        return super().bucket_overrides(attrs.evolve(inp, config=config), *args)
+
+
 class MinBucketsSkipped(Stages):
     """Missing buckets are never added: min_buckets_represented ignored."""
 
@@ -287,6 +445,25 @@ class BucketAllocationLockedIgnored(Stages):
         cap: float,
     ) -> tuple[np.ndarray, dict[str, float]]:
         return super().scale_buckets(weights, member_buckets, exempt, {}, cap)
+
+
+class CoreRequestThresholdIgnored(Stages):
+    """Every smart override asks for core designation: core_asset_override_threshold
+    ignored."""
+
+    def core_requests(
+        self, plan: Plan, day: dt.date, threshold: float, core: Set[str], requested: Set[str]
+    ) -> dict[str, RequestCoreDesignation]:
+        return super().core_requests(plan, day, -1.0, core, requested)
+
+
+class CoreRequestEveryDay(Stages):
+    """An override asks again on every rebalance, not once per run of overrides."""
+
+    def core_requests(
+        self, plan: Plan, day: dt.date, threshold: float, core: Set[str], requested: Set[str]
+    ) -> dict[str, RequestCoreDesignation]:
+        return super().core_requests(plan, day, threshold, core, frozenset())
 
 
 # --- sizing ---------------------------------------------------------------------------
@@ -348,6 +525,13 @@ class CapIgnored(Stages):
         return super().cap_and_normalise(raw, max(cap, target), target)
 
 
+class NoRoomSkipped(Stages):
+    """Sizing goes on when the locked positions leave no room (nothing dropped for it)."""
+
+    def check_no_room(self, inp: PlanInputs, frame: Any, active: list[int]) -> dict[int, Reason]:
+        return {}
+
+
 class MinPositionIgnored(Stages):
     """A position below min_position_size is kept (only an empty one is dropped)."""
 
@@ -356,6 +540,16 @@ class MinPositionIgnored(Stages):
     ) -> int | None:
         i = super().check_min_position(inp, w, active, rank)
         return i if i is not None and w[i] <= EPS else None
+
+
+class MinPositionStrict(Stages):
+    """A position exactly at min_position_size is dropped too (`<=` for `<`)."""
+
+    def check_min_position(
+        self, inp: PlanInputs, w: np.ndarray, active: list[int], rank: np.ndarray
+    ) -> int | None:
+        config = _ignoring(inp.config, min_position_size=inp.config.min_position_size + 2 * EPS)
+        return super().check_min_position(attrs.evolve(inp, config=config), w, active, rank)
 
 
 class _Residual(Stages):
@@ -418,6 +612,38 @@ class DrawdownInverted(Stages):
 # --- trades ---------------------------------------------------------------------------
 
 
+_DAY = dt.timedelta(days=1)
+
+
+class RebalanceEveryDay(Stages):
+    """The manager plans every day: rebalance_frequency ignored."""
+
+    def rebalance_due(
+        self, frequency: str, day: dt.date, previous: dt.date | None, regime_changed: bool
+    ) -> bool:
+        return True
+
+
+class RebalanceWeeklyTuesday(Stages):
+    """A weekly rebalance on the week's second trading day (Tuesday), not its first."""
+
+    def rebalance_due(
+        self, frequency: str, day: dt.date, previous: dt.date | None, regime_changed: bool
+    ) -> bool:
+        if frequency != "weekly" or previous is None:
+            return super().rebalance_due(frequency, day, previous, regime_changed)
+        return super().rebalance_due(frequency, day - _DAY, previous - _DAY, regime_changed)
+
+
+class RebalanceRegimeChangeIgnored(Stages):
+    """No plan on a regime change between rebalance days."""
+
+    def rebalance_due(
+        self, frequency: str, day: dt.date, previous: dt.date | None, regime_changed: bool
+    ) -> bool:
+        return super().rebalance_due(frequency, day, previous, False)
+
+
 class MinTradeIgnored(Stages):
     """Every change of target is proposed, however small: min_trade_weight ignored."""
 
@@ -425,6 +651,18 @@ class MinTradeIgnored(Stages):
         self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
     ) -> list[Trade]:
         return super().diff_trades(current, targets, **{**kw, "min_trade_weight": 0.0})
+
+
+class MinTradeClosesFiltered(Stages):
+    """A close smaller than min_trade_weight is not proposed: closes filtered like any
+    change (the rule exempts opens and closes)."""
+
+    def diff_trades(
+        self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
+    ) -> list[Trade]:
+        out = super().diff_trades(current, targets, **kw)
+        small = kw["min_trade_weight"]
+        return [t for t in out if not (t.action == CLOSE and t.from_weight < small)]
 
 
 class CapTrimIgnored(Stages):
@@ -436,6 +674,19 @@ class CapTrimIgnored(Stages):
         return super().diff_trades(current, targets, **{**kw, "cap": None})
 
 
+class CapTrimSlack(Stages):
+    """A holding is trimmed back to the cap only when it would end the day at least
+    min_trade_weight above max_single_position_size (the cap given the trade filter's
+    slack)."""
+
+    def diff_trades(
+        self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
+    ) -> list[Trade]:
+        cap = kw.get("cap")
+        slack = None if cap is None else cap + kw["min_trade_weight"]
+        return super().diff_trades(current, targets, **{**kw, "cap": slack})
+
+
 class BucketLimitIgnored(Stages):
     """The trades ignore the bucket limit (no small change forced, no fitting)."""
 
@@ -443,6 +694,18 @@ class BucketLimitIgnored(Stages):
         self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
     ) -> list[Trade]:
         return super().diff_trades(current, targets, **{**kw, "bucket_of": None})
+
+
+class BucketLimitSlack(Stages):
+    """A bucket counts as above max_bucket_allocation only min_trade_weight beyond it (the
+    limit given the trade filter's slack)."""
+
+    def diff_trades(
+        self, current: Mapping[str, float], targets: Mapping[str, float], **kw: Any
+    ) -> list[Trade]:
+        limit = kw.get("bucket_limit")
+        slack = None if limit is None else limit + kw["min_trade_weight"]
+        return super().diff_trades(current, targets, **{**kw, "bucket_limit": slack})
 
 
 # --- execution ------------------------------------------------------------------------
@@ -562,15 +825,23 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.DYNAMIC_LIMITS, "aggression_ignored", DynamicLimitsAggressionIgnored),
     _stage(rules.DYNAMIC_LIMITS, "total_kept", DynamicLimitsTotalKept),
     _stage(rules.HIGH_VOLATILITY, "ignored", HighVolatilityIgnored),
+    _stage(rules.HIGH_VOLATILITY, "unfloored", HighVolatilityUnfloored),
+    _stage(rules.HIGH_VOLATILITY, "rounded_up", HighVolatilityRoundedUp),
     _stage(rules.CONCENTRATION, "ignored", ConcentrationIgnored),
+    _stage(rules.CONCENTRATION, "min_new_one_low", ConcentrationMinNewOneLow),
+    _stage(rules.CONCENTRATION, "others_first_ignored", ConcentrationOthersFirstIgnored),
     _stage(rules.SCORE_DECAY, "ignored", ScoreDecayIgnored),
     _stage(rules.SCORE_DECAY, "early", ScoreDecayEarly),
     _stage(rules.KEEP_THRESHOLD, "ignored", KeepThresholdIgnored),
     _stage(rules.KEEP_THRESHOLD, "open_level", KeepThresholdOpenLevel),
     _stage(rules.REVIEW_THRESHOLD, "ignored", ReviewThresholdIgnored),
+    _stage(rules.REVIEW_THRESHOLD, "strict", ReviewThresholdStrict),
     _stage(rules.TRENDING_EXISTING, "ignored", TrendingExistingIgnored),
+    _stage(rules.TRENDING_EXISTING, "strict", TrendingExistingStrict),
     _stage(rules.OPEN_THRESHOLD, "keep_level", OpenThresholdKeepLevel),
     _stage(rules.OPEN_THRESHOLD, "trending_ignored", OpenTrendingIgnored),
+    _stage(rules.UNIVERSE, "strict", UniverseStrict),
+    _stage(rules.UNIVERSE, "existing_level", UniverseExistingLevel),
     _stage(rules.MAX_NEW, "ignored", MaxNewIgnored),
     _stage(rules.MAX_NEW, "off_by_one", MaxNewOffByOne),
     _stage(rules.MAX_NEW, "budget_not_reduced", MaxNewBudgetNotReduced),
@@ -579,6 +850,12 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.BUCKET_SLOTS, "per_bucket_ignored", BucketSlotsPerBucketIgnored),
     _stage(rules.BUCKET_SLOTS, "favored_ignored", BucketSlotsFavoredIgnored),
     _stage(rules.CORRELATION, "ignored", CorrelationIgnored),
+    _stage(rules.CORRELATION, "at_limit", CorrelationAtLimit),
+    _stage(rules.CORRELATION, "signed", CorrelationSigned),
+    _stage(rules.BUCKET_OVERRIDE, "threshold_ignored", BucketOverrideThresholdIgnored),
+    _stage(rules.BUCKET_OVERRIDE, "one_more", BucketOverrideOneMore),
+    _stage(rules.OVERRIDE_CORE_REQUEST, "threshold_ignored", CoreRequestThresholdIgnored),
+    _stage(rules.OVERRIDE_CORE_REQUEST, "every_day", CoreRequestEveryDay),
     _stage(rules.MIN_BUCKETS, "skipped", MinBucketsSkipped),
     _stage(rules.MIN_BUCKETS, "one_short", MinBucketsOneShort),
     _stage(rules.BUCKET_ALLOCATION, "ignored", BucketAllocationIgnored),
@@ -589,15 +866,23 @@ STAGE_MUTANTS: tuple[Mutant, ...] = (
     _stage(rules.VOLATILITY, "ignored", VolatilityIgnored),
     _stage(rules.CAP, "once", CapOnce),
     _stage(rules.CAP, "ignored", CapIgnored),
+    _stage(rules.NO_ROOM, "skipped", NoRoomSkipped),
     _stage(rules.MIN_POSITION, "ignored", MinPositionIgnored),
+    _stage(rules.MIN_POSITION, "strict", MinPositionStrict),
     _stage(rules.RESIDUAL, "skipped", ResidualSkipped),
     _stage(rules.RESIDUAL, "per_asset_ignored", ResidualPerAssetIgnored),
     _stage(rules.RESIDUAL, "multiple_ignored", ResidualMultipleIgnored),
     _stage(rules.DRAWDOWN, "ignored", DrawdownIgnored),
     _stage(rules.DRAWDOWN, "inverted", DrawdownInverted),
+    _stage(rules.REBALANCE_DAY, "every_day", RebalanceEveryDay),
+    _stage(rules.REBALANCE_DAY, "weekly_tuesday", RebalanceWeeklyTuesday),
+    _stage(rules.REBALANCE_DAY, "regime_change_ignored", RebalanceRegimeChangeIgnored),
     _stage(rules.MIN_TRADE, "ignored", MinTradeIgnored),
+    _stage(rules.MIN_TRADE, "closes_filtered", MinTradeClosesFiltered),
     _stage(rules.CAP_TRIM, "ignored", CapTrimIgnored),
+    _stage(rules.CAP_TRIM, "slack", CapTrimSlack),
     _stage(rules.BUCKET_LIMIT, "ignored", BucketLimitIgnored),
+    _stage(rules.BUCKET_LIMIT, "slack", BucketLimitSlack),
     _stage(rules.SELL_BEFORE_BUY, "first_decision_counts", OrdersFirstDecisionCounts),
     _stage(rules.SELL_BEFORE_BUY, "blocked_last_ignored", OrdersBlockedLastIgnored),
     _stage(rules.COSTS, "commission_not_on_buys", CommissionNotOnBuys),

@@ -14,7 +14,7 @@ Nothing here holds state: a mutant may (one instance per run).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from domain import resolution as _resolution
 from domain import scoring as _scoring
 from domain.construction import buckets as _buckets
 from domain.construction import inputs as _inputs
+from domain.construction import proposals as _proposals
 from domain.construction import selection as _selection
 from domain.construction import sizing as _sizing
 from domain.construction import trades as _trades
@@ -34,9 +35,10 @@ from domain.messages import TradeDecided
 
 if TYPE_CHECKING:
     from domain.config import Config
+    from domain.construction.plan import Plan
     from domain.construction.sizing import ResidualReport
     from domain.construction.trades import Trade
-    from domain.messages import RequestReplan
+    from domain.messages import RequestCoreDesignation, RequestReplan
     from domain.resolution import HeldBack, RegimeOverrideLedger
     from domain.scoring import ScoreBoard
 
@@ -106,11 +108,31 @@ class Stages:
         """construction.bucket_slots: the slots of each bucket."""
         return _buckets.bucket_slots(present, max_total, favored, max_per_bucket)
 
+    def abs_correlations(self, returns: np.ndarray, min_obs: int) -> np.ndarray:
+        """construction.correlation: |correlation| between the columns of the returns."""
+        return _buckets.abs_correlations(returns, min_obs)
+
     def correlation_drops(
         self, members: Sequence[int], droppable: Sequence[bool], corr: np.ndarray, limit: float
     ) -> dict[int, tuple[int, float]]:
         """construction.correlation: the bucket members dropped for correlation."""
         return _buckets.correlation_drops(members, droppable, corr, limit)
+
+    def override_hopefuls(self, inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:
+        """construction.bucket_override: the turned-away assets reaching the threshold."""
+        return _selection._override_hopefuls(inp, turned_away)
+
+    def bucket_overrides(
+        self,
+        inp: PlanInputs,
+        book: Any,
+        hopefuls: list[int],
+        checks: dict[str, Any],
+        held: set[int],
+        slots: dict[str, int],
+    ) -> set[int]:
+        """construction.bucket_override: the hopefuls admitted, at most max_bucket_overrides."""
+        return _selection._override_stage(inp, book, hopefuls, checks, held, slots)
 
     def min_buckets(
         self,
@@ -149,6 +171,10 @@ class Stages:
         """sizing.cap: the two-stage cap and normalise, repeated."""
         return _sizing.cap_and_normalise(raw, cap, target)
 
+    def check_no_room(self, inp: PlanInputs, frame: Any, active: list[int]) -> dict[int, Reason]:
+        """sizing.no_room: every column dropped when locked positions leave no room."""
+        return _sizing._check_no_room(inp, frame, active)
+
     def check_min_position(
         self, inp: PlanInputs, w: np.ndarray, active: list[int], rank: np.ndarray
     ) -> int | None:
@@ -172,7 +198,21 @@ class Stages:
         """sizing.drawdown: the factor on every planned weight."""
         return _sizing._check_drawdown(inp)
 
+    def core_requests(
+        self, plan: Plan, day: dt.date, threshold: float, core: Set[str], requested: Set[str]
+    ) -> dict[str, RequestCoreDesignation]:
+        """construction.override_core_request: the overrides that ask for core designation."""
+        return _proposals.core_requests(
+            plan, day, threshold=threshold, core=core, requested=requested
+        )
+
     # --- trades -----------------------------------------------------------------------------
+    def rebalance_due(
+        self, frequency: str, day: dt.date, previous: dt.date | None, regime_changed: bool
+    ) -> bool:
+        """trading.rebalance_day: the manager plans on a rebalance day or a regime change."""
+        return _trades.rebalance_due(frequency, day, previous) or regime_changed
+
     def diff_trades(
         self, current: Mapping[str, float], targets: Mapping[str, float], **rules: Any
     ) -> list[Trade]:

@@ -22,14 +22,13 @@ from domain.config import Config
 from domain.construction.inputs import PlanInputs, window_rows
 from domain.construction.plan import Plan, plan_targets
 from domain.construction.proposals import (
-    core_requests,
     limit_rules,
     score_rule,
     trade_reason,
     trade_rules,
 )
 from domain.construction.status import Status, StatusBoard, selection_changes
-from domain.construction.trades import Trade, rebalance_due
+from domain.construction.trades import Trade
 from domain.execution import CostRates, side_of
 from domain.market import MarketData
 from domain.messages import (
@@ -277,8 +276,8 @@ class Desk:
         regime change (`rebalance_due`); nothing on other days."""
         previous, self.previous_day = self.previous_day, screen.date
         self.trading = {p.asset: (p.to_weight, side_of(p.action)) for p in others}
-        due = rebalance_due(screen.config.rebalance_frequency, screen.date, previous)
-        if not (due or self.regime.changed):
+        frequency, changed = screen.config.rebalance_frequency, self.regime.changed
+        if not screen.stages.rebalance_due(frequency, screen.date, previous, changed):
             return NOTHING
         self.planned = True
         return self._plan(screen, {p.asset: p.to_weight for p in others}, frozenset(), 0)
@@ -297,7 +296,8 @@ class Desk:
         cfg, market = screen.config, screen.market
         inputs = self.inputs(screen, locked, excluded)
         plan = plan_targets(inputs)
-        self._note_overrides(plan, screen.date, cfg.core_asset_override_threshold, round_)
+        threshold = cfg.core_asset_override_threshold
+        self._note_overrides(plan, screen.date, threshold, round_, screen.stages)
         trades = screen.stages.diff_trades(
             screen.weights(),
             plan.targets,
@@ -373,12 +373,12 @@ class Desk:
             components=components,
         )
 
-    def _note_overrides(self, plan: Plan, day: dt.date, threshold: float, round_: int) -> None:
+    def _note_overrides(
+        self, plan: Plan, day: dt.date, threshold: float, round_: int, stages: Stages
+    ) -> None:
         """Keep today's smart overrides that ask for core designation tomorrow
         (`core_requests`); a run of consecutive rebalances with the same override asks
         once."""
         if round_ == 0:
             self.requested &= set(plan.overrides)
-        self.pending.update(
-            core_requests(plan, day, threshold=threshold, core=self.core, requested=self.requested)
-        )
+        self.pending.update(stages.core_requests(plan, day, threshold, self.core, self.requested))

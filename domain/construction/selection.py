@@ -24,7 +24,7 @@ the rule that put its asset in the plan or out of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import attrs
@@ -32,7 +32,7 @@ import numpy as np
 
 from domain import rules
 from domain.buckets import UNKNOWN_BUCKET
-from domain.construction.buckets import MIN_CORRELATION_OBS, abs_correlations
+from domain.construction.buckets import MIN_CORRELATION_OBS
 from domain.construction.inputs import EPS, Limits, PlanInputs, log_returns
 
 # Selection reasons (Choice.reason): in the plan
@@ -388,12 +388,9 @@ def _bucket_stage(
 ) -> _Buckets:
     """Slots per bucket, correlation filter, smart overrides."""
     slotted = _slot_stage(inp, book, keep, new, locked_buckets, limits)
-    threshold = inp.config.bucket_override_threshold
-    hopefuls = sorted(
-        (j for j in slotted.turned_away if float(inp.threshold_score[j]) >= threshold), key=book.key
-    )
+    hopefuls = sorted(inp.stages.override_hopefuls(inp, slotted.turned_away), key=book.key)
     dropped, checks = _correlation_stage(inp, book, slotted, hopefuls, set(keep))
-    granted = _override_stage(inp, book, hopefuls, checks, set(keep), slotted.slots)
+    granted = inp.stages.bucket_overrides(inp, book, hopefuls, checks, set(keep), slotted.slots)
     held = set(keep)
     keep_out = [j for j in slotted.kept_in if j not in dropped] + [j for j in granted if j in held]
     new_out = [j for j in slotted.new_in if j not in dropped] + [
@@ -468,7 +465,7 @@ def _correlation_stage(
         regular = sorted(pos[j] for j in members)
         corr = None
         if window is not None and len(cols) >= 2 and any(j not in held for j in cols):
-            corr = abs_correlations(log_returns(window[:, cols]), min_obs)
+            corr = inp.stages.abs_correlations(log_returns(window[:, cols]), min_obs)
         drops = (
             {}
             if corr is None
@@ -485,6 +482,13 @@ def _correlation_stage(
             book.note(cols[i], False, False, Reason(CORRELATION, detail, rules.CORRELATION))
         checks[b] = (cols, pos, corr, [cols[i] for i in regular if i not in drops])
     return dropped, checks
+
+
+def _override_hopefuls(inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:
+    """construction.bucket_override: the assets the slots turned away that reach
+    `bucket_override_threshold`."""
+    threshold = inp.config.bucket_override_threshold
+    return [j for j in turned_away if float(inp.threshold_score[j]) >= threshold]
 
 
 def _override_stage(

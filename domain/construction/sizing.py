@@ -398,7 +398,7 @@ def size_positions(
     frame = _Frame.of(inp)
     active = [int(j) for j in chosen]
     vol_of = _volatilities(inp, active)
-    dropped = _check_no_room(inp, frame, active)
+    dropped = inp.stages.check_no_room(inp, frame, active)
     if dropped:
         active = []
     sized = _size_viable(inp, frame, active, vol_of, overrides, rank, dropped)

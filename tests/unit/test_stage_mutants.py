@@ -13,6 +13,7 @@ import pytest
 
 from domain.catalogue import RULES
 from domain.construction import Limits, plan_targets
+from domain.construction.sizing import _Frame
 from domain.execution import BUY, Book, trade_day
 from domain.messages import APPROVED, BLOCKED, OPEN, RegimeUpdated, TradeDecided
 from domain.protections.mutants import BUILTIN_MUTANTS, mutants_of
@@ -82,6 +83,11 @@ def limits(**kw: Any) -> Callable[[Stages], Any]:
     return lambda s: s.dynamic_limits(_inp(**kw))
 
 
+def high_vol(max_new: int) -> Callable[[Stages], Any]:
+    closes = alternating_closes([0.05, 0.05])
+    return limits(closes=closes, config=cfg(max_new_positions=max_new))
+
+
 def rank(days: int) -> Callable[[Stages], Any]:
     return lambda s: s.rank_scores(_inp(weights={"AAA": 0.1}, days_held={"AAA": days}))
 
@@ -90,13 +96,16 @@ def keep(score_: float) -> Callable[[Stages], Any]:
     return lambda s: s.check_keep_threshold(_inp([("AAA", "X", score_)]), 0)
 
 
-def review(s: Stages) -> Any:
-    return s.check_review(_inp([("AAA", "X", 0.62)], review_due={"AAA"}), 0)
+def review(score_: float) -> Callable[[Stages], Any]:
+    return lambda s: s.check_review(_inp([("AAA", "X", score_)], review_due={"AAA"}), 0)
 
 
-def trending_existing(s: Stages) -> Any:
-    inp = _inp(config=cfg(trending_confidence_existing=0.5), trending={"AAA": 0.2})
-    return s.check_trending_existing(inp, 0)
+def trending_existing(level: float) -> Callable[[Stages], Any]:
+    def probe(s: Stages) -> Any:
+        inp = _inp(config=cfg(trending_confidence_existing=0.5), trending={"AAA": level})
+        return s.check_trending_existing(inp, 0)
+
+    return probe
 
 
 def opens(**kw: Any) -> Callable[[Stages], Any]:
@@ -112,15 +121,38 @@ def slots(max_per_bucket: int) -> Callable[[Stages], Any]:
     return lambda s: s.bucket_slots(["X", "Y"], 10, ["X"], max_per_bucket)
 
 
-def correlation(s: Stages) -> Any:
-    corr = np.array([[1.0, 0.9], [0.9, 1.0]])
-    return s.correlation_drops([0, 1], [False, True], corr, 0.8)
+def correlation(value: float, limit: float = 0.8) -> Callable[[Stages], Any]:
+    corr = np.array([[1.0, value], [value, 1.0]])
+    return lambda s: s.correlation_drops([0, 1], [False, True], corr, limit)
+
+
+def mirrored(s: Stages) -> Any:
+    rets = np.random.default_rng(7).normal(0.0, 0.01, size=(30, 1))
+    return s.abs_correlations(np.hstack([rets, -rets]), 20)
 
 
 def min_buckets(s: Stages) -> Any:
     assets = [("X1", "X", 0.9), ("X2", "X", 0.85), ("Y1", "Y", 0.7)]
     inp = _inp(assets, config=cfg(max_new_positions=2), stages=s)
     return sorted(plan_targets(inp).targets)
+
+
+def overrides(scores: list[float]) -> Callable[[Stages], Any]:
+    """The plan of one held X asset (one slot per bucket) and X candidates scoring `scores`."""
+    assets = [("H", "X", 0.8)] + [(f"N{i}", "X", v) for i, v in enumerate(scores)]
+    config = cfg(max_positions_per_bucket=1, max_new_positions=5, min_buckets_represented=1)
+    return lambda s: sorted(
+        plan_targets(_inp(assets, config=config, weights={"H": 0.1}, stages=s)).targets
+    )
+
+
+def core_asks(threshold: float, requested: frozenset[str]) -> Callable[[Stages], Any]:
+    """The core requests of a plan whose one smart override, N0, scores 0.98."""
+    assets = [("H", "X", 0.8), ("N0", "X", 0.98)]
+    config = cfg(max_positions_per_bucket=1, min_buckets_represented=1)
+    plan = plan_targets(_inp(assets, config=config, weights={"H": 0.1}))
+    assert plan.overrides
+    return lambda s: sorted(s.core_requests(plan, D0, threshold, frozenset(), requested))
 
 
 def scale(weights: list[float], locked: dict[str, float]) -> Callable[[Stages], Any]:
@@ -141,8 +173,15 @@ def cap(s: Stages) -> Any:
     return s.cap_and_normalise(np.array([4.0, 3.0, 1.0]), 0.4, 1.0)
 
 
-def min_position(s: Stages) -> Any:
-    return s.check_min_position(_inp(), np.array([0.5, 0.01]), [0, 1], np.array([0.8, 0.7]))
+def no_room(s: Stages) -> Any:
+    config = cfg(target_total_allocation=0.9)
+    inp = _inp([("AAA", "X", 0.8), ("BBB", "Y", 0.7)], config=config, locked={"AAA": 0.9})
+    return s.check_no_room(inp, _Frame.of(inp), [1])
+
+
+def min_position(small: float) -> Callable[[Stages], Any]:
+    w = np.array([0.5, small])
+    return lambda s: s.check_min_position(_inp(), w, [0, 1], np.array([0.8, 0.7]))
 
 
 def residual(weights: list[float]) -> Callable[[Stages], Any]:
@@ -162,6 +201,18 @@ def trades(current: dict, targets: dict, **kw: Any) -> Callable[[Stages], Any]:
         return [(t.asset, t.action, round(t.to_weight, 9)) for t in out]
 
     return probe
+
+
+bucket_trades = trades(
+    {"AAA": 0.22, "BBB": 0.2},
+    {"AAA": 0.218, "BBB": 0.18},
+    bucket_of={"AAA": "X", "BBB": "X"},
+    bucket_limit=0.4,
+)
+
+
+def rebalance(day: dt.date, changed: bool = False) -> Callable[[Stages], Any]:
+    return lambda s: s.rebalance_due("weekly", day, day - dt.timedelta(days=1), changed)
 
 
 def _decision(outcome: str, final: float) -> TradeDecided:
@@ -197,15 +248,25 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "construction.dynamic_limits/aggression_ignored": limits(regime_changed=True),
     "construction.dynamic_limits/total_kept": limits(regime_changed=True),
     "construction.high_volatility/ignored": limits(closes=alternating_closes([0.05, 0.05])),
+    "construction.high_volatility/unfloored": high_vol(1),
+    "construction.high_volatility/rounded_up": high_vol(3),
     "construction.concentration/ignored": limits(weights={"AAA": 0.5}),
+    "construction.concentration/min_new_one_low": limits(
+        weights={"AAA": 0.5}, config=cfg(max_new_positions=1)
+    ),
+    "construction.concentration/others_first_ignored": limits(weights={"AAA": 0.5}),
     "selection.score_decay/ignored": rank(45),
     "selection.score_decay/early": rank(10),
     "selection.keep_threshold/ignored": keep(0.5),
     "selection.keep_threshold/open_level": keep(0.62),
-    "selection.review_threshold/ignored": review,
-    "selection.trending_existing/ignored": trending_existing,
+    "selection.review_threshold/ignored": review(0.62),
+    "selection.review_threshold/strict": review(0.65),
+    "selection.trending_existing/ignored": trending_existing(0.2),
+    "selection.trending_existing/strict": trending_existing(0.5),
     "selection.open_threshold/keep_level": opens(),
     "selection.open_threshold/trending_ignored": opens(trending={"BBB": 0.2}),
+    "selection.universe/strict": opens(trending={"BBB": 0.7}),
+    "selection.universe/existing_level": opens(trending={"BBB": 0.2}),
     "selection.max_new/ignored": room(10, 3, 0, 0),
     "selection.max_new/off_by_one": room(10, 3, 0, 0),
     "selection.max_new/budget_not_reduced": room(10, 1, 0, 0),
@@ -213,7 +274,13 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "selection.max_total/locked_not_counted": room(5, 3, 2, 2),
     "construction.bucket_slots/per_bucket_ignored": slots(4),
     "construction.bucket_slots/favored_ignored": slots(10),
-    "construction.correlation/ignored": correlation,
+    "construction.correlation/ignored": correlation(0.9),
+    "construction.correlation/at_limit": correlation(0.8),
+    "construction.correlation/signed": mirrored,
+    "construction.bucket_override/threshold_ignored": overrides([0.98, 0.9]),
+    "construction.bucket_override/one_more": overrides([0.98, 0.97, 0.96]),
+    "construction.override_core_request/threshold_ignored": core_asks(0.99, frozenset()),
+    "construction.override_core_request/every_day": core_asks(0.95, frozenset({"N0"})),
     "construction.min_buckets/skipped": min_buckets,
     "construction.min_buckets/one_short": min_buckets,
     "construction.bucket_allocation/ignored": scale([0.3, 0.3], {}),
@@ -224,17 +291,25 @@ PROBES: dict[str, Callable[[Stages], Any]] = {
     "sizing.volatility/ignored": vol,
     "sizing.cap/once": cap,
     "sizing.cap/ignored": cap,
-    "sizing.min_position/ignored": min_position,
+    "sizing.no_room/skipped": no_room,
+    "sizing.min_position/ignored": min_position(0.01),
+    "sizing.min_position/strict": min_position(0.02),
     "sizing.residual/skipped": residual([0.2, 0.2]),
     "sizing.residual/per_asset_ignored": residual([0.2, 0.2]),
     "sizing.residual/multiple_ignored": residual([0.05, 0.05]),
     "sizing.drawdown/ignored": drawdown(0.5),
     "sizing.drawdown/inverted": drawdown(0.0),
+    "trading.rebalance_day/every_day": rebalance(D0),
+    "trading.rebalance_day/weekly_tuesday": rebalance(D0),
+    "trading.rebalance_day/regime_change_ignored": rebalance(D0, changed=True),
     "trades.min_trade/ignored": trades({"AAA": 0.1}, {"AAA": 0.101}),
+    "trades.min_trade/closes_filtered": trades({"AAA": 0.003}, {}),
     "trades.cap_trim/ignored": trades({"AAA": 0.202}, {"AAA": 0.2}, cap=0.2),
-    "trades.bucket_limit/ignored": trades(
-        {"AAA": 0.22, "BBB": 0.2},
-        {"AAA": 0.218, "BBB": 0.18},
+    "trades.cap_trim/slack": trades({"AAA": 0.202}, {"AAA": 0.2}, cap=0.2),
+    "trades.bucket_limit/ignored": bucket_trades,
+    "trades.bucket_limit/slack": trades(
+        {"AAA": 0.203, "BBB": 0.2},
+        {"AAA": 0.2, "BBB": 0.2},
         bucket_of={"AAA": "X", "BBB": "X"},
         bucket_limit=0.4,
     ),

@@ -17,16 +17,18 @@ benchmark says what is missing and exits 2.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import importlib.util
+import os
+import statistics
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+import tempfile
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-
-if __package__ in (None, ""):  # run as a script: make the project importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_run import START, bucket_tickers
 from domain.market import MarketData
@@ -41,7 +43,7 @@ from domain.scenario import (
     RegimeSpec,
     Scenario,
 )
-from domain.scoring_models import MOMENTUM, MOMENTUM_HORIZON, momentum
+from domain.scoring_models import MOMENTUM, MOMENTUM_HORIZON, momentum, rank_normalised
 from sim import compose
 from sim.run.market_data import build_market
 
@@ -144,16 +146,24 @@ def market_of(scenario: Scenario) -> MarketData:
 def day_targets(
     window: np.ndarray, buckets: Sequence[str], held: Sequence[int]
 ) -> dict[int, float]:
-    """Column -> target weight for the day from the closes up to today.
-
-    The top `TOP_N` by 60-day rate of change (`domain.scoring_models.momentum`); at most
-    `MAX_PER_BUCKET` a bucket, the bucket's current holdings (`held`) first, then by
-    rank; equal weight `INVESTED` / n, capped at `CAP` (the rest stays in cash).
-    """
+    """Column -> target weight for the day from the closes up to today: `targets_from_scores`
+    of the momentum scores (`domain.scoring_models.momentum`)."""
     score, _trending = momentum(window)
-    threshold = open_threshold(score.size)
-    top = [int(j) for j in np.flatnonzero(score >= threshold)]
-    top = sorted(top, key=lambda j: (j not in held, -score[j]))
+    return targets_from_scores(score, buckets, held)
+
+
+def targets_from_scores(
+    score: np.ndarray, buckets: Sequence[str], held: Sequence[int]
+) -> dict[int, float]:
+    """Column -> target weight from the day's rank-normalised momentum scores.
+
+    The top `TOP_N` (score >= `open_threshold`); at most `MAX_PER_BUCKET` a bucket, the
+    bucket's current holdings (`held`) first, then by score; equal weight `INVESTED` / n,
+    capped at `CAP` (the rest stays in cash).
+    """
+    score = np.nan_to_num(score, nan=0.0)
+    top = [int(j) for j in np.flatnonzero(score >= open_threshold(score.size))]
+    top = sorted(top, key=lambda j: (j not in held, -score[j], j))
     per_bucket: dict[str, int] = {}
     chosen = []
     for j in top:
@@ -286,3 +296,149 @@ def run_bt(market: MarketData, *, post_trade_sizing: bool = False) -> np.ndarray
     bt.run(backtest)
     values = backtest.strategy.values  # bt adds a day before the first date
     return np.asarray(values, dtype=float)[market.start_index + 1 :]
+
+
+def run_backtrader(market: MarketData) -> float:
+    """Run the workload in backtrader (one feed per asset, orders filled at the bar's close,
+    fractional sizes, sells before buys, ``order_target_percent`` on the value before the
+    day's trades); the equity at the end."""
+    import backtrader as btr
+
+    frame = frame_of(market)
+    buckets = [market.bucket_of[t] for t in market.tickers]
+    start = market.start_index
+
+    class Fractional(btr.CommInfoBase):
+        params = (
+            ("commission", COMMISSION),
+            ("stocklike", True),
+            ("commtype", btr.CommInfoBase.COMM_PERC),
+            ("percabs", True),  # COMMISSION is a fraction, not a percentage
+        )
+
+        def getsize(self, price: float, cash: float) -> float:
+            return self.p.leverage * (cash / price)
+
+    class Momentum(btr.Strategy):
+        def __init__(self) -> None:
+            self.roc = [
+                btr.indicators.RateOfChange(d.close, period=MOMENTUM_HORIZON) for d in self.datas
+            ]
+
+        def next(self) -> None:
+            if len(self) <= start:
+                return
+            roc = np.array([r[0] for r in self.roc])
+            held = [j for j, d in enumerate(self.datas) if self.getposition(d).size > 0]
+            targets = targets_from_scores(rank_normalised(roc), buckets, held)
+            value = self.broker.getvalue()
+            orders = []
+            for j, d in enumerate(self.datas):
+                goal = targets.get(j, 0.0)
+                current = self.getposition(d).size * d.close[0] / value
+                if goal != current and (goal > 0 or current > 0):
+                    orders.append((goal > current, j, d, goal))
+            for _buy, _j, d, goal in sorted(orders, key=lambda o: (o[0], o[1])):
+                self.order_target_percent(d, target=goal)
+
+    cerebro = btr.Cerebro(stdstats=False)
+    for ticker in market.tickers:
+        col = frame[ticker]
+        feed = frame.assign(open=col, high=col, low=col, close=col, volume=0.0)
+        cerebro.adddata(
+            btr.feeds.PandasData(dataname=feed[["open", "high", "low", "close", "volume"]]),
+            name=ticker,
+        )
+    cerebro.broker.setcash(CASH)
+    cerebro.broker.set_coc(True)
+    cerebro.broker.addcommissioninfo(Fractional())
+    cerebro.addstrategy(Momentum)
+    cerebro.run()
+    return float(cerebro.broker.getvalue())
+
+
+# --- the benchmark ------------------------------------------------------------------
+
+
+def missing_peers() -> list[str]:
+    """The peer packages that are not installed."""
+    return [name for name in PEERS if importlib.util.find_spec(name) is None]
+
+
+def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    out = run()
+    return time.perf_counter() - t0, out
+
+
+def bench(assets: int, days: int, rounds: int, seed: int) -> dict[str, Any]:
+    """Run the three engines A B C, A B C, ... on one workload; every wall time and each
+    engine's final equity."""
+    scenario = build_scenario(assets=assets, days=days, seed=seed)
+    market = market_of(scenario)
+    times: dict[str, list[float]] = {"bulwark": [], "backtrader": [], "bt": []}
+    final: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
+        for r in range(rounds):
+            db = os.path.join(tmp, f"round{r}.db")
+            wall, equity = _timed(lambda db=db: run_bulwark(scenario, db))
+            times["bulwark"].append(wall)
+            final["bulwark"] = float(equity[-1])
+            wall, value = _timed(lambda: run_backtrader(market))
+            times["backtrader"].append(wall)
+            final["backtrader"] = value
+            wall, equity = _timed(lambda: run_bt(market))
+            times["bt"].append(wall)
+            final["bt"] = float(equity[-1])
+            print(
+                f"round {r + 1}: " + "  ".join(f"{k} {v[-1]:7.2f} s" for k, v in times.items()),
+                flush=True,
+            )
+    return {"times": times, "final": final}
+
+
+def report(assets: int, days: int, result: dict[str, Any], load: Sequence[float]) -> str:
+    """The printout: medians, ratios, final equities, load average and versions."""
+    import backtrader
+    import bt
+
+    med = {k: statistics.median(v) for k, v in result["times"].items()}
+    lines = [
+        f"workload   {assets} assets x {days} days, top {TOP_N}, <= {MAX_PER_BUCKET} a bucket, "
+        f"cap {CAP:.0%}, {INVESTED:.0%} invested, commission {COMMISSION:.1%}",
+        *(f"{k:<11}{med[k]:8.2f} s median   final equity {result['final'][k]:14,.2f}" for k in med),
+        f"Bulwark/bt          {med['bulwark'] / med['bt']:6.2f}",
+        f"Bulwark/backtrader  {med['bulwark'] / med['backtrader']:6.3f}",
+        "load average  " + " / ".join(f"{x:.2f}" for x in load) + " (start / end, 1 min)",
+        f"versions   python {sys.version.split()[0]}, bt {bt.__version__}, "
+        f"backtrader {backtrader.__version__}, numpy {np.__version__}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point; 2 when the peers are not installed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=100)
+    parser.add_argument("--days", type=int, default=2460)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    missing = missing_peers()
+    if missing:
+        print(
+            f"peers.py: missing the benchmark extras: {', '.join(missing)} "
+            '(pip install -e ".[bench]")',
+            file=sys.stderr,
+        )
+        return EXIT_MISSING
+    if args.assets < TOP_N + 1 or args.days < 1 or args.rounds < 1:
+        parser.error(f"need --assets >= {TOP_N + 1}, --days >= 1, --rounds >= 1")
+    load_start = os.getloadavg()[0]
+    result = bench(args.assets, args.days, args.rounds, args.seed)
+    print(report(args.assets, args.days, result, (load_start, os.getloadavg()[0])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

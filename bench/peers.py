@@ -374,6 +374,9 @@ def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
 def bench(assets: int, days: int, rounds: int, seed: int) -> dict[str, Any]:
     """Run the three engines A B C, A B C, ... on one workload; every wall time and each
     engine's final equity."""
+    import backtrader  # noqa: F401  (imported before the clock: no engine pays the import)
+    import bt  # noqa: F401
+
     scenario = build_scenario(assets=assets, days=days, seed=seed)
     market = market_of(scenario)
     times: dict[str, list[float]] = {"bulwark": [], "backtrader": [], "bt": []}

@@ -255,9 +255,8 @@ def bt_backtest(market: MarketData, *, post_trade_sizing: bool = False) -> Any:
 def sized_rebalance(target: Any) -> None:
     """Bulwark's sizing on a bt strategy: reach ``temp["weights"]`` as fractions of the
     equity after the day's commission (`domain.execution.post_trade_factor`), sells before
-    buys. bt keeps the books: each
-    trade is handed to bt as the cash it moves (bt's ``allocate`` amounts include the
-    commission)."""
+    buys. bt keeps the books: each trade is handed to bt as the cash it moves (bt's
+    ``allocate`` amounts include the commission)."""
     equity = target.value
     weights = {n: c.value / equity for n, c in target.children.items() if c.value != 0}
     goals = dict(target.temp.get("weights", {}))

@@ -19,6 +19,7 @@ from domain.protections.registry import CORE_ASSET
 from domain.resolution import PLANNER
 from domain.scenario import AssetSpec, Signals
 from domain.scoring import ScoreBoard
+from domain.scoring_models import ScoringModel
 
 
 class PortfolioManagerAgent(BulwarkAgent):
@@ -28,13 +29,20 @@ class PortfolioManagerAgent(BulwarkAgent):
         model: the world.
         assets: the scenario's per-asset attributes (fundamental scores).
         signals: the scenario's scripted score overrides.
+        scoring: the scenario's scoring model (None: the default blend).
     """
 
     name = PLANNER
 
-    def __init__(self, model: WorldView, assets: Mapping[str, AssetSpec], signals: Signals) -> None:
+    def __init__(
+        self,
+        model: WorldView,
+        assets: Mapping[str, AssetSpec],
+        signals: Signals,
+        scoring: ScoringModel | None = None,
+    ) -> None:
         super().__init__(model)
-        self.desk = Desk.open(model.market.tickers, assets, signals)
+        self.desk = Desk.open(model.market.tickers, assets, signals, scoring)
 
     @property
     def board(self) -> ScoreBoard | None:

@@ -288,6 +288,8 @@ class Scenario:
     market: MarketSpec = attrs.field(factory=MarketSpec)
     regimes: RegimeSpec = attrs.field(factory=RegimeSpec)
     signals: Signals = attrs.field(factory=Signals)
+    scoring_model: str | None = None
+    """`scoring.model`: ``momentum`` or ``module:function``; None: the default blend."""
     portfolio: Mapping[str, Holding] = attrs.field(factory=dict, converter=frozen_mapping)
     interventions: tuple[Intervention, ...] = attrs.field(default=(), converter=_tuple)
     protections: Protections = attrs.field(factory=Protections)

@@ -65,7 +65,7 @@ class ScoreWeightsSwapped(Stages):
     def score_as_of(self, closes: np.ndarray, t: int, **kw: Any) -> ScoreBoard:
         tw, fw = kw["technical_weight"], kw["fundamental_weight"]
         return super().score_as_of(
-            closes, t, fundamentals=kw["fundamentals"], technical_weight=fw, fundamental_weight=tw
+            closes, t, **{**kw, "technical_weight": fw, "fundamental_weight": tw}
         )
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from domain.messages import RequestCoreDesignation, RequestReplan
     from domain.resolution import HeldBack, RegimeOverrideLedger
     from domain.scoring import ScoreBoard
+    from domain.scoring_models import ScoringModel
 
 
 class Stages:
@@ -62,8 +63,12 @@ class Stages:
         fundamentals: np.ndarray,
         technical_weight: float,
         fundamental_weight: float,
+        model: ScoringModel | None = None,
     ) -> ScoreBoard:
-        """scoring.score: every asset scored on day `t` (`domain.scoring.score_as_of`)."""
+        """scoring.score: every asset scored on day `t` (`domain.scoring.score_as_of`, or
+        the scenario's scoring `model` when it names one: `domain.scoring_models`)."""
+        if model is not None:
+            return model.score_as_of(closes, t)
         return _scoring.score_as_of(
             closes,
             t,

@@ -48,6 +48,7 @@ from domain.resolution import PLANNER
 from domain.rules import REBALANCE_DAY
 from domain.scenario import AssetSpec, Signals
 from domain.scoring import ScoreBoard, apply_overrides
+from domain.scoring_models import ScoringModel
 from domain.stages import DEFAULT_STAGES, Stages
 
 HOLDING_REVIEW = "holding_review"
@@ -149,6 +150,7 @@ class Desk:
         tickers: The planner's column order (the market's tickers).
         fundamentals: Each column's fundamental score (`fundamentals_of`).
         signals: The scenario's scripted score overrides.
+        model: The scenario's scoring model (None: the default blend, `domain.scoring`).
         board: Today's score board (None before the first scoring).
         regime: Today's RegimeUpdated.
         status: Every asset's selection status as last recorded.
@@ -168,6 +170,7 @@ class Desk:
     tickers: tuple[str, ...] = attrs.field(converter=tuple)
     fundamentals: np.ndarray
     signals: Signals = attrs.field(factory=Signals)
+    model: ScoringModel | None = None
     board: ScoreBoard | None = None
     regime: RegimeUpdated | None = None
     status: StatusBoard = attrs.field()
@@ -192,10 +195,16 @@ class Desk:
 
     @classmethod
     def open(
-        cls, tickers: Sequence[str], assets: Mapping[str, AssetSpec], signals: Signals
+        cls,
+        tickers: Sequence[str],
+        assets: Mapping[str, AssetSpec],
+        signals: Signals,
+        model: ScoringModel | None = None,
     ) -> Desk:
-        """A desk for `tickers`, scoring with the scenario's fundamentals and signals."""
-        return cls(tickers=tickers, fundamentals=fundamentals_of(assets, tickers), signals=signals)
+        """A desk for `tickers`, scoring with the scenario's fundamentals and signals (and
+        its scoring `model`, None for the default blend)."""
+        fundamentals = fundamentals_of(assets, tickers)
+        return cls(tickers=tickers, fundamentals=fundamentals, signals=signals, model=model)
 
     # --- scores -----------------------------------------------------------------------
     def score(self, screen: Screen) -> ScoresPublished:
@@ -207,6 +216,7 @@ class Desk:
             fundamentals=self.fundamentals,
             technical_weight=cfg.technical_weight,
             fundamental_weight=cfg.fundamental_weight,
+            model=self.model,
         )
         self.board = apply_overrides(board, screen.date, self.tickers, self.signals)
         scores = {a: self.score_of(a) for a in screen.book}

@@ -38,6 +38,7 @@ from sim.load.problems import WHOLE_FILE, Problem, ScenarioError, exists
 from sim.load.protections import read_protections
 from sim.load.reader import NodeMap
 from sim.load.regimes import read_regimes
+from sim.load.scoring import read_scoring
 from sim.load.signals import read_signals
 from sim.load.universe import read_buckets, read_universe
 from sim.load.values import BAD, INT_GE0, bounded, pattern
@@ -57,6 +58,7 @@ TOP_KEYS: tuple[str, ...] = (
     "market",
     "regimes",
     "signals",
+    "scoring",
     "portfolio",
     "interventions",
     "protections",
@@ -202,6 +204,7 @@ def _scenario(w: Walk, root: Node) -> Scenario | None:
     values["preset"], values["config"] = read_config(w, top)
     values["assets"] = read_assets(w, top)
     values["signals"] = read_signals(w, top)
+    values["scoring_model"] = read_scoring(w, top)
     values["portfolio"] = read_portfolio(w, top)
     values["interventions"] = read_interventions(w, top)
     values["protections"] = read_protections(w, top)

@@ -39,6 +39,7 @@ from domain.protections.base import PositionView, Protection, StartingHolding
 from domain.protections.registry import BUILTIN, CORE_ASSET, Registry
 from domain.regimes import RegimeState
 from domain.scenario import Intervention, Scenario
+from sim.load.custom import scoring_model_of
 from sim.run.bus import MessageBus
 from sim.run.market_data import build_market
 from sim.run.recorder import DayRecord, Recorder
@@ -105,7 +106,7 @@ class BulwarkModel(mesa.Model):
         """Every agent, in bus registration order, and the broker's starting book."""
         self.regime_provider = RegimeProviderAgent(self, timeline)
         self.portfolio_manager = PortfolioManagerAgent(
-            self, self.scenario.assets, self.scenario.signals
+            self, self.scenario.assets, self.scenario.signals, scoring_model_of(self.scenario)
         )
         self.orchestrator = OrchestratorAgent(self)
         protection_agents = [

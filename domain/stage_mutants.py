@@ -211,7 +211,7 @@ class KeepThresholdOpenLevel(Stages):
     """A holding must meet min_score_new_position, not min_score_threshold, to stay."""
 
     def check_keep_threshold(self, inp: PlanInputs, j: int) -> Reason | None:
-        cfg, score = inp.config, float(inp.score[j])
+        cfg, score = inp.config, float(inp.threshold_score[j])
         if score >= cfg.min_score_new_position:
             return None
         detail = f"score {score:.3f} below min_score_new_position {cfg.min_score_new_position}"

@@ -20,11 +20,12 @@ from typing import Any
 
 import attrs
 
+from sim.compose import InvalidInput
 from sim.sweep.spec import SweepSpec, Task, plan
 from sim.sweep.store import (
     LOST,
     RUNS_DIR,
-    done_keys,
+    existing_keys,
     finish_sweep,
     open_store,
     start_sweep,
@@ -104,24 +105,28 @@ def run_sweep(
 ) -> SweepOutcome:
     """Plan `spec`, run what the table of `out` lacks on Dask, write each row as it comes.
 
+    Nothing is written until the plan is checked and, when there is something to run, the
+    cluster is reached.
+
     Raises:
-        ScenarioError, InvalidInput: before anything is written (`sim.sweep.spec.plan`).
+        ScenarioError, InvalidInput: a file, setting or grid point is refused, `out`
+            cannot hold a sweep table, or the scheduler cannot be reached.
     """
     keep = str((Path(out) / RUNS_DIR).resolve()) if keep_dbs else None
     tasks = plan(spec, keep)
-    points = {name: values[0] for name, values in spec.grid.items()}
-    with open_store(out, points) as db:
-        done = done_keys(db)
-        todo = list({t.key: t for t in tasks if t.key not in done}.values())
-        state = SweepState(len(tasks), len(tasks) - len(todo), len(todo))
+    todo = list({t.key: t for t in tasks if t.key not in existing_keys(out)}.values())
+    state = SweepState(len(tasks), len(tasks) - len(todo), len(todo))
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_connected(workers, scheduler)) if todo else None
+        points = {name: values[0] for name, values in spec.grid.items()}
+        db = stack.enter_context(open_store(out, points))
         sweep_id = start_sweep(db, spec.as_dict(), state.planned, state.skipped)
         status = "interrupted"
         try:
-            if todo:
+            if client is not None:
                 if keep is not None:
                     Path(keep).mkdir(parents=True, exist_ok=True)
-                with dask_client(workers, scheduler) as client:
-                    _gather(client, todo, db, state, on_update)
+                _gather(client, todo, db, state, on_update)
             status = "completed"
         finally:
             finish_sweep(db, sweep_id, state.done, status)
@@ -129,6 +134,18 @@ def run_sweep(
                 _remove_partials(Path(keep))
             write_parquet(out)
     return SweepOutcome(tuple(tasks), state.skipped, state.done, os.fspath(out))
+
+
+@contextlib.contextmanager
+def _connected(workers: int | None, scheduler: Any) -> Iterator[Any]:
+    """`dask_client`, a scheduler that cannot be reached being InvalidInput."""
+    try:
+        stack = contextlib.ExitStack()
+        client = stack.enter_context(dask_client(workers, scheduler))
+    except (OSError, TimeoutError) as err:
+        raise InvalidInput(f"--scheduler {scheduler}: cannot reach it: {err}") from None
+    with stack:
+        yield client
 
 
 def _gather(

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,10 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
+from sim.compose import InvalidInput
 from sim.read.metrics import METRICS
+from sim.run.dbfile import DatabaseFileError, open_readonly
+from sim.run.signals import signals_deferred
 from sim.sweep.spec import RESERVED
 
 DB_NAME, PARQUET_NAME, RUNS_DIR = "sweep.db", "sweep.parquet", "runs"
@@ -81,10 +85,46 @@ def done_keys(db: Any) -> set[str]:
     return {r["key"] for r in db.query(f"SELECT key FROM {TABLE} WHERE outcome != ?", [LOST])}
 
 
+def existing_keys(out: str | os.PathLike[str]) -> set[str]:
+    """`done_keys` of the sweep table of `out`, read without writing (empty when there is
+    none yet).
+
+    Raises:
+        InvalidInput: `out` is a file, or its sweep.db is not a sweep table.
+    """
+    problem = out_problem(out)
+    if problem is not None:
+        raise InvalidInput(f"--out {out}: {problem}")
+    path = db_path(out)
+    if not path.is_file():
+        return set()
+    with contextlib.closing(sqlite_utils.Database(open_readonly(path))) as db:
+        return done_keys(db) if db[TABLE].exists() else set()
+
+
+def out_problem(out: str | os.PathLike[str]) -> str | None:
+    """Why `out` cannot hold a sweep's files; None when it can (or does not exist yet)."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        return "is not a folder"
+    path = db_path(out)
+    if not path.exists():
+        return None
+    try:
+        with contextlib.closing(open_readonly(path)) as con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+    except (DatabaseFileError, sqlite3.Error) as err:
+        return f"{DB_NAME}: {err}"
+    if tables and TABLE not in tables:
+        return f"{DB_NAME} is not a sweep table (no table {TABLE})"
+    return None
+
+
 def write_row(db: Any, row: Mapping[str, Any]) -> bool:
     """Add one run's row in one transaction, unless its key has a row already (a `lost`
-    row is replaced); whether it was added. A column the table lacks is added."""
-    with db.conn:
+    row is replaced); whether it was added. A column the table lacks is added. SIGINT and
+    SIGTERM wait for the commit."""
+    with signals_deferred(), db.conn:
         db.execute(f"DELETE FROM {TABLE} WHERE key = ? AND outcome = ?", [row["key"], LOST])
         before = db.conn.total_changes
         db[TABLE].insert(dict(row), pk="key", alter=True, ignore=True)

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from sim.compose import InvalidInput, check_preset, check_seed, prepare
-from sim.load.config_section import parse_setting
+from sim.load.config_section import check_setting, parse_setting
 from sim.load.yaml_nodes import Invalid, parse_int
 from sim.read.metrics import METRICS
 
@@ -89,12 +89,42 @@ def parse_grid(items: Sequence[str]) -> dict[str, tuple[Any, ...]]:
                 key, value = parse_setting(f"{name}={text}")
             except ValueError as err:
                 raise InvalidInput(f"--grid {item}: {err}") from None
-            if key in RESERVED or key in METRICS:
-                raise InvalidInput(f"--grid {item}: {key} is a column of the sweep table")
+            _check_column(key, item)
             if value not in values:
                 values.append(value)
         grid[key] = tuple(values)
     return grid
+
+
+def check_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, tuple[Any, ...]]:
+    """A grid given as values (the notebook API's `grid=`), each checked as `--set` is
+    (`sim.load.config_section.check_setting`): {registry name: values}.
+
+    Raises:
+        InvalidInput: `--grid NAME=...: message` for the first bad one.
+    """
+    checked: dict[str, tuple[Any, ...]] = {}
+    for name, values in grid.items():
+        items = [values] if isinstance(values, str) or not isinstance(values, Iterable) else values
+        shown = f"{name}={','.join(map(str, items))}"
+        if not items:
+            raise InvalidInput(f"--grid {shown}: no values")
+        kept: list[Any] = []
+        for value in items:
+            try:
+                key, canonical = check_setting(str(name), value)
+            except ValueError as err:
+                raise InvalidInput(f"--grid {shown}: {err}") from None
+            if canonical not in kept:
+                kept.append(canonical)
+        _check_column(key, shown)
+        checked[key] = tuple(kept)
+    return checked
+
+
+def _check_column(name: str, shown: str) -> None:
+    if name in RESERVED or name in METRICS:
+        raise InvalidInput(f"--grid {shown}: {name} is a column of the sweep table")
 
 
 def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:

@@ -87,7 +87,7 @@ def dask_client(workers: int | None = None, scheduler: Any = None) -> Iterator[A
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # a closing cluster's heartbeat errors
         ) as cluster,
         Client(cluster) as client,
     ):

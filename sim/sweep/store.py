@@ -67,6 +67,9 @@ def open_store(out: str | os.PathLike[str], grid: Mapping[str, Any]) -> Iterator
     db = sqlite_utils.Database(db_path(out))
     try:
         db.execute("PRAGMA journal_mode=WAL")
+        # Durable against a crash of this process; a power loss may lose the last rows
+        # (never corrupt the file): a later sweep makes those runs again.
+        db.execute("PRAGMA synchronous=NORMAL")
         table = db[TABLE]
         params = {name: type(value) for name, value in grid.items()}
         if not table.exists():

@@ -142,7 +142,7 @@ def sweep_command(argv: Sequence[str], console: Console) -> int:
                 on_update=on_update,
             )
     except (ScenarioError, InvalidInput) as err:
-        console.print(str(err), markup=False, highlight=False, soft_wrap=True)
+        _line(console, str(err))
         return EXIT_INVALID
     table = read_table(out)
     mine = table[table["key"].isin({t.key for t in outcome.tasks})]
@@ -170,18 +170,21 @@ def _report(
         data = {"out": out, **(counts or {}), **files, "report": report.as_dict()}
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    lines = []
     if counts is not None:
-        lines.append(
+        _line(
+            console,
             f"{counts['planned']} runs planned: {counts['ran']} ran,"
-            f" {counts['skipped']} already in the table"
+            f" {counts['skipped']} already in the table",
         )
     if not args.quiet:
         render_report(report, console)
-        lines.append(replay_line(report))
-    lines.append(f"table: {files['parquet']} and {files['db']}; page: {files['page']}")
-    for line in filter(None, lines):
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        _line(console, replay_line(report))
+    _line(console, f"table: {files['parquet']} and {files['db']}; page: {files['page']}")
+
+
+def _line(console: Console, text: str | None) -> None:
+    if text:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -81,17 +83,34 @@ def dask_client(workers: int | None = None, scheduler: Any = None) -> Iterator[A
         with Client(scheduler) as client:
             yield client
         return
-    with (
-        LocalCluster(
+    with _sigint_ignored():  # the worker processes inherit it: Ctrl-C reaches the client only
+        cluster = LocalCluster(
             n_workers=workers or default_workers(),
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
             silence_logs=logging.CRITICAL,  # a closing cluster's heartbeat errors
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+        )
+    with cluster, Client(cluster) as client:
         yield client
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored meanwhile (in the main thread; elsewhere nothing changes). A process
+    started meanwhile keeps ignoring it, so a Ctrl-C at the terminal stops the client,
+    which closes the cluster, instead of every worker printing its traceback."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGINT)
+    if previous is None:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_sweep(

@@ -13,7 +13,7 @@ from sim.read.charts.style import BUCKET_COLOURS, new_figure, no_data
 
 WHISKERS = (5, 95)
 """The percentiles the whiskers reach."""
-HEIGHT_IN, LABEL_IN = 2.6, 0.09
+HEIGHT_IN, LABEL_IN = 3.0, 0.05
 
 
 def distribution_figure(

@@ -38,8 +38,11 @@ def write_sweep_page(report: SweepReport, path: str | Path) -> Path:
 
 
 def point_label(row: Any, report: SweepReport) -> str:
-    """A grid point as text: `scenario name=value ...`."""
+    """A grid point as text: `scenario name=value ...` (without the scenario when the sweep
+    has one, without the parameters when it has none)."""
     params = " ".join(f"{p}={row[p]}" for p in report.params)
+    if params and report.table["scenario"].nunique() == 1:
+        return params
     return f"{row['scenario']} {params}".strip()
 
 

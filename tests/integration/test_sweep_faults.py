@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.api import load_run
@@ -79,3 +80,58 @@ def test_sweep_when_worker_killed_mid_task_then_every_row_exactly_once(cluster, 
         assert kept.status == "completed" and kept.exit_code == row["exit_code"]
         with contextlib.closing(open_readonly(out / row["db"])) as con:
             assert message_digest(con, kept.run_id) == (row["messages"], row["messages_sha256"])
+
+
+DYING_RULE = '''"""A custom protection whose worker process dies while the marker file exists."""
+
+import os
+from pathlib import Path
+
+from domain.messages import APPROVE
+from domain.protections.base import Protection
+
+MARKER = Path(__file__).with_name("die")
+
+
+class DieWhileMarked(Protection):
+    name = "dier"
+
+    def review(self, proposal, ctx):
+        if MARKER.exists():
+            os._exit(1)
+        return self.verdict(proposal, APPROVE, "fine")
+'''
+
+
+@pytest.mark.slow  # a cluster of its own and a worker restart: about 14 s
+def test_sweep_when_dask_gives_a_task_up_then_row_lost_and_next_sweep_runs_it(tmp_path):
+    import dask
+    from distributed import Client, LocalCluster
+
+    crashes = (REPO / "tests" / "data" / "run" / "crashes.yaml").read_text()
+    scenario = tmp_path / "dies.yaml"
+    scenario.write_text(
+        crashes.replace("name: crashes", "name: dies").replace(
+            'crasher, class: "crashing_rule:CrashOnDayThree"',
+            'dier, class: "dying_rule:DieWhileMarked"',
+        )
+    )
+    (tmp_path / "dying_rule.py").write_text(DYING_RULE)
+    (tmp_path / "die").touch()
+    spec, out = SweepSpec((str(scenario),), parse_seeds("1"), {}), tmp_path / "out"
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as local,
+        Client(local) as client,
+    ):
+        run_sweep(spec, out, scheduler=client)
+        lost = read_table(out).iloc[0]
+        assert lost["outcome"] == "lost" and pd.isna(lost["exit_code"])
+        assert "KilledWorker" in lost["error"]
+        (tmp_path / "die").unlink()
+        again = run_sweep(spec, out, scheduler=client)
+    table = read_table(out)
+    assert again.ran == 1 and len(table) == 1
+    assert table.iloc[0]["outcome"] == "passed" and table.iloc[0]["key"] == lost["key"]

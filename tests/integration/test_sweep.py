@@ -209,3 +209,21 @@ def test_plan_when_same_arguments_then_same_keys_and_a_changed_value_changes_the
     other = SweepSpec((str(SMALL),), parse_seeds("1-2"), parse_grid(["max_total_positions=4,7"]))
     assert [t.key for t in plan(other)][:2] == keys[:2]
     assert not {t.key for t in plan(other)[2:]} & set(keys)
+
+
+@pytest.mark.slow  # the client's connect timeout, about 5 s
+def test_sweep_when_scheduler_unreachable_then_exit_2_one_line_nothing_written(tmp_path):
+    import socket
+
+    import dask
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    out = tmp_path / "out"
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code, text = _main(
+            "sweep", SMALL, "--seeds", "1", "--out", out, "--scheduler", f"tcp://127.0.0.1:{port}"
+        )
+    assert code == 2 and text.startswith(f"--scheduler tcp://127.0.0.1:{port}: cannot reach it")
+    assert len(text.strip().splitlines()) == 1 and not out.exists()

@@ -133,7 +133,8 @@ def run_sweep(
     """
     keep = str((Path(out) / RUNS_DIR).resolve()) if keep_dbs else None
     tasks = plan(spec, keep)
-    todo = list({t.key: t for t in tasks if t.key not in existing_keys(out)}.values())
+    done = existing_keys(out)
+    todo = list({t.key: t for t in tasks if t.key not in done}.values())
     state = SweepState(len(tasks), len(tasks) - len(todo), len(todo))
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_connected(workers, scheduler)) if todo else None

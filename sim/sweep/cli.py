@@ -67,7 +67,7 @@ def sweep_parser() -> argparse.ArgumentParser:
             "sweep scenarios/baseline.yaml --seeds 1-20 --grid grace_period_days=3,5,10",
             "sweep scenarios/baseline.yaml --seeds 1-500 --grid grace_period_days=3,10"
             " --grid whipsaw_max_cycles=1,3 --workers 2 --out runs/grace-whipsaw",
-            "sweep scenarios/library --seeds 1-50 --scheduler tcp://10.0.0.5:8786",
+            "sweep scenarios/library --seeds 1-50 --scheduler tcp://head:8786",
         ),
         formatter_class=HELP_FORMAT,
     )

@@ -11,6 +11,8 @@
     python run.py rules [--json]          the rule catalogue (id, owner, parameters, section)
     python run.py coverage DIR [--json] [--db FILE_OR_FOLDER]   rules and parameters exercised
     python run.py inspect DB SUBCOMMAND ...   runs, summary, timeline, why, blocked, ...
+    python run.py sweep SCENARIO|DIR --seeds 1-200 [--grid NAME=V1,V2 ...] [--workers N]
+    python run.py sweep-report OUT        a sweep's aggregates (distributions, failures)
     python run.py --help                  every command, one line each (COMMANDS)
 
 Exit codes: 0 all held; 1 an expectation or invariant failed; 2 invalid input (nothing
@@ -66,9 +68,9 @@ from sim.compose import (
     check_db,
     check_preset,
     parse_seed,
+    parse_sets,
     record_run,
 )
-from sim.load.config_section import parse_setting
 from sim.load.document import unmet_requirements, validate_files
 from sim.load.problems import ScenarioError
 from sim.load.yaml_nodes import Invalid, parse_int
@@ -94,23 +96,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise InvalidInput(message)
-
-
-def parse_sets(items: Sequence[str]) -> dict[str, Any]:
-    """`--set name=value` texts as {registry name: value}, each read by the file's rules
-    (`sim.load.config_section.parse_setting`); a later one wins.
-
-    Raises:
-        InvalidInput: `--set ITEM: message` for the first bad one.
-    """
-    values: dict[str, Any] = {}
-    for item in items:
-        try:
-            name, value = parse_setting(item)
-        except ValueError as err:
-            raise InvalidInput(f"--set {item}: {err}") from None
-        values[name] = value
-    return values
 
 
 def prepare(
@@ -725,6 +710,18 @@ def cmd_fuzz(argv: Sequence[str], console: Console) -> int:
     return fuzz_command(argv, console)
 
 
+def cmd_sweep(argv: Sequence[str], console: Console) -> int:
+    from sim.sweep.cli import sweep_command  # dask loads only when needed
+
+    return sweep_command(argv, console)
+
+
+def cmd_sweep_report(argv: Sequence[str], console: Console) -> int:
+    from sim.sweep.cli import sweep_report_command
+
+    return sweep_report_command(argv, console)
+
+
 def _write_mutation_db(db: str | None, report: Any) -> int | None:
     """`mutate --db`: the report added to `db` (its id), None when no `--db` or stopped."""
     if db is None:
@@ -785,6 +782,16 @@ COMMANDS: dict[str, Command] = {
         "mutate DIR",
         "would the scenarios notice a broken rule: the kill matrix and score of the mutants",
         cmd_mutate,
+    ),
+    "sweep": Command(
+        "sweep SCENARIO|DIR --seeds 1-200",
+        "seeds x parameter grid on Dask: one row per run, distributions, failure odds",
+        cmd_sweep,
+    ),
+    "sweep-report": Command(
+        "sweep-report OUT",
+        "a sweep's aggregates again; rewrites its Parquet and page",
+        cmd_sweep_report,
     ),
     "fuzz": Command(
         "fuzz --rule ID|all",

@@ -20,7 +20,7 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +40,8 @@ from sim.compose import (
     QUIT_REASON,
     InvalidInput,
     check_db,
+    check_overrides,
+    check_seed,
     check_without,
     prepare,
     record_run,
@@ -67,6 +69,7 @@ __all__ = [
     "run_metrics",
     "run_prepared",
     "run_scenario",
+    "sweep",
 ]
 
 T = TypeVar("T")
@@ -251,6 +254,64 @@ def run_prepared(
         )
     finally:
         tidy(db)
+
+
+def sweep(
+    path: str | os.PathLike[str],
+    *,
+    seeds: str | Iterable[int],
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    preset: str | None = None,
+    set: Mapping[str, Any] | None = None,  # the name of the command line's --set
+    out: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    keep_dbs: bool = False,
+) -> pd.DataFrame:
+    """Run a scenario file (or every `*.yaml` below a directory) once per seed and grid
+    point on Dask, as `python run.py sweep` does, and return the table: one row per run
+    (scenario, path, seed, one column per grid parameter, exit_code, outcome,
+    failed_checks, every metric, messages, seconds, ...; docs/sweeps.md), in plan order
+    (file, grid point, seed): the shape of Mesa's `batch_run`.
+
+    Args:
+        path: the scenario file or directory.
+        seeds: `"1-200"` / `"1,5,9-12"` (the command line's `--seeds`), or the seeds.
+        grid: {parameter: values}; every combination runs (`{"grace_period_days": [3, 10]}`).
+        preset, set: as `run_scenario` takes them, for every run (the grid wins over `set`).
+        out: the output folder (sweep.db, sweep.parquet, runs/); runs already in its table
+            are not run again. None: a temporary folder, deleted before returning.
+        workers: LocalCluster worker processes (None: the machine's cores).
+        scheduler: an existing Dask scheduler's address (`tcp://host:8786`) or a
+            `distributed.Client`, instead of a LocalCluster.
+        keep_dbs: keep each run's event database in `out/runs/` (the `db` column).
+
+    Raises:
+        ScenarioError, InvalidInput: as `run_scenario`, before anything runs; also a bad
+            seed list or grid (`--seeds ...`, `--grid ...`).
+    """
+    from sim.sweep import spec as sweep_spec  # dask loads only when a sweep runs
+    from sim.sweep.engine import run_sweep
+    from sim.sweep.store import read_table
+
+    if isinstance(seeds, str):
+        seed_list = sweep_spec.parse_seeds(seeds)
+    else:
+        seed_list = tuple(dict.fromkeys(check_seed(s) for s in seeds))
+    spec = sweep_spec.SweepSpec(
+        paths=sweep_spec.scenario_files(path),
+        seeds=seed_list,
+        grid=sweep_spec.check_grid(grid or {}),
+        preset=preset,
+        sets=check_overrides(set),
+    )
+    with contextlib.ExitStack() as stack:
+        if out is None:
+            out = stack.enter_context(tempfile.TemporaryDirectory(prefix="bulwark-sweep-"))
+        outcome = run_sweep(spec, out, workers=workers, scheduler=scheduler, keep_dbs=keep_dbs)
+        table = read_table(out).set_index("key")
+    order = list(dict.fromkeys(t.key for t in outcome.tasks))
+    return table.loc[order].reset_index()
 
 
 def load_run(

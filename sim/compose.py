@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import traceback
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from domain.protections.base import Protection
 from domain.protections.mutants import Mutant
 from domain.protections.registry import BUILTIN, Registry, custom_row
 from domain.scenario import Scenario
-from sim.load.config_section import check_setting
+from sim.load.config_section import check_setting, parse_setting
 from sim.load.custom import load_custom_protection
 from sim.load.document import load_scenario
 from sim.load.yaml_nodes import Invalid, parse_int
@@ -119,6 +119,23 @@ def parse_seed(text: str) -> int:
     except Invalid as err:
         raise InvalidInput(f"--seed: {err}") from None
     return check_seed(value, shown=text.strip())
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, Any]:
+    """`--set name=value` texts as {registry name: value}, each read by the file's rules
+    (`sim.load.config_section.parse_setting`); a later one wins.
+
+    Raises:
+        InvalidInput: `--set ITEM: message` for the first bad one.
+    """
+    values: dict[str, Any] = {}
+    for item in items:
+        try:
+            name, value = parse_setting(item)
+        except ValueError as err:
+            raise InvalidInput(f"--set {item}: {err}") from None
+        values[name] = value
+    return values
 
 
 def check_seed(value: Any, *, shown: str | None = None) -> int:

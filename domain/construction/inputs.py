@@ -7,7 +7,9 @@ volatility** and **bucket concentration** tests, and the day's **dynamic limits*
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -131,14 +133,37 @@ class PlanInputs:
         return len(self.tickers)
 
     def bucket_array(self) -> np.ndarray:
-        """Bucket of each column as an object array ("Unknown" when none given)."""
-        if self.buckets is None:
-            return np.full(self.n_assets, UNKNOWN_BUCKET, dtype=object)
-        return np.array(self.buckets, dtype=object)
+        """Bucket of each column as a read-only object array ("Unknown" when none given)."""
+        return self._bucket_array
 
-    def bucket_of(self) -> dict[str, str]:
+    def bucket_of(self) -> Mapping[str, str]:
         """Ticker -> bucket."""
-        return dict(zip(self.tickers, self.bucket_array().tolist(), strict=True))
+        return self._bucket_of
+
+    @functools.cached_property
+    def column(self) -> Mapping[str, int]:
+        """Ticker -> its column."""
+        return {t: j for j, t in enumerate(self.tickers)}
+
+    @functools.cached_property
+    def ticker_rank(self) -> np.ndarray:
+        """Each column's place in alphabetical ticker order (the planner's tie-break)."""
+        out = np.empty(self.n_assets, dtype=np.intp)
+        out[sorted(range(self.n_assets), key=self.tickers.__getitem__)] = np.arange(self.n_assets)
+        return out
+
+    @functools.cached_property
+    def _bucket_array(self) -> np.ndarray:
+        if self.buckets is None:
+            out = np.full(self.n_assets, UNKNOWN_BUCKET, dtype=object)
+        else:
+            out = np.array(self.buckets, dtype=object)
+        out.flags.writeable = False
+        return out
+
+    @functools.cached_property
+    def _bucket_of(self) -> Mapping[str, str]:
+        return MappingProxyType(dict(zip(self.tickers, self._bucket_array.tolist(), strict=True)))
 
 
 @attrs.frozen
@@ -199,7 +224,7 @@ def rank_scores(inp: PlanInputs) -> np.ndarray:
     held are not decayed. Threshold checks never use this, only ordering does.
     """
     periods = np.zeros(inp.n_assets)
-    column = {t: j for j, t in enumerate(inp.tickers)}
+    column = inp.column
     for asset, days in inp.days_held.items():
         j = column.get(asset)
         if j is not None and inp.weights.get(asset, 0.0) > EPS:

@@ -24,7 +24,7 @@ the rule that put its asset in the plan or out of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 
 import attrs
@@ -120,38 +120,99 @@ class Selection:
     """
 
     chosen: tuple[int, ...] = attrs.field(converter=tuple)
-    choices: Mapping[str, Choice] = attrs.field(converter=lambda m: MappingProxyType(dict(m)))
+    choices: Choices
     overrides: tuple[int, ...] = attrs.field(converter=tuple)
     slots: Mapping[str, int] = attrs.field(converter=lambda m: MappingProxyType(dict(m)))
     limits: Limits
     missing_buckets: int = 0
 
 
+_Note = tuple[bool, bool, Reason]
+"""One asset's note: (held, selected, the reason)."""
+
+
+class Choices(Mapping[str, Choice]):
+    """asset -> `Choice` for every asset the plan noted, in ticker order.
+
+    Each `Choice` is built when first read: a plan notes every holding and new candidate,
+    but only the assets whose status changes, and the assets traded, are described.
+    `codes` gives every note's (selected, reason) without building one.
+    """
+
+    def __init__(self, inp: PlanInputs, rank: np.ndarray, notes: Mapping[int, _Note]) -> None:
+        self._inp = inp
+        self._rank = rank
+        self._notes = dict(notes)
+        self._column = {inp.tickers[j]: j for j in sorted(self._notes, key=inp.tickers.__getitem__)}
+        self._built: dict[str, Choice] = {}
+
+    def __getitem__(self, asset: str) -> Choice:
+        choice = self._built.get(asset)
+        if choice is None:
+            j = self._column[asset]
+            held, selected, reason = self._notes[j]
+            choice = Choice(
+                asset=asset,
+                bucket=str(self._inp.bucket_array()[j]),
+                held=held,
+                selected=selected,
+                reason=reason.code,
+                detail=reason.detail,
+                score=round(float(self._inp.score[j]), 6),
+                rank_score=round(float(self._rank[j]), 6),
+                rule=reason.rule.id,
+            )
+            self._built[asset] = choice
+        return choice
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._column)
+
+    def __len__(self) -> int:
+        return len(self._column)
+
+    def __contains__(self, asset: object) -> bool:
+        return asset in self._column
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """The planner's tickers (column order)."""
+        return self._inp.tickers
+
+    def codes(self) -> Iterator[tuple[int, bool, str]]:
+        """(column, selected, reason code) of every note, in ticker order."""
+        for j in self._column.values():
+            _held, selected, reason = self._notes[j]
+            yield j, selected, reason.code
+
+    def dropping(self, dropped: Mapping[int, Reason]) -> Choices:
+        """These choices with each column of `dropped` out of the plan for its reason."""
+        notes = dict(self._notes)
+        for j, why in dropped.items():
+            notes[j] = (notes[j][0], False, why)
+        return Choices(self._inp, self._rank, notes)
+
+
 class _Book:
-    """Mutable working state of one selection (local to `select`)."""
+    """Mutable working state of one selection (local to `select`).
+
+    `key(j)` is column j's place in the ranking order (ranking score descending, then
+    ticker), so sorting by it is sorting by (-rank, ticker).
+    """
 
     def __init__(self, inp: PlanInputs, rank: np.ndarray, buckets: np.ndarray) -> None:
         self.inp = inp
         self.rank = rank
         self.buckets = buckets
-        self.choices: dict[str, Choice] = {}
-
-    def key(self, j: int) -> tuple[float, str]:
-        return (-float(self.rank[j]), self.inp.tickers[j])
+        place = np.empty(inp.n_assets, dtype=np.intp)
+        place[np.lexsort((inp.ticker_rank, -np.asarray(rank, dtype=float)))] = np.arange(
+            inp.n_assets
+        )
+        self.key = place.tolist().__getitem__
+        self.notes: dict[int, _Note] = {}
 
     def note(self, j: int, held: bool, selected: bool, reason: Reason) -> None:
-        asset = self.inp.tickers[j]
-        self.choices[asset] = Choice(
-            asset=asset,
-            bucket=str(self.buckets[j]),
-            held=held,
-            selected=selected,
-            reason=reason.code,
-            detail=reason.detail,
-            score=round(float(self.inp.score[j]), 6),
-            rank_score=round(float(self.rank[j]), 6),
-            rule=reason.rule.id,
-        )
+        self.notes[j] = (held, selected, reason)
 
 
 # --- the keep rules of a holding --------------------------------------------------------
@@ -210,7 +271,7 @@ def open_eligible(inp: PlanInputs) -> np.ndarray:
 def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
     """Holdings that pass the keep rules, and the eligible new candidates."""
     stages = inp.stages
-    column = {t: j for j, t in enumerate(inp.tickers)}
+    column = inp.column
     keep: list[int] = []
     for asset in sorted(inp.weights):
         if asset in inp.locked or inp.weights[asset] <= EPS or asset not in column:
@@ -294,7 +355,7 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
     chosen = sorted(keep + picked, key=book.key)
     return Selection(
         chosen=tuple(chosen),
-        choices=dict(sorted(book.choices.items())),
+        choices=Choices(inp, rank, book.notes),
         overrides=tuple(j for j in chosen if j in stage.overrides),
         slots=stage.slots,
         limits=limits,
@@ -318,9 +379,9 @@ def _portfolio_limits(
     total_room = max(limits.max_total - n_locked, 0)
     buckets = book.buckets
 
-    def new_key(j: int) -> tuple[bool, float, str]:
+    def new_key(j: int) -> tuple[bool, int]:
         other_first = limits.concentrated and buckets[j] == limits.largest_bucket
-        return (bool(other_first), *book.key(j))
+        return (bool(other_first), book.key(j))
 
     new = sorted(new, key=new_key)
     room = book.inp.stages.portfolio_room(limits, n_locked, len(keep))
@@ -359,7 +420,7 @@ def _note_selected(
         else:
             book.note(j, True, True, _kept(inp, j))
     for j in picked:
-        if inp.tickers[j] not in book.choices:  # overrides and additions have their note
+        if j not in book.notes:  # overrides and additions have their note
             book.note(j, False, True, _new(inp, j))
 
 
@@ -582,7 +643,7 @@ def _min_buckets(
             victims = [
                 v
                 for v in picked
-                if inp.tickers[v] not in book.choices and have[str(buckets[v])] >= 2
+                if v not in book.notes and have[str(buckets[v])] >= 2
             ]
             if not victims:
                 break

@@ -84,16 +84,16 @@ def _codes(inp: PlanInputs, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndar
     reason[~inp.valid] = NOT_TRADABLE
     selected = np.zeros(inp.n_assets, dtype=bool)
     planned = np.ones(inp.n_assets, dtype=bool)
-    column = {t: j for j, t in enumerate(inp.tickers)}
+    column = inp.column
     for asset in inp.excluded:
         if asset in column:
             reason[column[asset]] = OPEN_BLOCKED
     for asset in inp.locked:
         if asset in column:
             planned[column[asset]] = False
-    for asset, choice in plan.choices.items():
+    for asset, chosen, code in plan.codes():
         j = column[asset]
-        reason[j], selected[j], planned[j] = choice.reason, choice.selected, True
+        reason[j], selected[j], planned[j] = code, chosen, True
     return selected, reason, planned
 
 

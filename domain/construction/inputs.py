@@ -152,6 +152,22 @@ class PlanInputs:
         out[sorted(range(self.n_assets), key=self.tickers.__getitem__)] = np.arange(self.n_assets)
         return out
 
+    def returns(self, lookback: int) -> np.ndarray | None:
+        """`log_returns` of the closes' last `lookback` + 1 rows, every column (None
+        without closes); read-only, computed once per plan and lookback."""
+        if self.closes is None:
+            return None
+        rets = self._returns.get(int(lookback))
+        if rets is None:
+            rets = log_returns(self.closes[-(int(lookback) + 1) :])
+            rets.flags.writeable = False
+            self._returns[int(lookback)] = rets
+        return rets
+
+    @functools.cached_property
+    def _returns(self) -> dict[int, np.ndarray]:
+        return {}
+
     @functools.cached_property
     def _bucket_array(self) -> np.ndarray:
         if self.buckets is None:
@@ -241,7 +257,13 @@ def market_volatility(closes: np.ndarray | None) -> float:
     """
     if closes is None:
         return 0.0
-    rets = log_returns(np.asarray(closes)[-(MARKET_VOL_WINDOW + 1) :])
+    return _market_volatility(log_returns(np.asarray(closes)[-(MARKET_VOL_WINDOW + 1) :]))
+
+
+def _market_volatility(rets: np.ndarray | None) -> float:
+    """`market_volatility` from the last 20 daily log returns (None: no closes)."""
+    if rets is None:
+        return 0.0
     finite = np.isfinite(rets)
     counts = finite.sum(axis=1)
     rows = counts > 0
@@ -288,7 +310,7 @@ def dynamic_limits(inp: PlanInputs) -> Limits:
     if inp.regime_changed:
         max_new = int(max_new * cfg.regime_change_aggression)
         max_total = int(max_total * REGIME_TOTAL_FACTOR)
-    vol = market_volatility(inp.closes)
+    vol = _market_volatility(inp.returns(MARKET_VOL_WINDOW))
     high = vol > cfg.high_volatility_threshold
     if high:
         max_new = max(1, int(max_new * HIGH_VOL_NEW_FACTOR))

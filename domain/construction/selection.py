@@ -33,7 +33,7 @@ import numpy as np
 from domain import rules
 from domain.buckets import UNKNOWN_BUCKET
 from domain.construction.buckets import MIN_CORRELATION_OBS
-from domain.construction.inputs import EPS, Limits, PlanInputs, log_returns
+from domain.construction.inputs import EPS, Limits, PlanInputs
 
 # Selection reasons (Choice.reason): in the plan
 KEPT = "kept"
@@ -478,10 +478,10 @@ def _slot_stage(
     locked_count: dict[str, int] = {}
     for b in locked_buckets:
         locked_count[b] = locked_count.get(b, 0) + 1
+    kept_of, new_of = _by_bucket(book, keep), _by_bucket(book, new)
     out = _Slotted(slots, [], [], set(), [], {})
     for b in sorted(present):
-        k = sorted((j for j in keep if buckets[j] == b), key=book.key)
-        c = sorted((j for j in new if buckets[j] == b), key=book.key)
+        k, c = kept_of.get(b, []), new_of.get(b, [])
         avail = max(slots[b] - locked_count.get(b, 0), 0)
         ik = k if cfg.allow_bucket_overflow else k[:avail]
         if cfg.allow_bucket_overflow:
@@ -492,12 +492,22 @@ def _slot_stage(
             f"{b} slots full ({slots[b]}): {len(ik) + len(ic)} better-placed assets",
             rules.BUCKET_SLOTS,
         )
-        for j in k[len(ik) :] + c[len(ic) :]:
-            book.note(j, j in k, False, full)
-            out.turned_away.append(j)
+        for j in k[len(ik) :]:
+            book.note(j, True, False, full)
+        for j in c[len(ic) :]:
+            book.note(j, False, False, full)
+        out.turned_away.extend(k[len(ik) :] + c[len(ic) :])
         out.kept_in.extend(ik)
         out.new_in.extend(ic)
         out.members_of[b] = ik + ic
+    return out
+
+
+def _by_bucket(book: _Book, columns: list[int]) -> dict[str, list[int]]:
+    """bucket -> its columns among `columns`, best-ranked first."""
+    out: dict[str, list[int]] = {}
+    for j in sorted(columns, key=book.key):
+        out.setdefault(book.buckets[j], []).append(j)
     return out
 
 
@@ -512,10 +522,8 @@ def _correlation_stage(
     """construction.correlation: one np.corrcoef per bucket over its members and the assets
     that might come back by a smart override; the new members it drops."""
     cfg, buckets = inp.config, book.buckets
-    window = None
+    returns = inp.returns(cfg.correlation_window)
     min_obs = min(MIN_CORRELATION_OBS, cfg.correlation_window)
-    if inp.closes is not None:
-        window = inp.closes[-(cfg.correlation_window + 1) :]
     limit = cfg.correlation_limit
     dropped: set[int] = set()
     checks: dict[str, _Check] = {}
@@ -525,8 +533,8 @@ def _correlation_stage(
         pos = {j: i for i, j in enumerate(cols)}
         regular = sorted(pos[j] for j in members)
         corr = None
-        if window is not None and len(cols) >= 2 and any(j not in held for j in cols):
-            corr = inp.stages.abs_correlations(log_returns(window[:, cols]), min_obs)
+        if returns is not None and len(cols) >= 2 and any(j not in held for j in cols):
+            corr = inp.stages.abs_correlations(returns[:, cols], min_obs)
         drops = (
             {}
             if corr is None

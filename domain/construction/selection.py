@@ -33,7 +33,7 @@ import numpy as np
 from domain import rules
 from domain.buckets import UNKNOWN_BUCKET
 from domain.construction.buckets import MIN_CORRELATION_OBS
-from domain.construction.inputs import EPS, Limits, PlanInputs
+from domain.construction.inputs import EPS, Limits, PlanInputs, log_returns
 
 # Selection reasons (Choice.reason): in the plan
 KEPT = "kept"
@@ -522,19 +522,23 @@ def _correlation_stage(
     """construction.correlation: one np.corrcoef per bucket over its members and the assets
     that might come back by a smart override; the new members it drops."""
     cfg, buckets = inp.config, book.buckets
-    returns = inp.returns(cfg.correlation_window)
     min_obs = min(MIN_CORRELATION_OBS, cfg.correlation_window)
     limit = cfg.correlation_limit
     dropped: set[int] = set()
     checks: dict[str, _Check] = {}
-    for b in sorted(slotted.members_of):
+    groups = {
+        b: sorted(members + [j for j in hopefuls if buckets[j] == b], key=book.key)
+        for b, members in sorted(slotted.members_of.items())
+    }
+    checked = [j for cols in groups.values() if _correlated(cols, held) for j in cols]
+    returns, place = _returns_of(inp, checked)
+    for b, cols in groups.items():
         members = slotted.members_of[b]
-        cols = sorted(members + [j for j in hopefuls if buckets[j] == b], key=book.key)
         pos = {j: i for i, j in enumerate(cols)}
         regular = sorted(pos[j] for j in members)
         corr = None
-        if returns is not None and len(cols) >= 2 and any(j not in held for j in cols):
-            corr = inp.stages.abs_correlations(returns[:, cols], min_obs)
+        if returns is not None and _correlated(cols, held):
+            corr = inp.stages.abs_correlations(returns[:, [place[j] for j in cols]], min_obs)
         drops = (
             {}
             if corr is None
@@ -551,6 +555,22 @@ def _correlation_stage(
             book.note(cols[i], False, False, Reason(CORRELATION, detail, rules.CORRELATION))
         checks[b] = (cols, pos, corr, [cols[i] for i in regular if i not in drops])
     return dropped, checks
+
+
+def _correlated(cols: list[int], held: set[int]) -> bool:
+    """Whether a bucket's correlations are needed: two columns or more, one of them new."""
+    return len(cols) >= 2 and any(j not in held for j in cols)
+
+
+def _returns_of(inp: PlanInputs, columns: list[int]) -> tuple[np.ndarray | None, dict[int, int]]:
+    """The correlation window's log returns of `columns` (None: no closes, or none asked)
+    and each column's place in them. Columns are independent in `log_returns`, so one
+    call over all of them gives each bucket's returns."""
+    if inp.closes is None or not columns:
+        return None, {}
+    cols = sorted(set(columns))
+    window = inp.closes[-(inp.config.correlation_window + 1) :]
+    return log_returns(window[:, cols]), {j: i for i, j in enumerate(cols)}
 
 
 def _override_hopefuls(inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:

@@ -89,6 +89,8 @@ class PlanInputs:
         drawdown: The portfolio's drawdown today (1 - equity / peak).
         stages: The run's stage rules, through which the planner takes each step
             (`domain.stages`; the rules as stated unless a mutant is switched in).
+        universe: The run's `Universe` (what the planner derives from `tickers` and
+            `buckets`, kept across plans); None, or one of other columns, builds it anew.
         threshold_score: `score` as published (`SCORE_DECIMALS` places), derived: what
             every score threshold compares, so the planner and the protections, which
             read the published scores, agree at a threshold. Ranking and sizing read
@@ -112,6 +114,7 @@ class PlanInputs:
     closes: np.ndarray | None = attrs.field(default=None, converter=_optional_array)
     drawdown: float = 0.0
     stages: Stages = attrs.field(factory=_stated_stages)
+    universe: Universe | None = None
     threshold_score: np.ndarray = attrs.field(
         init=False,
         default=attrs.Factory(lambda self: published_scores(self.score), takes_self=True),
@@ -134,23 +137,21 @@ class PlanInputs:
 
     def bucket_array(self) -> np.ndarray:
         """Bucket of each column as a read-only object array ("Unknown" when none given)."""
-        return self._bucket_array
+        return self._universe.bucket_array
 
     def bucket_of(self) -> Mapping[str, str]:
         """Ticker -> bucket."""
-        return self._bucket_of
+        return self._universe.bucket_of
 
-    @functools.cached_property
+    @property
     def column(self) -> Mapping[str, int]:
         """Ticker -> its column."""
-        return {t: j for j, t in enumerate(self.tickers)}
+        return self._universe.column
 
-    @functools.cached_property
+    @property
     def ticker_rank(self) -> np.ndarray:
         """Each column's place in alphabetical ticker order (the planner's tie-break)."""
-        out = np.empty(self.n_assets, dtype=np.intp)
-        out[sorted(range(self.n_assets), key=self.tickers.__getitem__)] = np.arange(self.n_assets)
-        return out
+        return self._universe.ticker_rank
 
     def returns(self, lookback: int) -> np.ndarray | None:
         """`log_returns` of the closes' last `lookback` + 1 rows, every column (None
@@ -169,17 +170,56 @@ class PlanInputs:
         return {}
 
     @functools.cached_property
-    def _bucket_array(self) -> np.ndarray:
+    def _universe(self) -> Universe:
+        given = self.universe
+        if given is not None and given.tickers == self.tickers and given.buckets == self.buckets:
+            return given
+        return Universe(self.tickers, self.buckets)
+
+
+@attrs.frozen(eq=False)
+class Universe:
+    """The planner's columns and their buckets, and what the planner derives from them.
+
+    A run's columns do not change, so the desk builds one and every plan reuses what it
+    derives (`PlanInputs.universe`).
+
+    Attributes:
+        tickers: Column order.
+        buckets: Bucket of each column; None puts every column in "Unknown".
+    """
+
+    tickers: tuple[str, ...] = attrs.field(converter=tuple)
+    buckets: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_tuple)
+
+    @functools.cached_property
+    def column(self) -> Mapping[str, int]:
+        """Ticker -> its column."""
+        return MappingProxyType({t: j for j, t in enumerate(self.tickers)})
+
+    @functools.cached_property
+    def ticker_rank(self) -> np.ndarray:
+        """Each column's place in alphabetical ticker order (read-only)."""
+        n = len(self.tickers)
+        out = np.empty(n, dtype=np.intp)
+        out[sorted(range(n), key=self.tickers.__getitem__)] = np.arange(n)
+        out.flags.writeable = False
+        return out
+
+    @functools.cached_property
+    def bucket_array(self) -> np.ndarray:
+        """Bucket of each column as a read-only object array ("Unknown" when none given)."""
         if self.buckets is None:
-            out = np.full(self.n_assets, UNKNOWN_BUCKET, dtype=object)
+            out = np.full(len(self.tickers), UNKNOWN_BUCKET, dtype=object)
         else:
             out = np.array(self.buckets, dtype=object)
         out.flags.writeable = False
         return out
 
     @functools.cached_property
-    def _bucket_of(self) -> Mapping[str, str]:
-        return MappingProxyType(dict(zip(self.tickers, self._bucket_array.tolist(), strict=True)))
+    def bucket_of(self) -> Mapping[str, str]:
+        """Ticker -> bucket."""
+        return MappingProxyType(dict(zip(self.tickers, self.bucket_array.tolist(), strict=True)))
 
 
 @attrs.frozen

@@ -668,11 +668,7 @@ def _min_buckets(
             break
         if len(picked) >= room:
             # Regular new picks have no note yet; overrides and additions do.
-            victims = [
-                v
-                for v in picked
-                if v not in book.notes and have[str(buckets[v])] >= 2
-            ]
+            victims = [v for v in picked if v not in book.notes and have[str(buckets[v])] >= 2]
             if not victims:
                 break
             victim = max(victims, key=book.key)

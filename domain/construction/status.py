@@ -21,6 +21,7 @@ import numpy as np
 from domain import rules
 from domain.construction.inputs import PlanInputs
 from domain.construction.plan import Plan
+from domain.construction.selection import REJECTED_REASONS, SELECTED_REASONS
 
 NOT_TRADABLE = "not_tradable"
 OPEN_BLOCKED = "open_blocked"
@@ -35,6 +36,11 @@ UNIVERSE_RULES = {
     BELOW_OPEN: rules.OPEN_THRESHOLD.id,
 }
 """The rule behind each of those reasons (a blocked open is excluded by the re-plan)."""
+REASONS: tuple[str, ...] = SELECTED_REASONS + REJECTED_REASONS + UNIVERSE_REASONS
+"""Every reason a status may have; a `StatusBoard` holds each as its place here."""
+_CODE = {reason: i for i, reason in enumerate(REASONS)}
+UNKNOWN = -1
+"""The board's code of a reason not known yet (never planned)."""
 
 
 @attrs.frozen
@@ -64,8 +70,8 @@ class Status:
 
 @attrs.frozen
 class StatusBoard:
-    """Every asset's (selected, reason), aligned with the planner's tickers; None reason:
-    not known yet (never planned)."""
+    """Every asset's (selected, reason), aligned with the planner's tickers; a reason is
+    its place in `REASONS` (`UNKNOWN`: never planned)."""
 
     selected: np.ndarray
     reason: np.ndarray
@@ -73,27 +79,32 @@ class StatusBoard:
     @classmethod
     def empty(cls, n: int) -> StatusBoard:
         """No status known for any of `n` assets."""
-        return cls(np.zeros(n, dtype=bool), np.full(n, None, dtype=object))
+        return cls(np.zeros(n, dtype=bool), np.full(n, UNKNOWN, dtype=np.int8))
 
 
 def _codes(inp: PlanInputs, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(selected, reason, planned) for every column; `planned` is False for locked ones."""
+    """(selected, reason code, planned) for every column; `planned` is False for locked
+    ones."""
     cfg = inp.config
-    reason = np.full(inp.n_assets, BELOW_OPEN, dtype=object)
-    reason[inp.trending < cfg.trending_confidence_new] = NOT_TRENDING
-    reason[~inp.valid] = NOT_TRADABLE
+    reason = np.where(
+        inp.valid,
+        np.where(
+            inp.trending < cfg.trending_confidence_new, _CODE[NOT_TRENDING], _CODE[BELOW_OPEN]
+        ),
+        _CODE[NOT_TRADABLE],
+    ).astype(np.int8)
     selected = np.zeros(inp.n_assets, dtype=bool)
     planned = np.ones(inp.n_assets, dtype=bool)
     column = inp.column
     for asset in inp.excluded:
         if asset in column:
-            reason[column[asset]] = OPEN_BLOCKED
+            reason[column[asset]] = _CODE[OPEN_BLOCKED]
     for asset in inp.locked:
         if asset in column:
             planned[column[asset]] = False
     for asset, chosen, code in plan.codes():
         j = column[asset]
-        reason[j], selected[j], planned[j] = code, chosen, True
+        reason[j], selected[j], planned[j] = _CODE[code], chosen, True
     return selected, reason, planned
 
 
@@ -141,12 +152,12 @@ def selection_changes(
         Status(
             asset=inp.tickers[j],
             selected=bool(selected[j]),
-            reason=str(reason[j]),
-            detail=_detail(inp, plan, j, str(reason[j])),
+            reason=REASONS[reason[j]],
+            detail=_detail(inp, plan, j, REASONS[reason[j]]),
             score=round(float(inp.score[j]), 6),
             trending=round(float(inp.trending[j]), 6),
             bucket=str(buckets[j]),
-            rule=_rule(plan, inp.tickers[j], str(reason[j])),
+            rule=_rule(plan, inp.tickers[j], REASONS[reason[j]]),
         )
         for j in np.flatnonzero(changed)
     ]

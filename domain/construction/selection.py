@@ -284,9 +284,9 @@ def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
         else:
             book.note(j, True, False, out)
     taken = {a for a, w in inp.weights.items() if w > EPS} | set(inp.locked) | inp.excluded
-    eligible = stages.open_eligible(inp)
-    new = [int(j) for j in np.flatnonzero(eligible) if inp.tickers[j] not in taken]
-    return keep, new
+    eligible = np.array(stages.open_eligible(inp), dtype=bool)
+    eligible[[column[a] for a in taken if a in column]] = False
+    return keep, np.flatnonzero(eligible).tolist()
 
 
 def _kept(inp: PlanInputs, j: int) -> Reason:

@@ -165,6 +165,10 @@ class Choices(Mapping[str, Choice]):
             self._built[asset] = choice
         return choice
 
+    def get(self, asset: str, default: Choice | None = None) -> Choice | None:
+        """The asset's `Choice`, or `default` when the plan did not note it."""
+        return self[asset] if asset in self._column else default
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._column)
 

@@ -143,6 +143,10 @@ class PlanInputs:
         """Ticker -> bucket."""
         return self._universe.bucket_of
 
+    def bucket_names(self) -> tuple[str, ...]:
+        """Bucket of each column as a tuple (quicker than `bucket_array` one at a time)."""
+        return self._universe.bucket_names
+
     @property
     def column(self) -> Mapping[str, int]:
         """Ticker -> its column."""
@@ -217,9 +221,14 @@ class Universe:
         return out
 
     @functools.cached_property
+    def bucket_names(self) -> tuple[str, ...]:
+        """Bucket of each column as a tuple."""
+        return tuple(self.bucket_array.tolist())
+
+    @functools.cached_property
     def bucket_of(self) -> Mapping[str, str]:
         """Ticker -> bucket."""
-        return MappingProxyType(dict(zip(self.tickers, self.bucket_array.tolist(), strict=True)))
+        return MappingProxyType(dict(zip(self.tickers, self.bucket_names, strict=True)))
 
 
 @attrs.frozen

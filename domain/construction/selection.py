@@ -153,7 +153,7 @@ class Choices(Mapping[str, Choice]):
             held, selected, reason = self._notes[j]
             choice = Choice(
                 asset=asset,
-                bucket=str(self._inp.bucket_array()[j]),
+                bucket=str(self._inp.bucket_names()[j]),
                 held=held,
                 selected=selected,
                 reason=reason.code,
@@ -204,7 +204,7 @@ class _Book:
     ticker), so sorting by it is sorting by (-rank, ticker).
     """
 
-    def __init__(self, inp: PlanInputs, rank: np.ndarray, buckets: np.ndarray) -> None:
+    def __init__(self, inp: PlanInputs, rank: np.ndarray, buckets: Sequence[str]) -> None:
         self.inp = inp
         self.rank = rank
         self.buckets = buckets
@@ -338,8 +338,7 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
     Returns:
         The selection, with a `Choice` for every holding and new candidate.
     """
-    buckets = inp.bucket_array()
-    book = _Book(inp, rank, buckets)
+    book = _Book(inp, rank, inp.bucket_names())
     keep, new = _universe(inp, book)
     bucket_of = inp.bucket_of()
     locked_pos = sorted(a for a, w in inp.locked.items() if w > EPS)

@@ -102,9 +102,13 @@ def _codes(inp: PlanInputs, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndar
     for asset in inp.locked:
         if asset in column:
             planned[column[asset]] = False
-    for asset, chosen, code in plan.codes():
-        j = column[asset]
-        reason[j], selected[j], planned[j] = _CODE[code], chosen, True
+    noted = list(plan.codes())
+    if noted:
+        assets, chosen, codes = zip(*noted, strict=True)
+        cols = [column[a] for a in assets]
+        reason[cols] = [_CODE[c] for c in codes]
+        selected[cols] = chosen
+        planned[cols] = True
     return selected, reason, planned
 
 

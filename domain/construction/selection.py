@@ -388,19 +388,15 @@ def _portfolio_limits(
 
     new = sorted(new, key=new_key)
     room = book.inp.stages.portfolio_room(limits, n_locked, len(keep))
+    if limits.new_budget <= total_room - len(keep):
+        out = Reason(
+            MAX_NEW, f"beyond max_new_positions {limits.new_budget} this round", rules.MAX_NEW
+        )
+    else:
+        out = Reason(
+            MAX_TOTAL, f"no room under max_total_positions {limits.max_total}", rules.MAX_TOTAL
+        )
     for j in new[room:]:
-        if limits.new_budget <= total_room - len(keep):
-            out = Reason(
-                MAX_NEW,
-                f"beyond max_new_positions {limits.new_budget} this round",
-                rules.MAX_NEW,
-            )
-        else:
-            out = Reason(
-                MAX_TOTAL,
-                f"no room under max_total_positions {limits.max_total}",
-                rules.MAX_TOTAL,
-            )
         book.note(j, False, False, out)
     return new[:room], new[room:], room
 

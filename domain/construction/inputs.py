@@ -270,16 +270,16 @@ def log_returns(closes: np.ndarray) -> np.ndarray:
     closes = np.asarray(closes, dtype=float)
     if closes.shape[0] < 2:
         return np.zeros((0, closes.shape[1]))
-    with np.errstate(invalid="ignore"):
-        priced = np.isfinite(closes) & (closes > 0)
-    if priced.all():  # the common case: nothing to fill, the same values
-        return np.diff(np.log(closes), axis=0)
-    prices = np.where(priced, closes, np.nan)
-    rows = np.arange(prices.shape[0])[:, None]
-    last = np.where(np.isfinite(prices), rows, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = np.log(closes)
+    priced = np.isfinite(logs)  # exactly where a close is finite and above 0
+    if priced.all():  # the common case: nothing to fill
+        return np.diff(logs, axis=0)
+    rows = np.arange(logs.shape[0])[:, None]
+    last = np.where(priced, rows, 0)
     np.maximum.accumulate(last, axis=0, out=last)
-    filled = np.take_along_axis(prices, last, axis=0)
-    return np.diff(np.log(filled), axis=0)
+    filled = np.take_along_axis(np.where(priced, logs, np.nan), last, axis=0)
+    return np.diff(filled, axis=0)
 
 
 def rank_scores(inp: PlanInputs) -> np.ndarray:
@@ -318,7 +318,9 @@ def _market_volatility(rets: np.ndarray | None) -> float:
     rows = counts > 0
     if rows.sum() < 2:
         return 0.0
-    market = np.where(finite, rets, 0.0).sum(axis=1)[rows] / counts[rows]
+    # Every return finite (the common case): the same values without the copy.
+    values = rets if counts.min() == rets.shape[1] else np.where(finite, rets, 0.0)
+    market = values.sum(axis=1)[rows] / counts[rows]
     return float(np.std(market, ddof=1) * np.sqrt(TRADING_DAYS_PER_YEAR))
 
 

@@ -112,10 +112,8 @@ def _codes(inp: PlanInputs, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndar
     return selected, reason, planned
 
 
-def _detail(inp: PlanInputs, plan: Plan, j: int, reason: str) -> str:
-    asset = inp.tickers[j]
-    if asset in plan.choices:
-        return plan.choices[asset].detail
+def _universe_detail(inp: PlanInputs, j: int, reason: str) -> str:
+    """The detail of an asset outside the plan's universe (one of `UNIVERSE_REASONS`)."""
     cfg = inp.config
     if reason == NOT_TRADABLE:
         return "cannot be traded today: no price or no score"
@@ -131,9 +129,20 @@ def _detail(inp: PlanInputs, plan: Plan, j: int, reason: str) -> str:
     )
 
 
-def _rule(plan: Plan, asset: str, reason: str) -> str:
+def _status(inp: PlanInputs, plan: Plan, j: int, selected: bool, code: int) -> Status:
+    """Column j's status: its plan `Choice` when it has one, else its universe reason."""
+    asset, reason = inp.tickers[j], REASONS[code]
     choice = plan.choices.get(asset)
-    return choice.rule if choice is not None else UNIVERSE_RULES[reason]
+    return Status(
+        asset=asset,
+        selected=selected,
+        reason=reason,
+        detail=_universe_detail(inp, j, reason) if choice is None else choice.detail,
+        score=round(float(inp.score[j]), 6),
+        trending=round(float(inp.trending[j]), 6),
+        bucket=str(inp.bucket_names()[j]),
+        rule=UNIVERSE_RULES[reason] if choice is None else choice.rule,
+    )
 
 
 def selection_changes(
@@ -150,22 +159,15 @@ def selection_changes(
         (changed statuses in ticker order, the updated board).
     """
     selected, reason, planned = _codes(inp, plan)
-    changed = planned & ((reason != last.reason) | (selected != last.selected))
-    buckets = inp.bucket_array()
+    changed = np.flatnonzero(planned & ((reason != last.reason) | (selected != last.selected)))
+    changed = changed[np.argsort(inp.ticker_rank[changed], kind="stable")]
     out = [
-        Status(
-            asset=inp.tickers[j],
-            selected=bool(selected[j]),
-            reason=REASONS[reason[j]],
-            detail=_detail(inp, plan, j, REASONS[reason[j]]),
-            score=round(float(inp.score[j]), 6),
-            trending=round(float(inp.trending[j]), 6),
-            bucket=str(buckets[j]),
-            rule=_rule(plan, inp.tickers[j], REASONS[reason[j]]),
+        _status(inp, plan, j, chosen, code)
+        for j, chosen, code in zip(
+            changed.tolist(), selected[changed].tolist(), reason[changed].tolist(), strict=True
         )
-        for j in np.flatnonzero(changed)
     ]
     board = StatusBoard(
         np.where(planned, selected, last.selected), np.where(planned, reason, last.reason)
     )
-    return sorted(out, key=lambda s: s.asset), board
+    return out, board

@@ -178,6 +178,9 @@ class Choices(Mapping[str, Choice]):
     def __contains__(self, asset: object) -> bool:
         return asset in self._column
 
+    def __repr__(self) -> str:
+        return f"Choices({dict(self.items())!r})"
+
     @property
     def tickers(self) -> tuple[str, ...]:
         """The planner's tickers (column order)."""

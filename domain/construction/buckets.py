@@ -112,8 +112,10 @@ def scale_buckets(
     weights = np.asarray(weights, dtype=float).copy()
     if weights.size == 0:
         return weights, {}
-    names, inverse = np.unique(np.asarray(member_buckets, dtype=object), return_inverse=True)
-    free = np.bincount(inverse, weights=np.where(exempt, 0.0, weights), minlength=names.size)
+    names = sorted(set(member_buckets))
+    place = {b: i for i, b in enumerate(names)}
+    inverse = np.array([place[b] for b in member_buckets], dtype=np.intp)
+    free = np.bincount(inverse, weights=np.where(exempt, 0.0, weights), minlength=len(names))
     allowed = np.array([max(cap - locked_by_bucket.get(b, 0.0), 0.0) for b in names])
     over = free > allowed + EPS
     factor = np.where(over, allowed / np.where(free > 0, free, 1.0), 1.0)

@@ -19,7 +19,7 @@ import numpy as np
 
 from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
-from domain.construction.inputs import PlanInputs, window_rows
+from domain.construction.inputs import PlanInputs, Universe, window_rows
 from domain.construction.plan import Plan, plan_targets
 from domain.construction.proposals import (
     limit_rules,
@@ -184,6 +184,9 @@ class Desk:
     pending: dict[str, RequestCoreDesignation] = attrs.field(factory=dict)
     requested: set[str] = attrs.field(factory=set)
     column: Mapping[str, int] = attrs.field(init=False)
+    _universe: tuple[MarketData, Universe] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
+    )
 
     @status.default
     def _no_status(self) -> StatusBoard:
@@ -344,8 +347,9 @@ class Desk:
         """
         cfg, market, board = screen.config, screen.market, self.board
         planned = {a: w for a, w in {**screen.weights(), **self.decided}.items() if w > 0}
+        universe = self._universe_of(market)
         return PlanInputs(
-            tickers=self.tickers,
+            tickers=universe.tickers,
             score=board.score,
             trending=board.trending,
             valid=board.valid & ~np.isnan(market.closes[screen.t]),
@@ -354,7 +358,7 @@ class Desk:
             locked=locked,
             excluded=excluded,
             review_due=frozenset(self.review_due),
-            buckets=tuple(market.bucket_of[t] for t in self.tickers),
+            buckets=universe.buckets,
             days_held=screen.days_held(),
             favored_buckets=frozenset(self.regime.favored_buckets),
             regime_changed=self.regime.changed,
@@ -362,7 +366,16 @@ class Desk:
             closes=market.window(screen.t, window_rows(cfg)),
             drawdown=screen.drawdown,
             stages=screen.stages,
+            universe=universe,
         )
+
+    def _universe_of(self, market: MarketData) -> Universe:
+        """The planner's columns over `market`'s buckets, built once per market (what
+        each plan derives from them is kept in it)."""
+        if self._universe is None or self._universe[0] is not market:
+            buckets = tuple(market.bucket_of[t] for t in self.tickers)
+            self._universe = (market, Universe(self.tickers, buckets))
+        return self._universe[1]
 
     def _proposal(self, screen: Screen, trade: Trade, plan: Plan, proposal_id: str) -> ProposeTrade:
         """One trade as a proposal, with the plan's reason and numbers."""

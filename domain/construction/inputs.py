@@ -7,7 +7,9 @@ volatility** and **bucket concentration** tests, and the day's **dynamic limits*
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -87,6 +89,8 @@ class PlanInputs:
         drawdown: The portfolio's drawdown today (1 - equity / peak).
         stages: The run's stage rules, through which the planner takes each step
             (`domain.stages`; the rules as stated unless a mutant is switched in).
+        universe: The run's `Universe` (what the planner derives from `tickers` and
+            `buckets`, kept across plans); None, or one of other columns, builds it anew.
         threshold_score: `score` as published (`SCORE_DECIMALS` places), derived: what
             every score threshold compares, so the planner and the protections, which
             read the published scores, agree at a threshold. Ranking and sizing read
@@ -110,6 +114,7 @@ class PlanInputs:
     closes: np.ndarray | None = attrs.field(default=None, converter=_optional_array)
     drawdown: float = 0.0
     stages: Stages = attrs.field(factory=_stated_stages)
+    universe: Universe | None = None
     threshold_score: np.ndarray = attrs.field(
         init=False,
         default=attrs.Factory(lambda self: published_scores(self.score), takes_self=True),
@@ -131,14 +136,99 @@ class PlanInputs:
         return len(self.tickers)
 
     def bucket_array(self) -> np.ndarray:
-        """Bucket of each column as an object array ("Unknown" when none given)."""
-        if self.buckets is None:
-            return np.full(self.n_assets, UNKNOWN_BUCKET, dtype=object)
-        return np.array(self.buckets, dtype=object)
+        """Bucket of each column as a read-only object array ("Unknown" when none given)."""
+        return self._universe.bucket_array
 
-    def bucket_of(self) -> dict[str, str]:
+    def bucket_of(self) -> Mapping[str, str]:
         """Ticker -> bucket."""
-        return dict(zip(self.tickers, self.bucket_array().tolist(), strict=True))
+        return self._universe.bucket_of
+
+    def bucket_names(self) -> tuple[str, ...]:
+        """Bucket of each column as a tuple (quicker than `bucket_array` one at a time)."""
+        return self._universe.bucket_names
+
+    @property
+    def column(self) -> Mapping[str, int]:
+        """Ticker -> its column."""
+        return self._universe.column
+
+    @property
+    def ticker_rank(self) -> np.ndarray:
+        """Each column's place in alphabetical ticker order (the planner's tie-break)."""
+        return self._universe.ticker_rank
+
+    def returns(self, lookback: int) -> np.ndarray | None:
+        """`log_returns` of the closes' last `lookback` + 1 rows, every column (None
+        without closes); read-only, computed once per plan and lookback."""
+        if self.closes is None:
+            return None
+        rets = self._returns.get(int(lookback))
+        if rets is None:
+            rets = log_returns(self.closes[-(int(lookback) + 1) :])
+            rets.flags.writeable = False
+            self._returns[int(lookback)] = rets
+        return rets
+
+    @functools.cached_property
+    def _returns(self) -> dict[int, np.ndarray]:
+        return {}
+
+    @functools.cached_property
+    def _universe(self) -> Universe:
+        given = self.universe
+        if given is not None and given.tickers == self.tickers and given.buckets == self.buckets:
+            return given
+        return Universe(self.tickers, self.buckets)
+
+
+@attrs.frozen(eq=False)
+class Universe:
+    """The planner's columns and their buckets, and what the planner derives from them.
+
+    A run's columns do not change, so the desk builds one and every plan reuses what it
+    derives (`PlanInputs.universe`).
+
+    Attributes:
+        tickers: Column order.
+        buckets: Bucket of each column; None puts every column in "Unknown".
+    """
+
+    tickers: tuple[str, ...] = attrs.field(converter=tuple)
+    buckets: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_tuple)
+
+    @functools.cached_property
+    def column(self) -> Mapping[str, int]:
+        """Ticker -> its column."""
+        return MappingProxyType({t: j for j, t in enumerate(self.tickers)})
+
+    @functools.cached_property
+    def ticker_rank(self) -> np.ndarray:
+        """Each column's place in alphabetical ticker order (read-only)."""
+        n = len(self.tickers)
+        out = np.empty(n, dtype=np.intp)
+        out[sorted(range(n), key=self.tickers.__getitem__)] = np.arange(n)
+        out.flags.writeable = False
+        return out
+
+    @functools.cached_property
+    def bucket_array(self) -> np.ndarray:
+        """Bucket of each column as a read-only object array ("Unknown" when none given)."""
+        if self.buckets is None:
+            out = np.full(len(self.tickers), UNKNOWN_BUCKET, dtype=object)
+        else:
+            out = np.array(self.buckets, dtype=object)
+        out.flags.writeable = False
+        return out
+
+    @functools.cached_property
+    def bucket_names(self) -> tuple[str, ...]:
+        """Bucket of each column as a tuple."""
+        return tuple(self.bucket_array.tolist())
+
+    @functools.cached_property
+    def bucket_of(self) -> Mapping[str, str]:
+        """Ticker -> bucket."""
+        return MappingProxyType(dict(zip(self.tickers, self.bucket_names, strict=True)))
 
 
 @attrs.frozen
@@ -180,16 +270,16 @@ def log_returns(closes: np.ndarray) -> np.ndarray:
     closes = np.asarray(closes, dtype=float)
     if closes.shape[0] < 2:
         return np.zeros((0, closes.shape[1]))
-    with np.errstate(invalid="ignore"):
-        priced = np.isfinite(closes) & (closes > 0)
-    if priced.all():  # the common case: nothing to fill, the same values
-        return np.diff(np.log(closes), axis=0)
-    prices = np.where(priced, closes, np.nan)
-    rows = np.arange(prices.shape[0])[:, None]
-    last = np.where(np.isfinite(prices), rows, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = np.log(closes)
+    priced = np.isfinite(logs)  # exactly where a close is finite and above 0
+    if priced.all():  # the common case: nothing to fill
+        return np.diff(logs, axis=0)
+    rows = np.arange(logs.shape[0])[:, None]
+    last = np.where(priced, rows, 0)
     np.maximum.accumulate(last, axis=0, out=last)
-    filled = np.take_along_axis(prices, last, axis=0)
-    return np.diff(np.log(filled), axis=0)
+    filled = np.take_along_axis(np.where(priced, logs, np.nan), last, axis=0)
+    return np.diff(filled, axis=0)
 
 
 def rank_scores(inp: PlanInputs) -> np.ndarray:
@@ -199,7 +289,7 @@ def rank_scores(inp: PlanInputs) -> np.ndarray:
     held are not decayed. Threshold checks never use this, only ordering does.
     """
     periods = np.zeros(inp.n_assets)
-    column = {t: j for j, t in enumerate(inp.tickers)}
+    column = inp.column
     for asset, days in inp.days_held.items():
         j = column.get(asset)
         if j is not None and inp.weights.get(asset, 0.0) > EPS:
@@ -216,13 +306,21 @@ def market_volatility(closes: np.ndarray | None) -> float:
     """
     if closes is None:
         return 0.0
-    rets = log_returns(np.asarray(closes)[-(MARKET_VOL_WINDOW + 1) :])
+    return _market_volatility(log_returns(np.asarray(closes)[-(MARKET_VOL_WINDOW + 1) :]))
+
+
+def _market_volatility(rets: np.ndarray | None) -> float:
+    """`market_volatility` from the last 20 daily log returns (None: no closes)."""
+    if rets is None:
+        return 0.0
     finite = np.isfinite(rets)
     counts = finite.sum(axis=1)
     rows = counts > 0
     if rows.sum() < 2:
         return 0.0
-    market = np.where(finite, rets, 0.0).sum(axis=1)[rows] / counts[rows]
+    # Every return finite (the common case): the same values without the copy.
+    values = rets if counts.min() == rets.shape[1] else np.where(finite, rets, 0.0)
+    market = values.sum(axis=1)[rows] / counts[rows]
     return float(np.std(market, ddof=1) * np.sqrt(TRADING_DAYS_PER_YEAR))
 
 
@@ -263,7 +361,7 @@ def dynamic_limits(inp: PlanInputs) -> Limits:
     if inp.regime_changed:
         max_new = int(max_new * cfg.regime_change_aggression)
         max_total = int(max_total * REGIME_TOTAL_FACTOR)
-    vol = market_volatility(inp.closes)
+    vol = _market_volatility(inp.returns(MARKET_VOL_WINDOW))
     high = vol > cfg.high_volatility_threshold
     if high:
         max_new = max(1, int(max_new * HIGH_VOL_NEW_FACTOR))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -10,12 +10,17 @@ import attrs
 
 from domain import rules
 from domain.construction.inputs import EPS, Limits, PlanInputs
-from domain.construction.selection import Choice, select
+from domain.construction.selection import Choice, Choices, select
 from domain.construction.sizing import ResidualReport, size_positions
 
 
 def _frozen(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
+
+
+def _choices(value: Mapping[str, Choice]) -> Mapping[str, Choice]:
+    """The plan's `Choices` as they are (built lazily); any other mapping frozen."""
+    return value if isinstance(value, Choices) else _frozen(value)
 
 
 @attrs.frozen
@@ -38,7 +43,7 @@ class Plan:
     """
 
     targets: Mapping[str, float] = attrs.field(converter=_frozen)
-    choices: Mapping[str, Choice] = attrs.field(converter=_frozen)
+    choices: Mapping[str, Choice] = attrs.field(converter=_choices)
     overrides: tuple[str, ...] = attrs.field(converter=tuple)
     bucket_slots: Mapping[str, int] = attrs.field(converter=_frozen)
     bucket_scaling: Mapping[str, float] = attrs.field(converter=_frozen)
@@ -46,6 +51,14 @@ class Plan:
     limits: Limits
     drawdown_factor: float = 1.0
     missing_buckets: int = 0
+
+    def codes(self) -> Iterator[tuple[str, bool, str]]:
+        """(asset, selected, reason code) of every choice, in ticker order, without
+        building the `Choice` of each (`Choices.codes`)."""
+        if isinstance(self.choices, Choices):
+            tickers = self.choices.tickers
+            return ((tickers[j], selected, code) for j, selected, code in self.choices.codes())
+        return ((a, c.selected, c.reason) for a, c in self.choices.items())
 
     def components(self, asset: str) -> dict[str, Any]:
         """What the plan says about `asset`, for a proposal's payload.
@@ -105,19 +118,14 @@ def plan_targets(inp: PlanInputs) -> Plan:
     rank = inp.stages.rank_scores(inp)
     selection = select(inp, limits, rank)
     sizing = size_positions(inp, selection.chosen, frozenset(selection.overrides), rank)
-    choices = dict(selection.choices)
-    for j, why in sizing.dropped.items():
-        asset = inp.tickers[j]
-        choices[asset] = attrs.evolve(
-            choices[asset], selected=False, reason=why.code, detail=why.detail, rule=why.rule.id
-        )
+    choices = selection.choices.dropping(sizing.dropped)
     targets = {a: float(w) for a, w in sorted(inp.locked.items()) if w > EPS}
     for j, w in sizing.weights.items():
         if w > EPS:
             targets[inp.tickers[j]] = w
     return Plan(
         targets=targets,
-        choices=dict(sorted(choices.items())),
+        choices=choices,
         overrides=tuple(inp.tickers[j] for j in selection.overrides if j in sizing.weights),
         bucket_slots=dict(selection.slots),
         bucket_scaling=dict(sizing.bucket_scaling),

@@ -24,7 +24,7 @@ the rule that put its asset in the plan or out of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 
 import attrs
@@ -120,38 +120,106 @@ class Selection:
     """
 
     chosen: tuple[int, ...] = attrs.field(converter=tuple)
-    choices: Mapping[str, Choice] = attrs.field(converter=lambda m: MappingProxyType(dict(m)))
+    choices: Choices
     overrides: tuple[int, ...] = attrs.field(converter=tuple)
     slots: Mapping[str, int] = attrs.field(converter=lambda m: MappingProxyType(dict(m)))
     limits: Limits
     missing_buckets: int = 0
 
 
-class _Book:
-    """Mutable working state of one selection (local to `select`)."""
+_Note = tuple[bool, bool, Reason]
+"""One asset's note: (held, selected, the reason)."""
 
-    def __init__(self, inp: PlanInputs, rank: np.ndarray, buckets: np.ndarray) -> None:
+
+class Choices(Mapping[str, Choice]):
+    """asset -> `Choice` for every asset the plan noted, in ticker order.
+
+    Each `Choice` is built when first read: a plan notes every holding and new candidate,
+    but only the assets whose status changes, and the assets traded, are described.
+    `codes` gives every note's (selected, reason) without building one.
+    """
+
+    def __init__(self, inp: PlanInputs, rank: np.ndarray, notes: Mapping[int, _Note]) -> None:
+        self._inp = inp
+        self._rank = rank
+        self._notes = dict(notes)
+        self._column = {inp.tickers[j]: j for j in sorted(self._notes, key=inp.tickers.__getitem__)}
+        self._built: dict[str, Choice] = {}
+
+    def __getitem__(self, asset: str) -> Choice:
+        choice = self._built.get(asset)
+        if choice is None:
+            j = self._column[asset]
+            held, selected, reason = self._notes[j]
+            choice = Choice(
+                asset=asset,
+                bucket=str(self._inp.bucket_names()[j]),
+                held=held,
+                selected=selected,
+                reason=reason.code,
+                detail=reason.detail,
+                score=round(float(self._inp.score[j]), 6),
+                rank_score=round(float(self._rank[j]), 6),
+                rule=reason.rule.id,
+            )
+            self._built[asset] = choice
+        return choice
+
+    def get(self, asset: str, default: Choice | None = None) -> Choice | None:
+        """The asset's `Choice`, or `default` when the plan did not note it."""
+        return self[asset] if asset in self._column else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._column)
+
+    def __len__(self) -> int:
+        return len(self._column)
+
+    def __contains__(self, asset: object) -> bool:
+        return asset in self._column
+
+    def __repr__(self) -> str:
+        return f"Choices({dict(self.items())!r})"
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """The planner's tickers (column order)."""
+        return self._inp.tickers
+
+    def codes(self) -> Iterator[tuple[int, bool, str]]:
+        """(column, selected, reason code) of every note, in ticker order."""
+        for j in self._column.values():
+            _held, selected, reason = self._notes[j]
+            yield j, selected, reason.code
+
+    def dropping(self, dropped: Mapping[int, Reason]) -> Choices:
+        """These choices with each column of `dropped` out of the plan for its reason."""
+        notes = dict(self._notes)
+        for j, why in dropped.items():
+            notes[j] = (notes[j][0], False, why)
+        return Choices(self._inp, self._rank, notes)
+
+
+class _Book:
+    """Mutable working state of one selection (local to `select`).
+
+    `key(j)` is column j's place in the ranking order (ranking score descending, then
+    ticker), so sorting by it is sorting by (-rank, ticker).
+    """
+
+    def __init__(self, inp: PlanInputs, rank: np.ndarray, buckets: Sequence[str]) -> None:
         self.inp = inp
         self.rank = rank
         self.buckets = buckets
-        self.choices: dict[str, Choice] = {}
-
-    def key(self, j: int) -> tuple[float, str]:
-        return (-float(self.rank[j]), self.inp.tickers[j])
+        place = np.empty(inp.n_assets, dtype=np.intp)
+        place[np.lexsort((inp.ticker_rank, -np.asarray(rank, dtype=float)))] = np.arange(
+            inp.n_assets
+        )
+        self.key = place.tolist().__getitem__
+        self.notes: dict[int, _Note] = {}
 
     def note(self, j: int, held: bool, selected: bool, reason: Reason) -> None:
-        asset = self.inp.tickers[j]
-        self.choices[asset] = Choice(
-            asset=asset,
-            bucket=str(self.buckets[j]),
-            held=held,
-            selected=selected,
-            reason=reason.code,
-            detail=reason.detail,
-            score=round(float(self.inp.score[j]), 6),
-            rank_score=round(float(self.rank[j]), 6),
-            rule=reason.rule.id,
-        )
+        self.notes[j] = (held, selected, reason)
 
 
 # --- the keep rules of a holding --------------------------------------------------------
@@ -210,7 +278,7 @@ def open_eligible(inp: PlanInputs) -> np.ndarray:
 def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
     """Holdings that pass the keep rules, and the eligible new candidates."""
     stages = inp.stages
-    column = {t: j for j, t in enumerate(inp.tickers)}
+    column = inp.column
     keep: list[int] = []
     for asset in sorted(inp.weights):
         if asset in inp.locked or inp.weights[asset] <= EPS or asset not in column:
@@ -223,9 +291,9 @@ def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
         else:
             book.note(j, True, False, out)
     taken = {a for a, w in inp.weights.items() if w > EPS} | set(inp.locked) | inp.excluded
-    eligible = stages.open_eligible(inp)
-    new = [int(j) for j in np.flatnonzero(eligible) if inp.tickers[j] not in taken]
-    return keep, new
+    eligible = np.array(stages.open_eligible(inp), dtype=bool)
+    eligible[[column[a] for a in taken if a in column]] = False
+    return keep, np.flatnonzero(eligible).tolist()
 
 
 def _kept(inp: PlanInputs, j: int) -> Reason:
@@ -273,8 +341,7 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
     Returns:
         The selection, with a `Choice` for every holding and new candidate.
     """
-    buckets = inp.bucket_array()
-    book = _Book(inp, rank, buckets)
+    book = _Book(inp, rank, inp.bucket_names())
     keep, new = _universe(inp, book)
     bucket_of = inp.bucket_of()
     locked_pos = sorted(a for a, w in inp.locked.items() if w > EPS)
@@ -294,7 +361,7 @@ def select(inp: PlanInputs, limits: Limits, rank: np.ndarray) -> Selection:
     chosen = sorted(keep + picked, key=book.key)
     return Selection(
         chosen=tuple(chosen),
-        choices=dict(sorted(book.choices.items())),
+        choices=Choices(inp, rank, book.notes),
         overrides=tuple(j for j in chosen if j in stage.overrides),
         slots=stage.slots,
         limits=limits,
@@ -318,25 +385,21 @@ def _portfolio_limits(
     total_room = max(limits.max_total - n_locked, 0)
     buckets = book.buckets
 
-    def new_key(j: int) -> tuple[bool, float, str]:
+    def new_key(j: int) -> tuple[bool, int]:
         other_first = limits.concentrated and buckets[j] == limits.largest_bucket
-        return (bool(other_first), *book.key(j))
+        return (bool(other_first), book.key(j))
 
     new = sorted(new, key=new_key)
     room = book.inp.stages.portfolio_room(limits, n_locked, len(keep))
+    if limits.new_budget <= total_room - len(keep):
+        out = Reason(
+            MAX_NEW, f"beyond max_new_positions {limits.new_budget} this round", rules.MAX_NEW
+        )
+    else:
+        out = Reason(
+            MAX_TOTAL, f"no room under max_total_positions {limits.max_total}", rules.MAX_TOTAL
+        )
     for j in new[room:]:
-        if limits.new_budget <= total_room - len(keep):
-            out = Reason(
-                MAX_NEW,
-                f"beyond max_new_positions {limits.new_budget} this round",
-                rules.MAX_NEW,
-            )
-        else:
-            out = Reason(
-                MAX_TOTAL,
-                f"no room under max_total_positions {limits.max_total}",
-                rules.MAX_TOTAL,
-            )
         book.note(j, False, False, out)
     return new[:room], new[room:], room
 
@@ -359,7 +422,7 @@ def _note_selected(
         else:
             book.note(j, True, True, _kept(inp, j))
     for j in picked:
-        if inp.tickers[j] not in book.choices:  # overrides and additions have their note
+        if j not in book.notes:  # overrides and additions have their note
             book.note(j, False, True, _new(inp, j))
 
 
@@ -417,10 +480,10 @@ def _slot_stage(
     locked_count: dict[str, int] = {}
     for b in locked_buckets:
         locked_count[b] = locked_count.get(b, 0) + 1
+    kept_of, new_of = _by_bucket(book, keep), _by_bucket(book, new)
     out = _Slotted(slots, [], [], set(), [], {})
     for b in sorted(present):
-        k = sorted((j for j in keep if buckets[j] == b), key=book.key)
-        c = sorted((j for j in new if buckets[j] == b), key=book.key)
+        k, c = kept_of.get(b, []), new_of.get(b, [])
         avail = max(slots[b] - locked_count.get(b, 0), 0)
         ik = k if cfg.allow_bucket_overflow else k[:avail]
         if cfg.allow_bucket_overflow:
@@ -431,12 +494,22 @@ def _slot_stage(
             f"{b} slots full ({slots[b]}): {len(ik) + len(ic)} better-placed assets",
             rules.BUCKET_SLOTS,
         )
-        for j in k[len(ik) :] + c[len(ic) :]:
-            book.note(j, j in k, False, full)
-            out.turned_away.append(j)
+        for j in k[len(ik) :]:
+            book.note(j, True, False, full)
+        for j in c[len(ic) :]:
+            book.note(j, False, False, full)
+        out.turned_away.extend(k[len(ik) :] + c[len(ic) :])
         out.kept_in.extend(ik)
         out.new_in.extend(ic)
         out.members_of[b] = ik + ic
+    return out
+
+
+def _by_bucket(book: _Book, columns: list[int]) -> dict[str, list[int]]:
+    """bucket -> its columns among `columns`, best-ranked first."""
+    out: dict[str, list[int]] = {}
+    for j in sorted(columns, key=book.key):
+        out.setdefault(book.buckets[j], []).append(j)
     return out
 
 
@@ -451,21 +524,23 @@ def _correlation_stage(
     """construction.correlation: one np.corrcoef per bucket over its members and the assets
     that might come back by a smart override; the new members it drops."""
     cfg, buckets = inp.config, book.buckets
-    window = None
     min_obs = min(MIN_CORRELATION_OBS, cfg.correlation_window)
-    if inp.closes is not None:
-        window = inp.closes[-(cfg.correlation_window + 1) :]
     limit = cfg.correlation_limit
     dropped: set[int] = set()
     checks: dict[str, _Check] = {}
-    for b in sorted(slotted.members_of):
+    groups = {
+        b: sorted(members + [j for j in hopefuls if buckets[j] == b], key=book.key)
+        for b, members in sorted(slotted.members_of.items())
+    }
+    checked = [j for cols in groups.values() if _correlated(cols, held) for j in cols]
+    returns, place = _returns_of(inp, checked)
+    for b, cols in groups.items():
         members = slotted.members_of[b]
-        cols = sorted(members + [j for j in hopefuls if buckets[j] == b], key=book.key)
         pos = {j: i for i, j in enumerate(cols)}
         regular = sorted(pos[j] for j in members)
         corr = None
-        if window is not None and len(cols) >= 2 and any(j not in held for j in cols):
-            corr = inp.stages.abs_correlations(log_returns(window[:, cols]), min_obs)
+        if returns is not None and _correlated(cols, held):
+            corr = inp.stages.abs_correlations(returns[:, [place[j] for j in cols]], min_obs)
         drops = (
             {}
             if corr is None
@@ -482,6 +557,22 @@ def _correlation_stage(
             book.note(cols[i], False, False, Reason(CORRELATION, detail, rules.CORRELATION))
         checks[b] = (cols, pos, corr, [cols[i] for i in regular if i not in drops])
     return dropped, checks
+
+
+def _correlated(cols: list[int], held: set[int]) -> bool:
+    """Whether a bucket's correlations are needed: two columns or more, one of them new."""
+    return len(cols) >= 2 and any(j not in held for j in cols)
+
+
+def _returns_of(inp: PlanInputs, columns: list[int]) -> tuple[np.ndarray | None, dict[int, int]]:
+    """The correlation window's log returns of `columns` (None: no closes, or none asked)
+    and each column's place in them. Columns are independent in `log_returns`, so one
+    call over all of them gives each bucket's returns."""
+    if inp.closes is None or not columns:
+        return None, {}
+    cols = sorted(set(columns))
+    window = inp.closes[-(inp.config.correlation_window + 1) :]
+    return log_returns(window[:, cols]), {j: i for i, j in enumerate(cols)}
 
 
 def _override_hopefuls(inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:
@@ -579,11 +670,7 @@ def _min_buckets(
             break
         if len(picked) >= room:
             # Regular new picks have no note yet; overrides and additions do.
-            victims = [
-                v
-                for v in picked
-                if inp.tickers[v] not in book.choices and have[str(buckets[v])] >= 2
-            ]
+            victims = [v for v in picked if v not in book.notes and have[str(buckets[v])] >= 2]
             if not victims:
                 break
             victim = max(victims, key=book.key)

@@ -117,7 +117,11 @@ def raw_weights(score: np.ndarray, config: Config, target: float) -> np.ndarray:
 def asset_volatility(closes: np.ndarray, lookback: int) -> np.ndarray:
     """Daily volatility of each column: sample std (ddof 1) of its last `lookback` log
     returns (gaps forward-filled); NaN with fewer than two returns."""
-    rets = log_returns(np.asarray(closes, dtype=float)[-(int(lookback) + 1) :])
+    return _volatility(log_returns(np.asarray(closes, dtype=float)[-(int(lookback) + 1) :]))
+
+
+def _volatility(rets: np.ndarray) -> np.ndarray:
+    """`asset_volatility` from the log returns of its lookback."""
     finite = np.isfinite(rets)
     count = finite.sum(axis=0)
     values = np.where(finite, rets, 0.0)
@@ -138,8 +142,18 @@ def volatility_factors(vols: np.ndarray) -> np.ndarray:
     if not known.any():
         return np.ones(vols.shape)
     floored = np.maximum(np.where(known, vols, 1.0), VOL_FLOOR_DAILY)
-    median = float(np.median(floored[known]))
+    median = _median(floored[known])
     return np.where(known, median / floored, 1.0)
+
+
+def _median(values: np.ndarray) -> float:
+    """np.median of a 1-D array without NaN, bit for bit (the middle value, or the mean
+    of the two middle ones), without np.median's overhead on a few values."""
+    ordered = np.sort(values)
+    mid = ordered.size // 2
+    if ordered.size % 2:
+        return float(ordered[mid])
+    return float((ordered[mid - 1] + ordered[mid]) / 2.0)
 
 
 @attrs.frozen
@@ -419,7 +433,7 @@ def _volatilities(inp: PlanInputs, active: list[int]) -> dict[int, float] | None
     cfg = inp.config
     if not (cfg.volatility_position_scaling and inp.closes is not None and active):
         return None
-    vols = asset_volatility(inp.closes[:, active], cfg.volatility_lookback)
+    vols = _volatility(inp.returns(cfg.volatility_lookback)[:, active])
     return dict(zip(active, vols.tolist(), strict=True))
 
 

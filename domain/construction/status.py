@@ -21,6 +21,7 @@ import numpy as np
 from domain import rules
 from domain.construction.inputs import PlanInputs
 from domain.construction.plan import Plan
+from domain.construction.selection import REJECTED_REASONS, SELECTED_REASONS
 
 NOT_TRADABLE = "not_tradable"
 OPEN_BLOCKED = "open_blocked"
@@ -35,6 +36,11 @@ UNIVERSE_RULES = {
     BELOW_OPEN: rules.OPEN_THRESHOLD.id,
 }
 """The rule behind each of those reasons (a blocked open is excluded by the re-plan)."""
+REASONS: tuple[str, ...] = SELECTED_REASONS + REJECTED_REASONS + UNIVERSE_REASONS
+"""Every reason a status may have; a `StatusBoard` holds each as its place here."""
+_CODE = {reason: i for i, reason in enumerate(REASONS)}
+UNKNOWN = -1
+"""The board's code of a reason not known yet (never planned)."""
 
 
 @attrs.frozen
@@ -64,8 +70,8 @@ class Status:
 
 @attrs.frozen
 class StatusBoard:
-    """Every asset's (selected, reason), aligned with the planner's tickers; None reason:
-    not known yet (never planned)."""
+    """Every asset's (selected, reason), aligned with the planner's tickers; a reason is
+    its place in `REASONS` (`UNKNOWN`: never planned)."""
 
     selected: np.ndarray
     reason: np.ndarray
@@ -73,34 +79,41 @@ class StatusBoard:
     @classmethod
     def empty(cls, n: int) -> StatusBoard:
         """No status known for any of `n` assets."""
-        return cls(np.zeros(n, dtype=bool), np.full(n, None, dtype=object))
+        return cls(np.zeros(n, dtype=bool), np.full(n, UNKNOWN, dtype=np.int8))
 
 
 def _codes(inp: PlanInputs, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(selected, reason, planned) for every column; `planned` is False for locked ones."""
+    """(selected, reason code, planned) for every column; `planned` is False for locked
+    ones."""
     cfg = inp.config
-    reason = np.full(inp.n_assets, BELOW_OPEN, dtype=object)
-    reason[inp.trending < cfg.trending_confidence_new] = NOT_TRENDING
-    reason[~inp.valid] = NOT_TRADABLE
+    reason = np.where(
+        inp.valid,
+        np.where(
+            inp.trending < cfg.trending_confidence_new, _CODE[NOT_TRENDING], _CODE[BELOW_OPEN]
+        ),
+        _CODE[NOT_TRADABLE],
+    ).astype(np.int8)
     selected = np.zeros(inp.n_assets, dtype=bool)
     planned = np.ones(inp.n_assets, dtype=bool)
-    column = {t: j for j, t in enumerate(inp.tickers)}
+    column = inp.column
     for asset in inp.excluded:
         if asset in column:
-            reason[column[asset]] = OPEN_BLOCKED
+            reason[column[asset]] = _CODE[OPEN_BLOCKED]
     for asset in inp.locked:
         if asset in column:
             planned[column[asset]] = False
-    for asset, choice in plan.choices.items():
-        j = column[asset]
-        reason[j], selected[j], planned[j] = choice.reason, choice.selected, True
+    noted = list(plan.codes())
+    if noted:
+        assets, chosen, codes = zip(*noted, strict=True)
+        cols = [column[a] for a in assets]
+        reason[cols] = [_CODE[c] for c in codes]
+        selected[cols] = chosen
+        planned[cols] = True
     return selected, reason, planned
 
 
-def _detail(inp: PlanInputs, plan: Plan, j: int, reason: str) -> str:
-    asset = inp.tickers[j]
-    if asset in plan.choices:
-        return plan.choices[asset].detail
+def _universe_detail(inp: PlanInputs, j: int, reason: str) -> str:
+    """The detail of an asset outside the plan's universe (one of `UNIVERSE_REASONS`)."""
     cfg = inp.config
     if reason == NOT_TRADABLE:
         return "cannot be traded today: no price or no score"
@@ -116,9 +129,20 @@ def _detail(inp: PlanInputs, plan: Plan, j: int, reason: str) -> str:
     )
 
 
-def _rule(plan: Plan, asset: str, reason: str) -> str:
+def _status(inp: PlanInputs, plan: Plan, j: int, selected: bool, code: int) -> Status:
+    """Column j's status: its plan `Choice` when it has one, else its universe reason."""
+    asset, reason = inp.tickers[j], REASONS[code]
     choice = plan.choices.get(asset)
-    return choice.rule if choice is not None else UNIVERSE_RULES[reason]
+    return Status(
+        asset=asset,
+        selected=selected,
+        reason=reason,
+        detail=_universe_detail(inp, j, reason) if choice is None else choice.detail,
+        score=round(float(inp.score[j]), 6),
+        trending=round(float(inp.trending[j]), 6),
+        bucket=str(inp.bucket_names()[j]),
+        rule=UNIVERSE_RULES[reason] if choice is None else choice.rule,
+    )
 
 
 def selection_changes(
@@ -135,22 +159,15 @@ def selection_changes(
         (changed statuses in ticker order, the updated board).
     """
     selected, reason, planned = _codes(inp, plan)
-    changed = planned & ((reason != last.reason) | (selected != last.selected))
-    buckets = inp.bucket_array()
+    changed = np.flatnonzero(planned & ((reason != last.reason) | (selected != last.selected)))
+    changed = changed[np.argsort(inp.ticker_rank[changed], kind="stable")]
     out = [
-        Status(
-            asset=inp.tickers[j],
-            selected=bool(selected[j]),
-            reason=str(reason[j]),
-            detail=_detail(inp, plan, j, str(reason[j])),
-            score=round(float(inp.score[j]), 6),
-            trending=round(float(inp.trending[j]), 6),
-            bucket=str(buckets[j]),
-            rule=_rule(plan, inp.tickers[j], str(reason[j])),
+        _status(inp, plan, j, chosen, code)
+        for j, chosen, code in zip(
+            changed.tolist(), selected[changed].tolist(), reason[changed].tolist(), strict=True
         )
-        for j in np.flatnonzero(changed)
     ]
     board = StatusBoard(
         np.where(planned, selected, last.selected), np.where(planned, reason, last.reason)
     )
-    return sorted(out, key=lambda s: s.asset), board
+    return out, board

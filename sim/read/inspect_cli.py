@@ -339,7 +339,7 @@ def _sweep_summary(
             f"inspect summary --run: {args.db} is a sweep database; its summary covers every"
             f" run (`inspect {args.db} runs` lists them, with each run's event database)"
         )
-    report, data = sweep_summary(conn)
+    report, data = sweep_summary(conn, args.db)
     return data, view.sweep_summary_view(args.db, report, data["replay"])
 
 

@@ -18,7 +18,7 @@ from sim.sweep.store import param_columns, table_frame
 from sim.sweep.view import replay_command, replay_line
 
 
-def _table(conn: sqlite3.Connection) -> pd.DataFrame:
+def _table(conn: sqlite3.Connection, db_path: str | Path) -> pd.DataFrame:
     """The sweep table, by grid point and seed.
 
     Raises:
@@ -26,18 +26,20 @@ def _table(conn: sqlite3.Connection) -> pd.DataFrame:
     """
     table = table_frame(conn)
     if table.empty:
-        raise InspectError("the sweep table holds no run yet")
+        raise InspectError(f"{db_path}: the sweep table holds no run yet")
     return table
 
 
-def sweep_summary(conn: sqlite3.Connection) -> tuple[SweepReport, dict[str, Any]]:
-    """The aggregates of the sweep open as `conn` and their JSON-ready data (the report
-    of `sweep-report --json`, with the replay line of the first failed run).
+def sweep_summary(
+    conn: sqlite3.Connection, db_path: str | Path
+) -> tuple[SweepReport, dict[str, Any]]:
+    """The aggregates of the sweep at `db_path` (open as `conn`) and their JSON-ready data
+    (the report of `sweep-report --json`, with the replay line of the first failed run).
 
     Raises:
         InspectError: the table holds no run yet.
     """
-    report = build_report(_table(conn))
+    report = build_report(_table(conn, db_path))
     return report, {**report.as_dict(), "replay": replay_line(report)}
 
 
@@ -51,7 +53,7 @@ def sweep_runs(conn: sqlite3.Connection, db_path: str | Path) -> dict[str, Any]:
     Raises:
         InspectError: the table holds no run yet.
     """
-    table = _table(conn)
+    table = _table(conn, db_path)
     params = param_columns(table.columns)
     folder = Path(db_path).parent
     out = []

@@ -8,6 +8,10 @@ The file describes every table and column (`sim.read.db_docs`, keyed like
 opens the database with its documentation and four questions one click away: why an
 asset was blocked on a day, everything a rule decided, an asset's protection timeline,
 and the failed checks. Datasette is not needed to write the file (docs/inspection.md).
+
+A sweep database (`OUT/sweep.db`) gets its own (`write_sweep_metadata`): its columns in
+words (`sim.sweep.table_docs`) and the canned queries of `sweep_queries`, built for its
+grid parameters: the runs that failed with their seeds, and each failed check's seeds.
 """
 
 from __future__ import annotations

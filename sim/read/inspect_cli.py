@@ -185,7 +185,8 @@ def inspect_command(argv: Sequence[str], console: Console) -> int:
 
     Returns:
         0, or 2 after printing a clear message for a bad database path, an unknown run,
-        ticker, date or system, bad arguments, or a refused write.
+        ticker, date or system, bad arguments, a refused write, or a sub-command a sweep
+        database does not take.
     """
     try:
         args = build_parser().parse_args(list(argv))

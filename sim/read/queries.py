@@ -1,5 +1,6 @@
-"""Read-only queries over the event database, returning plain data: opening a database,
-its runs, a run's messages and tickers, and the grouping of messages into proposal chains.
+"""Read-only queries over the event database, returning plain data: opening a database
+(telling an event database from a sweep's `OUT/sweep.db` by its tables), its runs, a
+run's messages and tickers, and the grouping of messages into proposal chains.
 
 Every query is a function over an open `sqlite3.Connection` that returns plain lists and
 dicts (payloads parsed from JSON); `sim.read.inspect_view` turns them into rich

@@ -26,10 +26,11 @@ from rich.console import Console
 import run
 from sim.read.datasette import database_name
 from sim.read.metrics import METRIC_HELP, METRICS
-from sim.sweep.report import build_report
+from sim.sweep.report import NOT_COMPLETED, build_report
 from sim.sweep.spec import SweepSpec, parse_grid, parse_seeds, plan
 from sim.sweep.store import (
     HEAD,
+    LOST,
     RUNS_DIR,
     SWEEPS,
     TABLE,
@@ -40,7 +41,7 @@ from sim.sweep.store import (
     write_row,
 )
 from sim.sweep.table_docs import RUN_COLUMN_DOCS, SWEEPS_COLUMN_DOCS
-from sim.sweep.task import run_task
+from sim.sweep.task import base_row, run_task
 from sim.sweep.view import report_renderable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -342,3 +343,27 @@ def test_summary_when_sweep_table_has_no_row_then_exit_2(tmp_path):
     code, out = inspect(tmp_path / "sweep.db", "summary")
     assert code == 2
     assert out.strip() == f"{tmp_path / 'sweep.db'}: the sweep table holds no run yet"
+
+
+def test_runs_when_a_task_was_lost_then_listed_with_no_exit_code_and_its_replay(
+    sweep_out, tmp_path
+):
+    out = tmp_path / "out"
+    shutil.copytree(sweep_out, out)
+    spec = SweepSpec(paths=(str(SMALL),), seeds=(9,), grid=parse_grid([GRID]), preset=None, sets={})
+    task = plan(spec)[0]
+    lost = {"exit_code": None, "outcome": LOST, "error": "KilledWorker(...)", "worker": None}
+    with open_store(out, {"max_total_positions": 4}) as db:
+        assert write_row(db, {**base_row(task), **lost})
+    row = next(r for r in inspect_json(out / "sweep.db", "runs")["runs"] if r["seed"] == 9)
+    assert (row["outcome"], row["exit_code"], row["total_return"], row["event_db"]) == (
+        LOST,
+        None,
+        None,
+        None,
+    )
+    assert row["replay"].endswith("--seed 9 --set max_total_positions=4")
+    failures = inspect_json(out / "sweep.db", "summary")["failures"]
+    assert [(f["check"], f["seeds"]) for f in failures if f["kind"] == LOST] == [
+        (NOT_COMPLETED, [9])
+    ]

@@ -8,13 +8,17 @@ The file describes every table and column (`sim.read.db_docs`, keyed like
 opens the database with its documentation and four questions one click away: why an
 asset was blocked on a day, everything a rule decided, an asset's protection timeline,
 and the failed checks. Datasette is not needed to write the file (docs/inspection.md).
+
+A sweep database (`OUT/sweep.db`) gets its own (`write_sweep_metadata`): its columns in
+words (`sim.sweep.table_docs`) and the canned queries of `sweep_queries`, built for its
+grid parameters: the runs that failed with their seeds, and each failed check's seeds.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +26,12 @@ import attrs
 import yaml
 
 from sim.read.db_docs import COLUMN_DOCS, TABLE_DOCS
-from sim.read.queries import InspectError
+from sim.read.queries import InspectError, table_names
 from sim.run.recorder import SCHEMA
+from sim.sweep.store import TABLE as SWEEP_TABLE
+from sim.sweep.store import param_columns
+from sim.sweep.table_docs import TABLE_DOCS as SWEEP_TABLE_DOCS
+from sim.sweep.table_docs import column_docs
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 """Metadata file suffix -> format (Datasette reads both)."""
@@ -170,17 +178,27 @@ def metadata(name: str, tables: frozenset[str] | None = None) -> dict[str, Any]:
 
 
 def write_metadata(conn: sqlite3.Connection, db_path: str, out: str) -> dict[str, Any]:
-    """Write the metadata of the database open as `conn` (at `db_path`) to `out` (JSON,
-    or YAML for .yaml/.yml). Returns what was written and the command that serves it.
+    """Write the metadata of the event database open as `conn` (at `db_path`) to `out`
+    (JSON, or YAML for .yaml/.yml). Returns what was written and the command that serves it.
 
     Raises:
         InspectError: an unsupported suffix, or a file that cannot be written.
     """
+    tables = frozenset(r[0] for r in conn.execute("SELECT name FROM sqlite_master"))
+    meta = metadata(database_name(db_path), tables & frozenset(SCHEMA))
+    database = _write(meta, db_path, out)
+    return {
+        **_written(database, db_path, out),
+        "left_out": [k for k in CANNED_QUERIES if k not in database["queries"]],
+        "unchecked_runs": _unchecked_runs(conn, tables),
+    }
+
+
+def _write(meta: Mapping[str, Any], db_path: str, out: str) -> dict[str, Any]:
+    """Write `meta` to `out` in the format of its suffix; the metadata of the database."""
     fmt = FORMATS.get(Path(out).suffix.lower())
     if fmt is None:
         raise InspectError(f"--out {out}: use a {', '.join(FORMATS)} file")
-    tables = frozenset(r[0] for r in conn.execute("SELECT name FROM sqlite_master"))
-    meta = metadata(database_name(db_path), tables & frozenset(SCHEMA))
     text = (
         json.dumps(meta, indent=2) + "\n"
         if fmt == "json"
@@ -190,16 +208,98 @@ def write_metadata(conn: sqlite3.Connection, db_path: str, out: str) -> dict[str
         Path(out).write_text(text, encoding="utf-8")
     except OSError as err:
         raise InspectError(f"--out {out}: cannot write: {err.strerror or err}") from None
-    database = meta["databases"][database_name(db_path)]
+    return meta["databases"][database_name(db_path)]
+
+
+def _written(database: Mapping[str, Any], db_path: str, out: str) -> dict[str, Any]:
+    """What `write_metadata` and `write_sweep_metadata` wrote, and the command serving it."""
     return {
         "metadata": out,
         "database": database_name(db_path),
         "tables": sorted(database["tables"]),
         "queries": list(database["queries"]),
-        "left_out": [k for k in CANNED_QUERIES if k not in database["queries"]],
-        "unchecked_runs": _unchecked_runs(conn, tables),
+        "left_out": [],
+        "unchecked_runs": [],
         "serve": f"datasette {db_path} --metadata {out}",
     }
+
+
+# --- a sweep database (OUT/sweep.db) ------------------------------------------------------
+
+
+def sweep_queries(columns: Sequence[str]) -> dict[str, CannedQuery]:
+    """The canned queries of a sweep table with `columns`: the runs that failed or did not
+    complete with their seeds, and each failed check's count and seeds per grid point."""
+    point = ", ".join(f'"{c}"' for c in ["scenario", *param_columns(columns)])
+    return {
+        "failed_runs": CannedQuery(
+            "The runs that failed or did not complete",
+            "Every run whose outcome is not passed, by grid point and seed: its exit code,"
+            " failed checks and error; replay one with `python run.py PATH --seed SEED` and"
+            " the run's `settings`, or open `db` when the sweep kept it (--keep-dbs).",
+            f"SELECT {point}, seed, outcome, exit_code, failed_checks, error, path, settings,"
+            f" db, key\nFROM {SWEEP_TABLE}\nWHERE outcome != 'passed'\n"
+            f"ORDER BY {point}, seed",
+            (SWEEP_TABLE,),
+        ),
+        "check_failures": CannedQuery(
+            "How often each check failed, with the seeds",
+            "Per grid point and failed check: how many runs failed it and their seeds"
+            " (the probability over the runs checked is in `run.py sweep-report`).",
+            f"SELECT {point}, c.value AS check_label, COUNT(*) AS failures,\n"
+            "  group_concat(seed, ',') AS seeds\n"
+            f"FROM (SELECT * FROM {SWEEP_TABLE} ORDER BY seed) r, json_each(r.failed_checks) c\n"
+            f"GROUP BY {point}, c.value\nORDER BY failures DESC, {point}, c.value",
+            (SWEEP_TABLE,),
+        ),
+    }
+
+
+def sweep_metadata(name: str, columns: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """Datasette metadata for the sweep database Datasette calls `name`.
+
+    Args:
+        name: the database's name in Datasette (`database_name`).
+        columns: the sweep tables the file has, each with its columns in table order.
+    """
+    queries = sweep_queries(columns[SWEEP_TABLE]) if SWEEP_TABLE in columns else {}
+    return {
+        "title": "Bulwark sweep",
+        "description": "One row per run of a `run.py sweep` (seeds x grid points): outcome,"
+        " failed checks, headline metrics, the kept event database (docs/sweeps.md).",
+        "databases": {
+            name: {
+                "tables": {
+                    table: {
+                        "description": SWEEP_TABLE_DOCS[table],
+                        "columns": column_docs(table, names),
+                    }
+                    for table, names in columns.items()
+                },
+                "queries": {
+                    key: {"title": q.title, "description": q.description, "sql": q.sql}
+                    for key, q in queries.items()
+                },
+            }
+        },
+    }
+
+
+def write_sweep_metadata(conn: sqlite3.Connection, db_path: str, out: str) -> dict[str, Any]:
+    """Write the metadata of the sweep database open as `conn` (at `db_path`) to `out`, as
+    `write_metadata` does for an event database.
+
+    Raises:
+        InspectError: an unsupported suffix, or a file that cannot be written.
+    """
+    present = table_names(conn)
+    columns = {
+        table: [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        for table in SWEEP_TABLE_DOCS
+        if table in present
+    }
+    meta = sweep_metadata(database_name(db_path), columns)
+    return _written(_write(meta, db_path, out), db_path, out)
 
 
 def _unchecked_runs(conn: sqlite3.Connection, tables: frozenset[str]) -> list[str]:

@@ -1,6 +1,10 @@
 """The `inspect` command (`python run.py inspect DB SUBCOMMAND ...`): parse the arguments,
-open the database read-only (`sim.read.queries.open_readonly`), run one query, and print
+open the database read-only (`sim.read.queries.open_database`), run one query, and print
 its table, or its data as JSON with `--json`.
+
+An event database takes every sub-command (`HANDLERS`); a sweep database (`run.py sweep`'s
+OUT/sweep.db) takes those of `SWEEP_HANDLERS`, and the others are refused in one line
+saying how to get a run's event database (docs/inspection.md).
 
 Each sub-command is one handler returning (data, renderable); the queries are in
 `sim.read.queries`, `why`, `blocked`, `protection_history`, `compare`, `sql_query`,
@@ -22,12 +26,23 @@ from sim.read import inspect_view as view
 from sim.read.blocked import blocked
 from sim.read.cli_help import HELP_FORMAT, examples_epilog
 from sim.read.compare import compare_runs
-from sim.read.datasette import database_name, write_metadata
+from sim.read.datasette import database_name, write_metadata, write_sweep_metadata
 from sim.read.export import export_run
 from sim.read.protection_history import protection_history
-from sim.read.queries import InspectError, list_runs, open_readonly, resolve_run, run_summary
+from sim.read.queries import (
+    SWEEP_DB,
+    InspectError,
+    SweepDatabaseError,
+    event_db_hint,
+    list_runs,
+    open_database,
+    open_readonly,
+    resolve_run,
+    run_summary,
+)
 from sim.read.queries import timeline as asset_timeline
 from sim.read.sql_query import SQL_LIMIT, SQL_TIMEOUT_S, run_sql
+from sim.read.sweep_db import sweep_runs, sweep_summary
 from sim.read.why import why as why_chain
 
 EXIT_OK, EXIT_INVALID = 0, 2
@@ -90,12 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="run.py inspect",
         description="Inspect an event database (opened read-only). The latest run is the\n"
-        "default wherever a run is needed. `run.py inspect DB SUBCOMMAND --help` shows\n"
-        "a sub-command's options and examples.",
+        "default wherever a run is needed. A sweep's OUT/sweep.db takes runs, summary\n"
+        "(the sweep's aggregates), sql and datasette. `run.py inspect DB SUBCOMMAND --help`\n"
+        "shows a sub-command's options and examples.",
         epilog=examples_epilog(*(f"inspect {DB_EXAMPLE} {e[0]}" for e in EXAMPLES.values())),
         formatter_class=HELP_FORMAT,
     )
-    p.add_argument("db", help="event database, e.g. runs/baseline.db")
+    p.add_argument("db", help="event database, e.g. runs/baseline.db, or a sweep's OUT/sweep.db")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(name: str, parents: list[argparse.ArgumentParser], summary: str) -> Any:
@@ -169,7 +185,8 @@ def inspect_command(argv: Sequence[str], console: Console) -> int:
 
     Returns:
         0, or 2 after printing a clear message for a bad database path, an unknown run,
-        ticker, date or system, bad arguments, or a refused write.
+        ticker, date or system, bad arguments, a refused write, or a sub-command a sweep
+        database does not take.
     """
     try:
         args = build_parser().parse_args(list(argv))
@@ -191,12 +208,29 @@ def inspect_command(argv: Sequence[str], console: Console) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> tuple[Any, RenderableType]:
-    """Open the database and run the sub-command's handler on it."""
-    conn = open_readonly(args.db)
+    """Open the database and run the sub-command's handler on it (a sweep database's
+    handler from `SWEEP_HANDLERS`)."""
+    conn, kind = open_database(args.db)
     try:
-        return HANDLERS[args.command](args, conn)
+        if kind != SWEEP_DB:
+            return HANDLERS[args.command](args, conn)
+        if args.command not in SWEEP_HANDLERS:
+            raise SweepDatabaseError(args.db)
+        return SWEEP_HANDLERS[args.command](args, conn)
+    except SweepDatabaseError as err:
+        raise InspectError(sweep_refusal(args.command, err.path)) from None
     finally:
         conn.close()
+
+
+def sweep_refusal(command: str, path: str) -> str:
+    """The one line refusing `inspect PATH COMMAND` for a sweep database at `path`."""
+    return (
+        f"inspect {command}: {path} is a sweep database (one row per run of `run.py sweep`),"
+        f" not a run's event database; on it inspect takes {', '.join(SWEEP_HANDLERS)}."
+        f" {command} needs a run's event database: {event_db_hint(path)}"
+        f" (`inspect {path} runs` lists each run's)"
+    )
 
 
 # --- one handler per sub-command: (data, renderable) -------------------------------------
@@ -265,10 +299,14 @@ def _export(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, Re
 
 
 def _datasette(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
-    db = Path(args.db)
-    out = args.out or str(db.parent / f"{database_name(db)}.datasette.json")
-    data = write_metadata(conn, args.db, out)
+    data = write_metadata(conn, args.db, _metadata_out(args))
     return data, view.datasette_view(data)
+
+
+def _metadata_out(args: argparse.Namespace) -> str:
+    """`datasette --out`, by default `<db dir>/<db name>.datasette.json`."""
+    db = Path(args.db)
+    return args.out or str(db.parent / f"{database_name(db)}.datasette.json")
 
 
 HANDLERS: Mapping[str, Handler] = {
@@ -284,3 +322,40 @@ HANDLERS: Mapping[str, Handler] = {
     "datasette": _datasette,
 }
 """The handler of each sub-command of `build_parser`."""
+
+
+# --- a sweep database: (data, renderable) ------------------------------------------------
+
+
+def _sweep_runs(args: argparse.Namespace, conn: sqlite3.Connection) -> tuple[Any, RenderableType]:
+    data = sweep_runs(conn, args.db)
+    return data, view.sweep_runs_table(data["runs"], data["params"])
+
+
+def _sweep_summary(
+    args: argparse.Namespace, conn: sqlite3.Connection
+) -> tuple[Any, RenderableType]:
+    if args.run is not None:
+        raise InspectError(
+            f"inspect summary --run: {args.db} is a sweep database; its summary covers every"
+            f" run (`inspect {args.db} runs` lists them, with each run's event database)"
+        )
+    report, data = sweep_summary(conn, args.db)
+    return data, view.sweep_summary_view(args.db, report, data["replay"])
+
+
+def _sweep_datasette(
+    args: argparse.Namespace, conn: sqlite3.Connection
+) -> tuple[Any, RenderableType]:
+    data = write_sweep_metadata(conn, args.db, _metadata_out(args))
+    return data, view.datasette_view(data)
+
+
+SWEEP_HANDLERS: Mapping[str, Handler] = {
+    "runs": _sweep_runs,
+    "summary": _sweep_summary,
+    "sql": _sql,
+    "datasette": _sweep_datasette,
+}
+"""The sub-commands a sweep database takes, and their handlers; the others need a run's
+event database."""

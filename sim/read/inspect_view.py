@@ -21,6 +21,8 @@ from rich.text import Text
 from domain.protections.registry import flag_labels
 from sim.read.protection_history import CORE, GRACE, WHIPSAW, WHIPSAW_BLOCKED
 from sim.read.report import summary_renderable
+from sim.sweep.report import SweepReport
+from sim.sweep.view import number, report_renderable
 
 STANCE_STYLES: Mapping[str, str] = {
     "block": "bold red",
@@ -514,3 +516,44 @@ def datasette_view(data: Mapping[str, Any]) -> Group:
             )
         )
     return Group(*lines)
+
+
+# --- a sweep database ---------------------------------------------------------------------
+
+
+def sweep_summary_view(db: str, report: SweepReport, replay: str | None) -> Group:
+    """A sweep's aggregates: the run counts, then the tables `sweep-report` prints
+    (`sim.sweep.view.report_renderable`), then the command replaying the first failed run."""
+    outcomes = report.table["outcome"].value_counts().sort_index()
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in outcomes.items())
+    grid = ", ".join(report.params) or "none"
+    head = Text(f"Sweep {db}: {len(report.table)} runs ({counts}); grid: {grid}", style="bold")
+    parts: list[RenderableType] = [head, report_renderable(report)]
+    if replay:
+        parts.append(Text(replay))
+    return Group(*parts)
+
+
+def sweep_runs_table(runs: Sequence[Mapping[str, Any]], params: Sequence[str]) -> Table:
+    """Every run of a sweep: grid point, seed, outcome, failed checks, two headline
+    metrics, and its kept event database or, when none was kept, the command replaying it."""
+    t = Table(title=f"Runs of the sweep ({len(runs)})", title_justify="left")
+    for name in ("scenario", *params, "seed", "outcome", "failed checks"):
+        t.add_column(name, justify="right" if name == "seed" else "left", overflow="fold")
+    for name in ("total_return", "max_drawdown"):
+        t.add_column(name, justify="right")
+    t.add_column("event database (or replay)", overflow="fold")
+    for r in runs:
+        outcome = r["outcome"]
+        style = "green" if outcome == "passed" else "red"
+        t.add_row(
+            r["scenario"],
+            *(str(r[p]) for p in params),
+            str(r["seed"]),
+            Text(outcome, style=style),
+            ", ".join(r["failed_checks"]) or "-",
+            number("total_return", r["total_return"]),
+            number("max_drawdown", r["max_drawdown"]),
+            r["event_db"] or Text(r["replay"], style="dim"),
+        )
+    return t

@@ -1,5 +1,6 @@
-"""Read-only queries over the event database, returning plain data: opening a database,
-its runs, a run's messages and tickers, and the grouping of messages into proposal chains.
+"""Read-only queries over the event database, returning plain data: opening a database
+(telling an event database from a sweep's `OUT/sweep.db` by its tables), its runs, a
+run's messages and tickers, and the grouping of messages into proposal chains.
 
 Every query is a function over an open `sqlite3.Connection` that returns plain lists and
 dicts (payloads parsed from JSON); `sim.read.inspect_view` turns them into rich
@@ -22,6 +23,7 @@ from sim.read.summary import summarise
 from sim.run.dbfile import DatabaseFileError
 from sim.run.dbfile import open_readonly as open_file_readonly
 from sim.run.liveness import run_status
+from sim.sweep.store import TABLE as SWEEP_TABLE
 
 TABLES: tuple[str, ...] = ("runs", "messages", "snapshots", "equity")
 """The tables of a run, in export order."""
@@ -39,22 +41,82 @@ class InspectError(Exception):
 # --- connection and helpers -------------------------------------------------------------
 
 
-def open_readonly(path: str | Path) -> sqlite3.Connection:
-    """Open an event database read-only (`sim.run.dbfile.open_readonly`).
+EVENT_DB, SWEEP_DB = "event", "sweep"
+"""The kinds of database `inspect` reads (`database_kind`)."""
+
+
+def event_db_hint(path: str | Path) -> str:
+    """Where a run of the sweep database at `path` has its event database, or how to make
+    it again (docs/sweeps.md)."""
+    kept = Path(path).parent / "runs" / "<scenario>-s<seed>-<key>.db"
+    return (
+        f"{kept} when the sweep ran with --keep-dbs (the row's `db` column), or replay the"
+        " run: python run.py SCENARIO --seed S [--set NAME=V ...]"
+    )
+
+
+class SweepDatabaseError(InspectError):
+    """A sweep database (`run.py sweep`'s OUT/sweep.db) where a run's event database is
+    needed; `path` names it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"{path} is a sweep database (table {SWEEP_TABLE}: one row per run of"
+            f" `run.py sweep`), not a run's event database; a run's event database is"
+            f" {event_db_hint(path)}"
+        )
+
+
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    """The names of the database's tables."""
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def database_kind(conn: sqlite3.Connection) -> str | None:
+    """`EVENT_DB` when the database has every table of a run (`TABLES`), `SWEEP_DB` when
+    it has the sweep table (`sim.sweep.store.TABLE`), else None: the one place a database
+    is told apart, by its tables (never its file name)."""
+    names = table_names(conn)
+    if names.issuperset(TABLES):
+        return EVENT_DB
+    if SWEEP_TABLE in names:
+        return SWEEP_DB
+    return None
+
+
+def open_database(path: str | Path) -> tuple[sqlite3.Connection, str]:
+    """Open an event or a sweep database read-only (`sim.run.dbfile.open_readonly`);
+    the connection and its `database_kind`.
 
     Raises:
         InspectError: the file does not exist, is not SQLite, needs a recovery this process
-            cannot do, or lacks Bulwark's tables.
+            cannot do, or has neither Bulwark's tables nor a sweep table.
     """
     try:
         conn = open_file_readonly(path)
     except DatabaseFileError as err:
         raise InspectError(str(err)) from err
-    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    missing = [t for t in TABLES if t not in names]
-    if missing:
+    kind = database_kind(conn)
+    if kind is None:
+        missing = [t for t in TABLES if t not in table_names(conn)]
         conn.close()
         raise InspectError(f"{path}: not a Bulwark event database (no table {', '.join(missing)})")
+    return conn, kind
+
+
+def open_readonly(path: str | Path) -> sqlite3.Connection:
+    """Open an event database read-only (`open_database`).
+
+    Raises:
+        SweepDatabaseError: the file is a sweep database.
+        InspectError: the file does not exist, is not SQLite, needs a recovery this process
+            cannot do, or lacks Bulwark's tables.
+    """
+    conn, kind = open_database(path)
+    if kind == SWEEP_DB:
+        conn.close()
+        raise SweepDatabaseError(path)
     return conn
 
 

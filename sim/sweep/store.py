@@ -173,9 +173,16 @@ def read_table(out: str | os.PathLike[str]) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{out}: no sweep table ({DB_NAME}) in it")
     with contextlib.closing(sqlite_utils.Database(path)) as db:
-        columns = list(db[TABLE].columns_dict)
-        order = ", ".join(f'"{c}"' for c in ["scenario", "path", *param_columns(columns), "seed"])
-        rows = list(db.query(f"SELECT * FROM {TABLE} ORDER BY {order}"))
+        return table_frame(db.conn)
+
+
+def table_frame(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Every row of the sweep table open as `conn` (read-only will do), by scenario, path,
+    grid point, seed (what `read_table` returns)."""
+    db = sqlite_utils.Database(conn, recursive_triggers=False)
+    columns = list(db[TABLE].columns_dict)
+    order = ", ".join(f'"{c}"' for c in ["scenario", "path", *param_columns(columns), "seed"])
+    rows = list(db.query(f"SELECT * FROM {TABLE} ORDER BY {order}"))
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -8,8 +8,9 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from sim.sweep.report import NOT_COMPLETED, QUANTILES, REPORT_METRICS, SweepReport, seed_ranges
 
@@ -85,16 +86,23 @@ def sensitivity_table(report: SweepReport) -> Table:
     return t
 
 
-def render_report(report: SweepReport, console: Console) -> None:
-    """Print the three tables (the failures only when a check failed, the sensitivity
-    only when a parameter has two values or more)."""
-    console.print(distributions_table(report))
+def report_renderable(report: SweepReport) -> Group:
+    """The three tables (the failures only when a check failed, the sensitivity only when a
+    parameter has two values or more), as `sweep-report` and `inspect OUT/sweep.db summary`
+    print them."""
+    parts: list[RenderableType] = [distributions_table(report)]
     if len(report.failures):
-        console.print(failures_table(report))
+        parts.append(failures_table(report))
     else:
-        console.print("No check failed in any run.", markup=False)
+        parts.append(Text("No check failed in any run."))
     if len(report.sensitivity):
-        console.print(sensitivity_table(report))
+        parts.append(sensitivity_table(report))
+    return Group(*parts)
+
+
+def render_report(report: SweepReport, console: Console) -> None:
+    """Print `report_renderable`."""
+    console.print(report_renderable(report))
 
 
 def replay_command(row: Mapping[str, Any]) -> str:

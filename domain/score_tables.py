@@ -209,15 +209,22 @@ class ScoreTables:
         """Whether `closes` is the matrix these tables were built from."""
         return closes is self.closes
 
+    def clean(self, t: int) -> np.ndarray:
+        """The columns whose day-`t` reductions are read from the tables (the others are
+        reduced by the window path): those whose 200-row window is wholly priced."""
+        if t < FIRST_DAY:
+            return np.zeros(self.closes.shape[1], dtype=bool)
+        block = self._block_at(t)
+        return block.clean[t - block.start].copy()
+
     def reductions(self, t: int) -> tuple[np.ndarray, Reductions | None]:
         """Day `t`'s `window_reductions` of rows ``max(0, t - 199) .. t``, bit for bit."""
         if t < FIRST_DAY:
             return window_reductions(self.closes[: t + 1])
-        block = self._block_at(t)
-        clean = block.clean[t - block.start]
-        red = block.reductions(t, self._spans, self._windows)
+        clean = self.clean(t)
+        red = self._block_at(t).reductions(t, self._spans, self._windows)
         if clean.all():
-            return clean.copy(), red
+            return clean, red
         cols = np.flatnonzero(~clean)
         # A lone column would be summed pairwise by numpy: reduce it twice over.
         picked = cols if cols.size > 1 else np.repeat(cols, 2)

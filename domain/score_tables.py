@@ -191,7 +191,8 @@ class ScoreTables:
         block_days: Days per block of tables (None: `block_days_for` the columns).
 
     Raises:
-        ValueError: closes not 2-D float64, writable, or with fewer than 2 columns.
+        ValueError: closes not 2-D float64, writable (or a view of a writable array),
+            or with fewer than 2 columns.
     """
 
     def __init__(self, closes: np.ndarray, block_days: int | None = None) -> None:
@@ -250,11 +251,15 @@ class ScoreTables:
 
 
 def usable(closes: np.ndarray) -> bool:
-    """Whether `ScoreTables` can be built on `closes` (read-only 2-D float64, 2+ columns)."""
-    return (
-        isinstance(closes, np.ndarray)
-        and closes.dtype == np.float64
-        and closes.ndim == 2
-        and closes.shape[1] >= 2
-        and not closes.flags.writeable
-    )
+    """Whether `ScoreTables` can be built on `closes`: 2-D float64 of 2+ columns that
+    cannot change under the tables (read-only, and so is every array it views)."""
+    if not (isinstance(closes, np.ndarray) and closes.dtype == np.float64):
+        return False
+    if closes.ndim != 2 or closes.shape[1] < 2:
+        return False
+    array: object = closes
+    while isinstance(array, np.ndarray):
+        if array.flags.writeable:
+            return False
+        array = array.base
+    return True

@@ -166,10 +166,17 @@ def test_score_as_of_when_closes_are_not_the_tables_then_those_closes_are_scored
     assert not _same_bytes(got, _tables_board(closes, 400, fundamentals, tables))
 
 
+def _read_only_view(closes: np.ndarray) -> np.ndarray:
+    view = closes[:]
+    view.flags.writeable = False
+    return view
+
+
 @pytest.mark.parametrize(
     "closes",
     [
         _walks(300, 4, 1),  # writable: could change under the tables
+        _read_only_view(_walks(300, 4, 1)),  # its base could change under the tables
         _market("clean")[:, :1],  # one column: numpy sums its window pairwise
         _market("clean")[0],  # 1-D
     ],

@@ -152,7 +152,9 @@ class _Block:
             sum_long=sum_long,
         )
 
-    def reductions(self, t: int, spans: tuple[np.ndarray, ...], windows: tuple) -> Reductions:
+    def reductions(
+        self, t: int, spans: tuple[np.ndarray, ...], windows: tuple[np.ndarray, ...]
+    ) -> Reductions:
         """Day `t`'s row of every table (meaningful where `clean`)."""
         i = t - self.start
         now = i + _LOG_BACK

@@ -242,8 +242,8 @@ class Reductions:
     vol_std: np.ndarray
     gains: np.ndarray
     losses: np.ndarray
-    windows: tuple[np.ndarray, np.ndarray, np.ndarray]
-    sums: tuple[np.ndarray, np.ndarray, np.ndarray]
+    windows: tuple[np.ndarray, ...]
+    sums: tuple[np.ndarray, ...]
 
 
 def _reductions(prices: np.ndarray, history: np.ndarray) -> Reductions:
@@ -265,6 +265,7 @@ def _reductions(prices: np.ndarray, history: np.ndarray) -> Reductions:
     short = np.clip(np.minimum(SMA_SHORT, history), 2, n_rows)
     long_ = np.clip(np.minimum(SMA_LONG, history), 2, n_rows)
     cross_short = np.clip(np.minimum(SMA_SHORT, long_ * SMA_SHORT // SMA_LONG), 1, long_ - 1)
+    windows = (short, cross_short, long_)
     return Reductions(
         last=logp[-1],
         spans=spans,
@@ -273,8 +274,8 @@ def _reductions(prices: np.ndarray, history: np.ndarray) -> Reductions:
         vol_std=_masked_std(returns[-VOL_WINDOW:]),
         gains=np.where(recent > 0, recent, 0.0).sum(axis=0),
         losses=np.where(recent < 0, -recent, 0.0).sum(axis=0),
-        windows=(short, cross_short, long_),
-        sums=tuple(rev_cumsum[w - 1, cols] for w in (short, cross_short, long_)),  # type: ignore[arg-type]
+        windows=windows,
+        sums=tuple(rev_cumsum[w - 1, cols] for w in windows),
     )
 
 

@@ -188,7 +188,7 @@ class Desk:
     pending: dict[str, RequestCoreDesignation] = attrs.field(factory=dict)
     requested: set[str] = attrs.field(factory=set)
     column: Mapping[str, int] = attrs.field(init=False)
-    tables: ScoreTables | None = attrs.field(default=None, init=False)
+    tables: ScoreTables | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @status.default
     def _no_status(self) -> StatusBoard:

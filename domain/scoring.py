@@ -23,11 +23,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
 from domain.scenario import SignalOverride, Signals
+
+if TYPE_CHECKING:
+    from domain.score_tables import ScoreTables
 
 # --- parameters of the indicators (documented in docs/scoring.md) --------------------
 
@@ -211,25 +215,105 @@ def _neutral_components(n: int) -> dict[str, np.ndarray]:
     return comps
 
 
-def _indicators(
-    prices: np.ndarray, history: np.ndarray
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Indicator components and trending confidence for every column.
+@attrs.frozen(eq=False)
+class Reductions:
+    """What the indicators read of one day's window, per column: every reduction over
+    rows, so that the indicators themselves are elementwise (`_indicators`).
 
-    `prices` is forward-filled, at least `MIN_HISTORY` rows; values in columns with too
-    little history are meaningless and are replaced by the caller.
+    `window_reductions` computes them from a window; `domain.score_tables` reads the same
+    values (same operations, same order) from tables computed across many days.
+
+    Attributes:
+        last: Today's log close.
+        spans: Rows back each momentum horizon reaches (int), in `MOMENTUM_HORIZONS` order.
+        past: The log close `spans` rows back, per horizon.
+        sigma_std: `_masked_std` of the last `SIGMA_WINDOW` log returns.
+        vol_std: `_masked_std` of the last `VOL_WINDOW` log returns.
+        gains: Sum of the positive log returns of the last `RSI_WINDOW` days.
+        losses: Sum of the negated negative ones.
+        windows: The SMA windows (int): close-over-SMA short, cross short, cross long.
+        sums: The closes summed over each window, today first (the SMA's numerator).
     """
-    n_rows = prices.shape[0]
+
+    last: np.ndarray
+    spans: tuple[np.ndarray, ...]
+    past: tuple[np.ndarray, ...]
+    sigma_std: np.ndarray
+    vol_std: np.ndarray
+    gains: np.ndarray
+    losses: np.ndarray
+    windows: tuple[np.ndarray, ...]
+    sums: tuple[np.ndarray, ...]
+
+
+def _reductions(prices: np.ndarray, history: np.ndarray) -> Reductions:
+    """The reductions of a forward-filled window (at least `MIN_HISTORY` rows)."""
+    n_rows, n_assets = prices.shape
+    cols = np.arange(n_assets)
     # Log closes only of the rows momentum and the returns read (elementwise: same values).
     logp = np.log(prices[-_LOG_ROWS:])
+    tail = logp.shape[0]
     returns = np.diff(logp, axis=0)
-    sigma_floor = SIGMA_FLOOR_ANNUAL / np.sqrt(TRADING_DAYS_PER_YEAR)
-    sigma = np.maximum(_masked_std(returns[-SIGMA_WINDOW:]), sigma_floor)
+    # Short history: the longest return available (history - 1 days).
+    spans = tuple(np.clip(np.minimum(h, history - 1), 1, n_rows - 1) for h in MOMENTUM_HORIZONS)
+    recent = returns[-RSI_WINDOW:]
+    # Simple moving averages with a per-column window, from reversed cumulative sums.
+    # Closes here are positive or NaN (before existence), so this is nan_to_num(nan=0).
+    reversed_ = prices[::-1]
+    gaps = np.isnan(reversed_)
+    rev_cumsum = np.cumsum(np.where(gaps, 0.0, reversed_) if gaps.any() else reversed_, axis=0)
+    short = np.clip(np.minimum(SMA_SHORT, history), 2, n_rows)
+    long_ = np.clip(np.minimum(SMA_LONG, history), 2, n_rows)
+    cross_short = np.clip(np.minimum(SMA_SHORT, long_ * SMA_SHORT // SMA_LONG), 1, long_ - 1)
+    windows = (short, cross_short, long_)
+    return Reductions(
+        last=logp[-1],
+        spans=spans,
+        past=tuple(logp[tail - 1 - span, cols] for span in spans),
+        sigma_std=_masked_std(returns[-SIGMA_WINDOW:]),
+        vol_std=_masked_std(returns[-VOL_WINDOW:]),
+        gains=np.where(recent > 0, recent, 0.0).sum(axis=0),
+        losses=np.where(recent < 0, -recent, 0.0).sum(axis=0),
+        windows=windows,
+        sums=tuple(rev_cumsum[w - 1, cols] for w in windows),
+    )
 
-    comps, direction = _momentum(logp, n_rows, history, sigma)
-    comps.update(_trend(prices, logp[-1], history, sigma))
-    comps["rsi_14"] = _rsi(returns[-RSI_WINDOW:]) / 100.0
-    vol = _masked_std(returns[-VOL_WINDOW:]) * np.sqrt(TRADING_DAYS_PER_YEAR)
+
+def window_reductions(window: np.ndarray) -> tuple[np.ndarray, Reductions | None]:
+    """Which columns of a closes window can be scored today, and their reductions.
+
+    Args:
+        window: 2-D closes, the last row today; only its last `window_needed()` rows
+            are read (not changed).
+
+    Returns:
+        ``(valid, reductions)``: `ScoreBoard.valid`, and the reductions of every column
+        (meaningless where not valid), None when no column is valid.
+    """
+    raw = window[-window_needed() :].copy()
+    with np.errstate(invalid="ignore"):
+        raw[~(np.isfinite(raw) & (raw > 0))] = np.nan
+    history, valid = _history_and_valid(raw)
+    if not valid.any():
+        return valid, None
+    # Columns that cannot be scored get a constant stand-in path (no NaN, no warning).
+    filled = np.where(valid, _forward_fill(raw), 1.0)
+    return valid, _reductions(filled, np.where(valid, history, raw.shape[0]))
+
+
+def _indicators(red: Reductions) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Indicator components and trending confidence for every column.
+
+    Values in columns with too little history are meaningless and are replaced by the
+    caller.
+    """
+    sigma_floor = SIGMA_FLOOR_ANNUAL / np.sqrt(TRADING_DAYS_PER_YEAR)
+    sigma = np.maximum(red.sigma_std, sigma_floor)
+
+    comps, direction = _momentum(red, sigma)
+    comps.update(_trend(red, sigma))
+    comps["rsi_14"] = _rsi(red.gains, red.losses) / 100.0
+    vol = red.vol_std * np.sqrt(TRADING_DAYS_PER_YEAR)
     comps["vol_20"] = 1.0 - np.clip(vol / VOL_CEILING, 0.0, 1.0)
 
     strength = np.mean(
@@ -243,60 +327,32 @@ def _indicators(
     return comps, trending
 
 
-def _momentum(
-    logp: np.ndarray, n_rows: int, history: np.ndarray, sigma: np.ndarray
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Momentum components and the share of horizons with a positive return.
-
-    `logp` holds the last rows (at least ``min(n_rows, max horizon + 1)``) of the
-    `n_rows` log closes.
-    """
-    tail, n_assets = logp.shape
-    cols = np.arange(n_assets)
-    last = logp[-1]
+def _momentum(red: Reductions, sigma: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Momentum components and the share of horizons with a positive return."""
     comps: dict[str, np.ndarray] = {}
-    direction = np.zeros(n_assets)
-    for name, horizon in zip(MOMENTUM_COMPONENTS, MOMENTUM_HORIZONS, strict=True):
-        # Short history: the longest return available (history - 1 days).
-        span = np.clip(np.minimum(horizon, history - 1), 1, n_rows - 1)
-        ret = last - logp[tail - 1 - span, cols]
+    direction = np.zeros(red.last.shape[0])
+    for name, span, past in zip(MOMENTUM_COMPONENTS, red.spans, red.past, strict=True):
+        ret = red.last - past
         comps[name] = _squash(ret / (sigma * np.sqrt(span)))
         direction += ret > 0
     direction /= len(MOMENTUM_HORIZONS)
     return comps, direction
 
 
-def _trend(
-    prices: np.ndarray, last: np.ndarray, history: np.ndarray, sigma: np.ndarray
-) -> dict[str, np.ndarray]:
-    """The close-over-SMA and SMA-cross components (`last` = today's log close)."""
-    n_rows, n_assets = prices.shape
-    cols = np.arange(n_assets)
-    # Simple moving averages with a per-column window, from reversed cumulative sums.
-    # Closes here are positive or NaN (before existence), so this is nan_to_num(nan=0).
-    reversed_ = prices[::-1]
-    gaps = np.isnan(reversed_)
-    rev_cumsum = np.cumsum(np.where(gaps, 0.0, reversed_) if gaps.any() else reversed_, axis=0)
-
-    def sma(window: np.ndarray) -> np.ndarray:
-        return rev_cumsum[window - 1, cols] / window
-
-    short = np.clip(np.minimum(SMA_SHORT, history), 2, n_rows)
+def _trend(red: Reductions, sigma: np.ndarray) -> dict[str, np.ndarray]:
+    """The close-over-SMA and SMA-cross components."""
+    short, cross_short, long_ = red.windows
+    sma_short, sma_cross, sma_long = (s / w for s, w in zip(red.sums, red.windows, strict=True))
     # Random-walk std of log(close / SMA_S) is about sigma * sqrt(S / 3).
-    trend_sma = _squash((last - np.log(sma(short))) / (sigma * np.sqrt(short / 3.0)))
-
-    long_ = np.clip(np.minimum(SMA_LONG, history), 2, n_rows)
-    cross_short = np.clip(np.minimum(SMA_SHORT, long_ * SMA_SHORT // SMA_LONG), 1, long_ - 1)
+    trend_sma = _squash((red.last - np.log(sma_short)) / (sigma * np.sqrt(short / 3.0)))
     # Random-walk std of log(SMA_S / SMA_L) is about sigma * (L - S) / sqrt(3 L).
     cross_scale = sigma * (long_ - cross_short) / np.sqrt(3.0 * long_)
-    trend_cross = _squash(np.log(sma(cross_short) / sma(long_)) / cross_scale)
+    trend_cross = _squash(np.log(sma_cross / sma_long) / cross_scale)
     return {"trend_sma": trend_sma, "trend_cross": trend_cross}
 
 
-def _rsi(recent: np.ndarray) -> np.ndarray:
-    """RSI of the recent returns (50 when flat), damped above `RSI_OVERBOUGHT`."""
-    gains = np.where(recent > 0, recent, 0.0).sum(axis=0)
-    losses = np.where(recent < 0, -recent, 0.0).sum(axis=0)
+def _rsi(gains: np.ndarray, losses: np.ndarray) -> np.ndarray:
+    """RSI from the summed gains and losses (50 when flat), damped above `RSI_OVERBOUGHT`."""
     moves = gains + losses
     rsi = np.where(moves > 0, 100.0 * gains / np.where(moves > 0, moves, 1.0), 50.0)
     return np.where(
@@ -332,13 +388,20 @@ def score_assets(
     """
     _check_weights(technical_weight, fundamental_weight)
     closes, fund = _checked_inputs(closes_window, fundamentals)
-    raw = closes[-window_needed() :].copy()
-    with np.errstate(invalid="ignore"):
-        raw[~(np.isfinite(raw) & (raw > 0))] = np.nan
-    history, valid = _history_and_valid(raw)
-    comps, trending = _components(raw, history, valid)
+    valid, reductions = window_reductions(closes)
+    return _board(valid, reductions, fund, technical_weight, fundamental_weight)
 
-    technical = _technical(comps, closes.shape[1])
+
+def _board(
+    valid: np.ndarray,
+    reductions: Reductions | None,
+    fund: np.ndarray,
+    technical_weight: float,
+    fundamental_weight: float,
+) -> ScoreBoard:
+    """The day's board from its window's reductions (None: no column is valid)."""
+    comps, trending = _components(reductions, valid)
+    technical = _technical(comps, valid.shape[0])
     given = np.isfinite(fund)
     fundamental = np.where(given, np.clip(np.nan_to_num(fund, nan=NEUTRAL), 0.0, 1.0), NEUTRAL)
     blended = np.where(
@@ -391,16 +454,14 @@ def _history_and_valid(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _components(
-    raw: np.ndarray, history: np.ndarray, valid: np.ndarray
+    reductions: Reductions | None, valid: np.ndarray
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Indicator components (neutral where not valid) and trending confidence (0 there)."""
-    n_rows, n_assets = raw.shape
+    n_assets = valid.shape[0]
     comps = _neutral_components(n_assets)
     trending = np.zeros(n_assets)
-    if valid.any():
-        # Columns that cannot be scored get a constant stand-in path (no NaN, no warning).
-        filled = np.where(valid, _forward_fill(raw), 1.0)
-        computed, computed_trending = _indicators(filled, np.where(valid, history, n_rows))
+    if reductions is not None:
+        computed, computed_trending = _indicators(reductions)
         for name in INDICATOR_COMPONENTS:
             comps[name] = np.clip(np.where(valid, computed[name], NEUTRAL), 0.0, 1.0)
         trending = np.clip(np.where(valid, computed_trending, 0.0), 0.0, 1.0)
@@ -414,6 +475,7 @@ def score_as_of(
     fundamentals: np.ndarray,
     technical_weight: float,
     fundamental_weight: float,
+    tables: ScoreTables | None = None,
 ) -> ScoreBoard:
     """Score day `t` of a full history, reading no row after `t`.
 
@@ -423,6 +485,9 @@ def score_as_of(
         fundamentals: As in `score_assets`.
         technical_weight: As in `score_assets`.
         fundamental_weight: As in `score_assets`.
+        tables: The run's `domain.score_tables.ScoreTables`: when built from `closes`
+            (the same object), the day's reductions are read from them, with the same
+            bits; otherwise (None, or other closes) the window is reduced here.
 
     Returns:
         `score_assets` over rows ``max(0, t - window_needed() + 1) .. t``.
@@ -435,6 +500,11 @@ def score_as_of(
         raise ValueError(f"closes must be 2-D (days x assets), got {closes.ndim}-D")
     if not 0 <= t < closes.shape[0]:
         raise IndexError(f"day index {t} outside 0..{closes.shape[0] - 1}")
+    if tables is not None and tables.covers(closes):
+        _check_weights(technical_weight, fundamental_weight)
+        _, fund = _checked_inputs(closes, fundamentals)
+        valid, reductions = tables.reductions(t)
+        return _board(valid, reductions, fund, technical_weight, fundamental_weight)
     start = max(0, t - window_needed() + 1)
     return score_assets(
         closes[start : t + 1],

@@ -73,8 +73,9 @@ def momentum(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         trending: 1 where the rate of change is positive, else 0.
     """
     roc = rate_of_change(window, MOMENTUM_HORIZON)
-    score = np.nan_to_num(rank_normalised(roc), nan=0.0)
-    trending = np.where(np.nan_to_num(roc, nan=0.0) > 0, 1.0, 0.0)
+    ranks = rank_normalised(roc)  # in [0, 1], NaN where no rate
+    score = np.where(np.isnan(ranks), 0.0, ranks)
+    trending = np.where(roc > 0, 1.0, 0.0)  # NaN > 0 is False
     return score, trending
 
 

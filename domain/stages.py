@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from domain.construction.trades import Trade
     from domain.messages import RequestCoreDesignation, RequestReplan
     from domain.resolution import HeldBack, RegimeOverrideLedger
+    from domain.score_tables import ScoreTables
     from domain.scoring import ScoreBoard
     from domain.scoring_models import ScoringModel
 
@@ -64,9 +65,12 @@ class Stages:
         technical_weight: float,
         fundamental_weight: float,
         model: ScoringModel | None = None,
+        tables: ScoreTables | None = None,
     ) -> ScoreBoard:
         """scoring.score: every asset scored on day `t` (`domain.scoring.score_as_of`, or
-        the scenario's scoring `model` when it names one: `domain.scoring_models`)."""
+        the scenario's scoring `model` when it names one: `domain.scoring_models`).
+        `tables` (the run's `domain.score_tables.ScoreTables`) only makes the default
+        blend faster: the board is the same bits with or without them."""
         if model is not None:
             return model.score_as_of(closes, t)
         return _scoring.score_as_of(
@@ -75,6 +79,7 @@ class Stages:
             fundamentals=fundamentals,
             technical_weight=technical_weight,
             fundamental_weight=fundamental_weight,
+            tables=tables,
         )
 
     def dynamic_limits(self, inp: PlanInputs) -> Limits:

@@ -47,6 +47,7 @@ from domain.protections.base import PositionView
 from domain.resolution import PLANNER
 from domain.rules import REBALANCE_DAY
 from domain.scenario import AssetSpec, Signals
+from domain.score_tables import ScoreTables, usable
 from domain.scoring import ScoreBoard, apply_overrides
 from domain.scoring_models import ScoringModel
 from domain.stages import DEFAULT_STAGES, Stages
@@ -165,6 +166,9 @@ class Desk:
         pending: Today's smart overrides that ask for core designation tomorrow.
         requested: The overrides already asked for, while they stay overrides.
         column: ticker -> its column (derived from `tickers`).
+        tables: The run's scoring tables (`domain.score_tables`), built from the market's
+            closes on the first scoring with the default blend (None before, or when
+            they cannot serve: a scoring model, or closes not read-only).
     """
 
     tickers: tuple[str, ...] = attrs.field(converter=tuple)
@@ -187,6 +191,7 @@ class Desk:
     _universe: tuple[MarketData, Universe] | None = attrs.field(
         default=None, init=False, eq=False, repr=False
     )
+    tables: ScoreTables | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @status.default
     def _no_status(self) -> StatusBoard:
@@ -212,18 +217,27 @@ class Desk:
     # --- scores -----------------------------------------------------------------------
     def score(self, screen: Screen) -> ScoresPublished:
         """Score every asset from prices up to today; the holdings' scores to publish."""
-        cfg = screen.config
+        cfg, closes = screen.config, screen.market.closes
         board = screen.stages.score_as_of(
-            screen.market.closes,
+            closes,
             screen.t,
             fundamentals=self.fundamentals,
             technical_weight=cfg.technical_weight,
             fundamental_weight=cfg.fundamental_weight,
             model=self.model,
+            tables=self._tables_for(closes),
         )
         self.board = apply_overrides(board, screen.date, self.tickers, self.signals)
         scores = {a: self.score_of(a) for a in screen.book}
         return ScoresPublished(scores=scores, rule=score_rule(self.board, self.column, scores))
+
+    def _tables_for(self, closes: np.ndarray) -> ScoreTables | None:
+        """The scoring tables of `closes`, built on first use (None: none can serve)."""
+        if self.model is not None or not usable(closes):
+            return None
+        if self.tables is None or not self.tables.covers(closes):
+            self.tables = ScoreTables(closes)
+        return self.tables
 
     def score_of(self, asset: str | None) -> float | None:
         """`asset`'s score on the last board (None: no board yet, or not a ticker)."""

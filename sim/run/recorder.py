@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from json.encoder import c_make_encoder, encode_basestring_ascii
 import os
 from collections.abc import Iterable, Mapping
+from json.encoder import c_make_encoder, encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 

@@ -207,7 +207,7 @@ def test_dumps_when_same_mapping_in_other_order_then_same_bytes():
 @pytest.mark.parametrize(
     "value",
     [
-        {"b": [1e-07, 0.1, 1e22, -0.0, 3], "a": {"z": None, "y": True, "x": "é\n\"q"}},
+        {"b": [1e-07, 0.1, 1e22, -0.0, 3], "a": {"z": None, "y": True, "x": 'é\n"q'}},
         [1, 2.5, ["x", {"k": 1e-300}]],
         (1, "a"),
         "plain",

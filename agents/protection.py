@@ -28,10 +28,17 @@ from domain.protections.switch import SwitchGate
 from domain.rules import NOTICE_RULES
 
 
-def _has_own_observe(protection: Protection) -> bool:
-    """Whether `protection` has an `observe` of its own (the default hook does nothing, so a
-    protection without one is not called with any message)."""
-    return type(protection).observe is not Protection.observe or "observe" in vars(protection)
+def _kinds_fed(protection: Protection) -> frozenset[str] | None:
+    """The message kinds `protection.observe` is called with: none when it keeps the default
+    hook (which does nothing); the kinds in `observes` of the class that defines its
+    `observe`, when that class declares them; every kind (None) otherwise, as for an
+    `observe` set on the instance."""
+    if "observe" in vars(protection):
+        return None
+    owner = next(cls for cls in type(protection).__mro__ if "observe" in vars(cls))
+    if owner is Protection:
+        return frozenset()
+    return vars(owner).get("observes")
 
 
 class ProtectionAgent(BulwarkAgent):
@@ -53,8 +60,9 @@ class ProtectionAgent(BulwarkAgent):
         bus.observe(self._keep_proposal, frozenset({ProposeTrade.KIND}))
         bus.observe(self._keep_regime, frozenset({RegimeUpdated.KIND}))
         bus.observe(self._keep_scores, frozenset({ScoresPublished.KIND}))
-        if _has_own_observe(protection):
-            bus.observe(self._feed)
+        kinds = _kinds_fed(protection)
+        if kinds is None or kinds:
+            bus.observe(self._feed, kinds)
 
     @property
     def switched_on(self) -> bool:

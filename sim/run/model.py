@@ -88,6 +88,7 @@ class BulwarkModel(mesa.Model):
         self.regime: RegimeUpdated | None = None
         self.peak_equity = float(scenario.cash)
         self.running = True
+        self._column = {ticker: j for j, ticker in enumerate(self.market.tickers)}
         self._prices_key: int | None = None
         self._prices: dict[str, float] = {}
         self._positions_key: int | None = None
@@ -164,7 +165,7 @@ class BulwarkModel(mesa.Model):
         book, board = self.broker.book, self.portfolio_manager.board
         scores = None
         if board is not None:
-            column = {t: j for j, t in enumerate(self.market.tickers)}
+            column = self._column
             scores = {a: float(board.score[column[a]]) for a in book.positions}
         prices, equity = self.prices_today, book.equity(self.prices_today)
         flags: dict[str, dict[str, Any]] = {}
@@ -204,11 +205,12 @@ class BulwarkModel(mesa.Model):
     def prices_today(self) -> dict[str, float]:
         """Today's closes of every asset that has one (computed once a day)."""
         if self._prices_key != self.t:
-            row = self.market.closes[self.t]
-            ok = ~np.isnan(row)
-            self._prices = dict(
-                zip(np.asarray(self.market.tickers)[ok].tolist(), row[ok].tolist(), strict=True)
-            )
+            row = self.market.closes[self.t].tolist()
+            self._prices = {
+                ticker: close
+                for ticker, close in zip(self.market.tickers, row, strict=True)
+                if close == close  # not NaN
+            }
             self._prices_key = self.t
         return self._prices
 

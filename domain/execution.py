@@ -118,12 +118,19 @@ def post_trade_factor(
         fraction of the traded value).
     """
     orders = [(weights.get(a, 0.0), t, side) for a, t, side in targets]
+    buy_rate, sell_rate = rates.buy, rates.sell
     factor = 1.0
     for _ in range(_SOLVE_ITERATIONS):
         cost = 0.0
         for weight, target, side in orders:
-            delta = _change(target, side, weight, factor)
-            cost += delta * rates.buy if delta > 0 else -delta * rates.sell
+            # _change(target, side, weight, factor), inline: the solver's inner loop
+            if target <= 0.0:
+                delta = -weight
+            else:
+                delta = target * factor - weight
+                if (side == BUY and delta < 0.0) or (side == SELL and delta > 0.0):
+                    delta = 0.0
+            cost += delta * buy_rate if delta > 0 else -delta * sell_rate
         new = 1.0 - cost
         if abs(new - factor) <= _SOLVE_TOLERANCE:
             return new
@@ -148,19 +155,15 @@ class Fill:
     proceeds paid for it), `execution.cash_floor` for a buy the cash scaled down."""
 
 
-def _tagged(fills: list[Fill], slip: float) -> tuple[Fill, ...]:
-    """`fills` (sells first, then buys) with their `Fill.rules`, in that order."""
-    sold = any(f.side == SELL for f in fills)
-    out = []
-    for f in fills:
-        buy = f.side == BUY
-        found = (
-            (COSTS, f.commission > 0.0 or slip > 0.0),
-            (SELL_BEFORE_BUY, buy and sold),
-            (CASH_FLOOR, buy and f.scale < 1.0),
-        )
-        out.append(attrs.evolve(f, rules=tuple(rule.id for rule, acted in found if acted)))
-    return tuple(out)
+def _rules_of(fee: float, slip: float, *, buy: bool, sold: bool, scale: float) -> tuple[str, ...]:
+    """A fill's `Fill.rules`, in that order: costs (it paid a fee, or slippage), sell before
+    buy (a buy after the day's sells), cash floor (a buy the cash scaled down)."""
+    found = (
+        (COSTS, fee > 0.0 or slip > 0.0),
+        (SELL_BEFORE_BUY, buy and sold),
+        (CASH_FLOOR, buy and scale < 1.0),
+    )
+    return tuple(rule.id for rule, acted in found if acted)
 
 
 @attrs.frozen
@@ -244,9 +247,13 @@ def execute(
             new_qty.pop(order.asset, None)
         else:
             new_qty[order.asset] = held - qty
+        rules = _rules_of(fee, slip, buy=False, sold=True, scale=1.0)
         fills.append(
-            Fill(order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0)
+            Fill(
+                order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0, rules
+            )
         )
+    sold = bool(fills)
     buy_cost = sum(delta * prices[o.asset] * (1.0 + slip) * (1.0 + commission) for o, delta in buys)
     scale = stages.buy_scale(buy_cost, cash, cash_before)
     for order, delta in buys:
@@ -258,12 +265,15 @@ def execute(
         fee = stages.fee(notional, BUY, commission)
         cash -= notional + fee
         new_qty[order.asset] = new_qty.get(order.asset, 0.0) + qty
+        rules = _rules_of(fee, slip, buy=True, sold=sold, scale=scale)
         fills.append(
-            Fill(order.proposal_id, order.asset, BUY, qty, price, notional, fee, delta, scale)
+            Fill(
+                order.proposal_id, order.asset, BUY, qty, price, notional, fee, delta, scale, rules
+            )
         )
     if -1e-9 < cash < 0.0:
         cash = 0.0
-    return Execution(fills=_tagged(fills, slip), cash=cash, quantities=new_qty, buy_scale=scale)
+    return Execution(fills=tuple(fills), cash=cash, quantities=new_qty, buy_scale=scale)
 
 
 def _deltas(

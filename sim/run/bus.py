@@ -85,7 +85,13 @@ class MessageBus:
         """Stamp, log and deliver `message`. Returns the envelope."""
         if self.date is None:
             raise RuntimeError("publish before begin_step")
-        if to != BROADCAST and to not in self._inboxes:
+        if to == BROADCAST:
+            inboxes = self._others.get(sender)
+            if inboxes is None:
+                inboxes = self._inboxes_but(sender)
+        elif to in self._inboxes:
+            inboxes = [self._inboxes[to]]
+        else:
             raise UnknownRecipient(f"{sender} sent {message.KIND} to unknown agent {to!r}")
         env = Envelope(
             id=self._next_id,
@@ -100,12 +106,12 @@ class MessageBus:
         self._next_id += 1
         self._log.append(env)
         kind = message.KIND
-        if to == BROADCAST:
-            for inbox in self._inboxes_but(sender):
-                inbox[kind].append(env)
-        else:
-            self._inboxes[to][kind].append(env)
-        for callback in self._observers_for(kind):
+        for inbox in inboxes:
+            inbox[kind].append(env)
+        callbacks = self._observers_of.get(kind)
+        if callbacks is None:
+            callbacks = self._observers_for(kind)
+        for callback in callbacks:
             callback(env)
         return env
 

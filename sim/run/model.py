@@ -115,6 +115,7 @@ class BulwarkModel(mesa.Model):
             for p in sorted(protections, key=lambda p: (p.priority, p.name))
         ]
         self.protection_agents = AgentSet(protection_agents, random=self.random)
+        self._protections = tuple(protection_agents)  # the same agents, cheap to iterate
         self.broker = BrokerAgent(self, cash=self.scenario.cash)
         self.broker.seed_book(
             {a: h.weight for a, h in self.starting_holdings.items()},
@@ -127,16 +128,19 @@ class BulwarkModel(mesa.Model):
         self.advance_market()
         self.regime = self.regime_provider.publish_regime()
         if self.steps_done == 0:
-            self.protection_agents.do("start")
+            for agent in self._protections:
+                agent.start()
         self.portfolio_manager.apply_interventions()
         self.portfolio_manager.publish_scores()
-        self.protection_agents.do("housekeep")
+        for agent in self._protections:
+            agent.housekeep()
         self.orchestrator.begin_step()
         for round_ in range(self.config.max_negotiation_rounds + 1):
             self.bus.round = round_
             self.portfolio_manager.propose(round_)
             self.orchestrator.request_reviews()
-            self.protection_agents.do("review_pending")
+            for agent in self._protections:
+                agent.review_pending()
             if not self.orchestrator.resolve():
                 break
         self.broker.execute()
@@ -173,7 +177,7 @@ class BulwarkModel(mesa.Model):
             weight = p.quantity * prices[asset] / equity if equity else 0.0
             after = PositionView(asset, weight, p.entered)
             flags[asset] = {}
-            for agent in self.protection_agents:
+            for agent in self._protections:
                 flags[asset].update(agent.status(asset, after))
         return DayRecord(
             step=self.steps_done,
@@ -239,7 +243,7 @@ class BulwarkModel(mesa.Model):
 
     def has_agent(self, name: str) -> bool:
         """Whether protection `name` runs and is switched on under the configuration now."""
-        return any(agent.name == name and agent.switched_on for agent in self.protection_agents)
+        return any(agent.name == name and agent.switched_on for agent in self._protections)
 
     def set_param(self, name: str, value: Any) -> None:
         """Change one parameter from now on (a scenario `set` intervention)."""

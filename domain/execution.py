@@ -155,15 +155,32 @@ class Fill:
     proceeds paid for it), `execution.cash_floor` for a buy the cash scaled down."""
 
 
-def _rules_of(fee: float, slip: float, *, buy: bool, sold: bool, scale: float) -> tuple[str, ...]:
-    """A fill's `Fill.rules`, in that order: costs (it paid a fee, or slippage), sell before
-    buy (a buy after the day's sells), cash floor (a buy the cash scaled down)."""
+def _fill(
+    order: Order,
+    side: str,
+    qty: float,
+    price: float,
+    fee: float,
+    requested: float,
+    scale: float,
+    *,
+    slip: float,
+    sold: bool,
+) -> Fill:
+    """The fill of `order` with its `Fill.rules`, in that order: costs (it paid a fee, or
+    slippage), sell before buy (a buy after the day's sells: `sold`), cash floor (a buy the
+    cash scaled down)."""
+    buy = side == BUY
     found = (
         (COSTS, fee > 0.0 or slip > 0.0),
         (SELL_BEFORE_BUY, buy and sold),
         (CASH_FLOOR, buy and scale < 1.0),
     )
-    return tuple(rule.id for rule, acted in found if acted)
+    rules = tuple(rule.id for rule, acted in found if acted)
+    notional = qty * price
+    return Fill(
+        order.proposal_id, order.asset, side, qty, price, notional, fee, requested, scale, rules
+    )
 
 
 @attrs.frozen
@@ -247,13 +264,7 @@ def execute(
             new_qty.pop(order.asset, None)
         else:
             new_qty[order.asset] = held - qty
-        rules = _rules_of(fee, slip, buy=False, sold=True, scale=1.0)
-        fills.append(
-            Fill(
-                order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0, rules
-            )
-        )
-    sold = bool(fills)
+        fills.append(_fill(order, SELL, qty, price, fee, -delta, 1.0, slip=slip, sold=True))
     buy_cost = sum(delta * prices[o.asset] * (1.0 + slip) * (1.0 + commission) for o, delta in buys)
     scale = stages.buy_scale(buy_cost, cash, cash_before)
     for order, delta in buys:
@@ -265,12 +276,7 @@ def execute(
         fee = stages.fee(notional, BUY, commission)
         cash -= notional + fee
         new_qty[order.asset] = new_qty.get(order.asset, 0.0) + qty
-        rules = _rules_of(fee, slip, buy=True, sold=sold, scale=scale)
-        fills.append(
-            Fill(
-                order.proposal_id, order.asset, BUY, qty, price, notional, fee, delta, scale, rules
-            )
-        )
+        fills.append(_fill(order, BUY, qty, price, fee, delta, scale, slip=slip, sold=bool(sells)))
     if -1e-9 < cash < 0.0:
         cash = 0.0
     return Execution(fills=tuple(fills), cash=cash, quantities=new_qty, buy_scale=scale)

@@ -170,6 +170,7 @@ def day_rows(day: DayRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The day's `snapshots` rows (one per position on the book, in asset order) and its
     `equity` row, without the run id."""
     equity = day.book.equity(day.prices)
+    date = day.date.isoformat()
     rows = []
     invested = 0.0
     for asset, position in day.book.positions.items():
@@ -179,7 +180,7 @@ def day_rows(day: DayRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         rows.append(
             {
                 "step": day.step,
-                "date": day.date.isoformat(),
+                "date": date,
                 "asset": asset,
                 "bucket": day.bucket_of.get(asset, UNKNOWN_BUCKET),
                 "quantity": position.quantity,
@@ -192,7 +193,7 @@ def day_rows(day: DayRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         )
     totals = {
         "step": day.step,
-        "date": day.date.isoformat(),
+        "date": date,
         "equity": equity,
         "cash": day.book.cash,
         "invested": invested,

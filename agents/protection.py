@@ -27,16 +27,18 @@ from domain.protections.base import DayContext, PositionView, Protection, Review
 from domain.protections.switch import SwitchGate
 from domain.rules import NOTICE_RULES
 
-_CONTEXT_KINDS = frozenset({ProposeTrade.KIND, RegimeUpdated.KIND, ScoresPublished.KIND})
-"""What the agent itself keeps from the bus (the proposals, the regime, the scores)."""
 
-
-def _kinds_observed(protection: Protection) -> frozenset[str] | None:
-    """The kinds the agent needs to see: every kind (None) when the protection has an
-    `observe` of its own, else only `_CONTEXT_KINDS` (the default hook does nothing)."""
-    if type(protection).observe is Protection.observe and "observe" not in vars(protection):
-        return _CONTEXT_KINDS
-    return None
+def _kinds_fed(protection: Protection) -> frozenset[str] | None:
+    """The message kinds `protection.observe` is called with: none when it keeps the default
+    hook (which does nothing); the kinds in `observes` of the class that defines its
+    `observe`, when that class declares them; every kind (None) otherwise, as for an
+    `observe` set on the instance."""
+    if "observe" in vars(protection):
+        return None
+    owner = next(cls for cls in type(protection).__mro__ if "observe" in vars(cls))
+    if owner is Protection:
+        return frozenset()
+    return vars(owner).get("observes")
 
 
 class ProtectionAgent(BulwarkAgent):
@@ -54,7 +56,13 @@ class ProtectionAgent(BulwarkAgent):
         self._proposals: dict[str, ProposeTrade] = {}
         self._regime: RegimeUpdated | None = None
         self._scores: Mapping[str, float] = {}
-        model.bus.observe(self._observe, _kinds_observed(protection))
+        bus = model.bus
+        bus.observe(self._keep_proposal, frozenset({ProposeTrade.KIND}))
+        bus.observe(self._keep_regime, frozenset({RegimeUpdated.KIND}))
+        bus.observe(self._keep_scores, frozenset({ScoresPublished.KIND}))
+        kinds = _kinds_fed(protection)
+        if kinds is None or kinds:
+            bus.observe(self._feed, kinds)
 
     @property
     def switched_on(self) -> bool:
@@ -65,15 +73,18 @@ class ProtectionAgent(BulwarkAgent):
     def priority(self) -> int:
         return self.protection.priority
 
-    def _observe(self, env: Envelope) -> None:
-        message = env.message
-        if isinstance(message, ProposeTrade):
-            self._proposals[message.proposal_id] = message
-        elif isinstance(message, RegimeUpdated):
-            self._regime = message
-        elif isinstance(message, ScoresPublished):
-            self._scores = message.scores
-        self.protection.observe(message, env.date)
+    # what the agent keeps from the bus, then what the protection sees (in that order)
+    def _keep_proposal(self, env: Envelope) -> None:
+        self._proposals[env.message.proposal_id] = env.message
+
+    def _keep_regime(self, env: Envelope) -> None:
+        self._regime = env.message
+
+    def _keep_scores(self, env: Envelope) -> None:
+        self._scores = env.message.scores
+
+    def _feed(self, env: Envelope) -> None:
+        self.protection.observe(env.message, env.date)
 
     def start(self) -> None:
         """Learn the starting book (the first day, before anything else), when switched on."""
@@ -103,17 +114,25 @@ class ProtectionAgent(BulwarkAgent):
 
     def review_pending(self) -> None:
         """Answer every review request in the inbox with a verdict (none when switched off)."""
-        for request in self.inbox("review_request"):
-            proposal = self._proposals.pop(request.message.proposal_ref)
-            if not self.gate.on:
-                continue
+        requests = self.inbox("review_request")
+        if not requests:
+            return
+        if not self.gate.on:
+            for request in requests:
+                del self._proposals[request.message.proposal_id]
+            return
+        model = self.model
+        step, date, round_ = model.steps_done, model.date, model.round
+        positions, bucket_of = model.positions_view(), model.market.bucket_of
+        for request in requests:
+            proposal = self._proposals.pop(request.message.proposal_id)
             ctx = ReviewContext(
-                step=self.model.steps_done,
-                date=self.model.date,
-                round=self.model.round,
+                step=step,
+                date=date,
+                round=round_,
                 regime=self._regime,
-                position=self.model.positions_view().get(proposal.asset),
-                bucket_of=self.model.market.bucket_of,
+                position=positions.get(proposal.asset),
+                bucket_of=bucket_of,
             )
             verdict = self.protection.review(proposal, ctx)
             self.publish(verdict, to="orchestrator", in_reply_to=request.id)

@@ -118,12 +118,19 @@ def post_trade_factor(
         fraction of the traded value).
     """
     orders = [(weights.get(a, 0.0), t, side) for a, t, side in targets]
+    buy_rate, sell_rate = rates.buy, rates.sell
     factor = 1.0
     for _ in range(_SOLVE_ITERATIONS):
         cost = 0.0
         for weight, target, side in orders:
-            delta = _change(target, side, weight, factor)
-            cost += delta * rates.buy if delta > 0 else -delta * rates.sell
+            # _change(target, side, weight, factor), inline: the solver's inner loop
+            if target <= 0.0:
+                delta = -weight
+            else:
+                delta = target * factor - weight
+                if (side == BUY and delta < 0.0) or (side == SELL and delta > 0.0):
+                    delta = 0.0
+            cost += delta * buy_rate if delta > 0 else -delta * sell_rate
         new = 1.0 - cost
         if abs(new - factor) <= _SOLVE_TOLERANCE:
             return new
@@ -148,19 +155,32 @@ class Fill:
     proceeds paid for it), `execution.cash_floor` for a buy the cash scaled down."""
 
 
-def _tagged(fills: list[Fill], slip: float) -> tuple[Fill, ...]:
-    """`fills` (sells first, then buys) with their `Fill.rules`, in that order."""
-    sold = any(f.side == SELL for f in fills)
-    out = []
-    for f in fills:
-        buy = f.side == BUY
-        found = (
-            (COSTS, f.commission > 0.0 or slip > 0.0),
-            (SELL_BEFORE_BUY, buy and sold),
-            (CASH_FLOOR, buy and f.scale < 1.0),
-        )
-        out.append(attrs.evolve(f, rules=tuple(rule.id for rule, acted in found if acted)))
-    return tuple(out)
+def _fill(
+    order: Order,
+    side: str,
+    qty: float,
+    price: float,
+    fee: float,
+    requested: float,
+    scale: float,
+    *,
+    slip: float,
+    sold: bool,
+) -> Fill:
+    """The fill of `order` with its `Fill.rules`, in that order: costs (it paid a fee, or
+    slippage), sell before buy (a buy after the day's sells: `sold`), cash floor (a buy the
+    cash scaled down)."""
+    buy = side == BUY
+    found = (
+        (COSTS, fee > 0.0 or slip > 0.0),
+        (SELL_BEFORE_BUY, buy and sold),
+        (CASH_FLOOR, buy and scale < 1.0),
+    )
+    rules = tuple(rule.id for rule, acted in found if acted)
+    notional = qty * price
+    return Fill(
+        order.proposal_id, order.asset, side, qty, price, notional, fee, requested, scale, rules
+    )
 
 
 @attrs.frozen
@@ -244,9 +264,7 @@ def execute(
             new_qty.pop(order.asset, None)
         else:
             new_qty[order.asset] = held - qty
-        fills.append(
-            Fill(order.proposal_id, order.asset, SELL, qty, price, notional, fee, -delta, 1.0)
-        )
+        fills.append(_fill(order, SELL, qty, price, fee, -delta, 1.0, slip=slip, sold=True))
     buy_cost = sum(delta * prices[o.asset] * (1.0 + slip) * (1.0 + commission) for o, delta in buys)
     scale = stages.buy_scale(buy_cost, cash, cash_before)
     for order, delta in buys:
@@ -258,12 +276,10 @@ def execute(
         fee = stages.fee(notional, BUY, commission)
         cash -= notional + fee
         new_qty[order.asset] = new_qty.get(order.asset, 0.0) + qty
-        fills.append(
-            Fill(order.proposal_id, order.asset, BUY, qty, price, notional, fee, delta, scale)
-        )
+        fills.append(_fill(order, BUY, qty, price, fee, delta, scale, slip=slip, sold=bool(sells)))
     if -1e-9 < cash < 0.0:
         cash = 0.0
-    return Execution(fills=_tagged(fills, slip), cash=cash, quantities=new_qty, buy_scale=scale)
+    return Execution(fills=tuple(fills), cash=cash, quantities=new_qty, buy_scale=scale)
 
 
 def _deltas(

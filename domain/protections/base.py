@@ -115,12 +115,16 @@ class Protection(abc.ABC):
             are in `domain.protections.mutants.BUILTIN_MUTANTS`.
         switch: the configuration parameter that switches it on and off (set from its
             registry row; None: always on). Switched off, its agent stays and abstains.
+        observes: the message kinds its `observe` reads (None: every kind). Only the
+            class that defines `observe` can narrow it: a subclass with an `observe` of its
+            own and no `observes` of its own sees every kind.
     """
 
     name: str = "protection"
     rules: tuple[Rule, ...] = ()
     mutants: tuple[Mutant, ...] = ()
     switch: str | None = None
+    observes: frozenset[str] | None = None
 
     def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):
         self.config = config

@@ -117,6 +117,7 @@ class GracePeriodProtection(Protection):
 
     name = "grace_period"
     rules = (START, DECAY, CEILING, EXPIRY, RECOVERY, CORE_EXEMPT, OWN_SCHEDULE, AMENDMENT)
+    observes = frozenset({NoticeIssued.KIND, TradeFilled.KIND})
 
     def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)

@@ -54,6 +54,7 @@ class HoldingPeriodProtection(Protection):
 
     name = "holding_period"
     rules = (MINIMUM, FORCED_REVIEW)
+    observes = frozenset({TradeFilled.KIND})
 
     def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)

@@ -62,6 +62,7 @@ class WhipsawProtection(Protection):
 
     name = "whipsaw"
     rules = (WINDOW, MIN_DURATION)
+    observes = frozenset({TradeFilled.KIND})
 
     def __init__(self, config: Config, *, priority: int, options: Mapping[str, Any] | None = None):
         super().__init__(config, priority=priority, options=options)

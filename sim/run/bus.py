@@ -3,13 +3,17 @@
 Publishing stamps a message with the global order (`id`), the simulated step, date and
 negotiation round, sender and recipient, and delivers it: into the recipient's inbox
 (or every subscriber's inbox but the sender's, for a broadcast `*`), and to every
-observer. Everything published is kept in order until the recorder drains it at the end
-of the step, so a step's messages are written in one batch.
+observer of its kind. Everything published is kept in order until the recorder drains it
+at the end of the step, so a step's messages are written in one batch.
+
+An inbox keeps its envelopes by kind (agents take one kind at a time), each kind's in
+publication order; taking every kind at once merges them back by id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 
 from domain.envelope import BROADCAST, Envelope
@@ -25,7 +29,8 @@ class MessageBus:
 
     def __init__(self) -> None:
         self._next_id = 1
-        self._inboxes: dict[str, list[Envelope]] = {}
+        self._inboxes: dict[str, defaultdict[str, list[Envelope]]] = {}
+        self._others: dict[str, list[defaultdict[str, list[Envelope]]]] = {}
         self._observers: list[tuple[Callable[[Envelope], None], frozenset[str] | None]] = []
         self._observers_of: dict[str, list[Callable[[Envelope], None]]] = {}
         self._log: list[Envelope] = []
@@ -35,7 +40,16 @@ class MessageBus:
 
     def subscribe(self, name: str) -> None:
         """Give agent `name` an inbox (registration order is delivery order)."""
-        self._inboxes.setdefault(name, [])
+        self._inboxes.setdefault(name, defaultdict(list))
+        self._others.clear()
+
+    def _inboxes_but(self, sender: str) -> list[defaultdict[str, list[Envelope]]]:
+        """Every inbox but `sender`'s, in registration order (a broadcast's recipients)."""
+        inboxes = self._others.get(sender)
+        if inboxes is None:
+            inboxes = [box for name, box in self._inboxes.items() if name != sender]
+            self._others[sender] = inboxes
+        return inboxes
 
     def observe(
         self, callback: Callable[[Envelope], None], kinds: frozenset[str] | None = None
@@ -71,7 +85,13 @@ class MessageBus:
         """Stamp, log and deliver `message`. Returns the envelope."""
         if self.date is None:
             raise RuntimeError("publish before begin_step")
-        if to != BROADCAST and to not in self._inboxes:
+        if to == BROADCAST:
+            inboxes = self._others.get(sender)
+            if inboxes is None:
+                inboxes = self._inboxes_but(sender)
+        elif to in self._inboxes:
+            inboxes = [self._inboxes[to]]
+        else:
             raise UnknownRecipient(f"{sender} sent {message.KIND} to unknown agent {to!r}")
         env = Envelope(
             id=self._next_id,
@@ -85,13 +105,13 @@ class MessageBus:
         )
         self._next_id += 1
         self._log.append(env)
-        if to == BROADCAST:
-            for name, inbox in self._inboxes.items():
-                if name != sender:
-                    inbox.append(env)
-        else:
-            self._inboxes[to].append(env)
-        for callback in self._observers_for(message.KIND):
+        kind = message.KIND
+        for inbox in inboxes:
+            inbox[kind].append(env)
+        callbacks = self._observers_of.get(kind)
+        if callbacks is None:
+            callbacks = self._observers_for(kind)
+        for callback in callbacks:
             callback(env)
         return env
 
@@ -99,13 +119,16 @@ class MessageBus:
         """Remove and return `name`'s inbox messages (of `kind`, when given), in order."""
         inbox = self._inboxes[name]
         if kind is None:
-            taken, inbox[:] = list(inbox), []
+            taken = sorted((e for envelopes in inbox.values() for e in envelopes), key=_id)
+            inbox.clear()
             return taken
-        taken = [e for e in inbox if e.kind == kind]
-        inbox[:] = [e for e in inbox if e.kind != kind]
-        return taken
+        return inbox.pop(kind, [])
 
     def drain(self) -> list[Envelope]:
         """Every envelope published since the last drain, in order (for the recorder)."""
         out, self._log = self._log, []
         return out
+
+
+def _id(env: Envelope) -> int:
+    return env.id

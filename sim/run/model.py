@@ -88,6 +88,7 @@ class BulwarkModel(mesa.Model):
         self.regime: RegimeUpdated | None = None
         self.peak_equity = float(scenario.cash)
         self.running = True
+        self._column = {ticker: j for j, ticker in enumerate(self.market.tickers)}
         self._prices_key: int | None = None
         self._prices: dict[str, float] = {}
         self._positions_key: int | None = None
@@ -114,6 +115,7 @@ class BulwarkModel(mesa.Model):
             for p in sorted(protections, key=lambda p: (p.priority, p.name))
         ]
         self.protection_agents = AgentSet(protection_agents, random=self.random)
+        self._protections = tuple(protection_agents)  # the same agents, cheap to iterate
         self.broker = BrokerAgent(self, cash=self.scenario.cash)
         self.broker.seed_book(
             {a: h.weight for a, h in self.starting_holdings.items()},
@@ -126,16 +128,19 @@ class BulwarkModel(mesa.Model):
         self.advance_market()
         self.regime = self.regime_provider.publish_regime()
         if self.steps_done == 0:
-            self.protection_agents.do("start")
+            for agent in self._protections:
+                agent.start()
         self.portfolio_manager.apply_interventions()
         self.portfolio_manager.publish_scores()
-        self.protection_agents.do("housekeep")
+        for agent in self._protections:
+            agent.housekeep()
         self.orchestrator.begin_step()
         for round_ in range(self.config.max_negotiation_rounds + 1):
             self.bus.round = round_
             self.portfolio_manager.propose(round_)
             self.orchestrator.request_reviews()
-            self.protection_agents.do("review_pending")
+            for agent in self._protections:
+                agent.review_pending()
             if not self.orchestrator.resolve():
                 break
         self.broker.execute()
@@ -164,7 +169,7 @@ class BulwarkModel(mesa.Model):
         book, board = self.broker.book, self.portfolio_manager.board
         scores = None
         if board is not None:
-            column = {t: j for j, t in enumerate(self.market.tickers)}
+            column = self._column
             scores = {a: float(board.score[column[a]]) for a in book.positions}
         prices, equity = self.prices_today, book.equity(self.prices_today)
         flags: dict[str, dict[str, Any]] = {}
@@ -172,7 +177,7 @@ class BulwarkModel(mesa.Model):
             weight = p.quantity * prices[asset] / equity if equity else 0.0
             after = PositionView(asset, weight, p.entered)
             flags[asset] = {}
-            for agent in self.protection_agents:
+            for agent in self._protections:
                 flags[asset].update(agent.status(asset, after))
         return DayRecord(
             step=self.steps_done,
@@ -204,11 +209,12 @@ class BulwarkModel(mesa.Model):
     def prices_today(self) -> dict[str, float]:
         """Today's closes of every asset that has one (computed once a day)."""
         if self._prices_key != self.t:
-            row = self.market.closes[self.t]
-            ok = ~np.isnan(row)
-            self._prices = dict(
-                zip(np.asarray(self.market.tickers)[ok].tolist(), row[ok].tolist(), strict=True)
-            )
+            row = self.market.closes[self.t].tolist()
+            self._prices = {
+                ticker: close
+                for ticker, close in zip(self.market.tickers, row, strict=True)
+                if close == close  # not NaN
+            }
             self._prices_key = self.t
         return self._prices
 
@@ -237,7 +243,7 @@ class BulwarkModel(mesa.Model):
 
     def has_agent(self, name: str) -> bool:
         """Whether protection `name` runs and is switched on under the configuration now."""
-        return any(agent.name == name and agent.switched_on for agent in self.protection_agents)
+        return any(agent.name == name and agent.switched_on for agent in self._protections)
 
     def set_param(self, name: str, value: Any) -> None:
         """Change one parameter from now on (a scenario `set` intervention)."""

@@ -17,6 +17,7 @@ import json
 import math
 import os
 from collections.abc import Iterable, Mapping
+from json.encoder import c_make_encoder, encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,28 @@ def dumps(value: Any) -> str:
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
 """What `json.dumps` with these arguments builds on every call, built once."""
+_C_ENCODE = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(
+        None,  # no circular-reference markers: a payload is a tree
+        _ENCODER.default,
+        encode_basestring_ascii,
+        None,
+        _ENCODER.key_separator,
+        _ENCODER.item_separator,
+        _ENCODER.sort_keys,
+        _ENCODER.skipkeys,
+        _ENCODER.allow_nan,
+    )
+)
+"""The C encoder `_ENCODER.encode` would build for every value (the same bytes), built once."""
 
 
 def _encode(value: Any) -> str:
-    return _ENCODER.encode(value)
+    if _C_ENCODE is None or isinstance(value, str):
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def _clean(value: Any) -> Any:
@@ -81,6 +100,34 @@ def message_values(env: Envelope, run_id: str) -> tuple[Any, ...]:
         env.in_reply_to,
         dumps(msg.payload()),
     )
+
+
+def message_rows(envelopes: Iterable[Envelope], run_id: str) -> list[tuple[Any, ...]]:
+    """The `messages` rows of `envelopes`, each as `message_values` gives it (a step's
+    envelopes share their date, so its ISO form is computed once)."""
+    rows = []
+    date, iso = None, ""
+    for env in envelopes:
+        msg = env.message
+        if env.date != date:
+            date, iso = env.date, env.date.isoformat()
+        rows.append(
+            (
+                env.id,
+                run_id,
+                env.step,
+                iso,
+                env.round,
+                env.sender,
+                env.recipient,
+                msg.KIND,
+                msg.asset_ref,
+                msg.proposal_ref,
+                env.in_reply_to,
+                dumps(msg.payload()),
+            )
+        )
+    return rows
 
 
 def message_row(env: Envelope, run_id: str) -> dict[str, Any]:
@@ -123,6 +170,7 @@ def day_rows(day: DayRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The day's `snapshots` rows (one per position on the book, in asset order) and its
     `equity` row, without the run id."""
     equity = day.book.equity(day.prices)
+    date = day.date.isoformat()
     rows = []
     invested = 0.0
     for asset, position in day.book.positions.items():
@@ -132,7 +180,7 @@ def day_rows(day: DayRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         rows.append(
             {
                 "step": day.step,
-                "date": day.date.isoformat(),
+                "date": date,
                 "asset": asset,
                 "bucket": day.bucket_of.get(asset, UNKNOWN_BUCKET),
                 "quantity": position.quantity,
@@ -145,7 +193,7 @@ def day_rows(day: DayRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         )
     totals = {
         "step": day.step,
-        "date": day.date.isoformat(),
+        "date": date,
         "equity": equity,
         "cash": day.book.cash,
         "invested": invested,
@@ -477,7 +525,7 @@ class Recorder:
         """Write one finished step (messages, holdings, equity row, the runs row's counts and
         heartbeat) in one transaction."""
         run_id = self.run_id
-        rows = [message_values(env, run_id) for env in envelopes]
+        rows = message_rows(envelopes, run_id)
         snaps = [
             (run_id, *(r[c] for c in _SNAPSHOT_FIELDS), dumps(dict(r["flags"]))) for r in snapshots
         ]

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 import pytest
 
@@ -14,6 +15,8 @@ from sim.run.recorder import (
     day_rows,
     dumps,
     message_row,
+    message_rows,
+    message_values,
     open_db,
 )
 
@@ -199,6 +202,38 @@ def test_finish_when_status_then_recorded_and_unknown_status_refused():
 def test_dumps_when_same_mapping_in_other_order_then_same_bytes():
     assert dumps({"b": 1, "a": [1.5, float("nan")]}) == dumps({"a": [1.5, float("nan")], "b": 1})
     assert dumps({"a": float("nan")}) == '{"a":null}'
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": [1e-07, 0.1, 1e22, -0.0, 3], "a": {"z": None, "y": True, "x": 'é\n"q'}},
+        [1, 2.5, ["x", {"k": 1e-300}]],
+        (1, "a"),
+        "plain",
+        {},
+    ],
+)
+def test_dumps_when_plain_json_then_bytes_of_json_dumps_sorted_compact(value):
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    assert dumps(value) == expected
+
+
+def test_message_rows_when_step_of_envelopes_then_each_row_is_its_message_values():
+    bus = MessageBus()
+    bus.subscribe("a")
+    bus.subscribe("b")
+    bus.begin_step(4, dt.date(2024, 1, 2))
+    bus.publish("a", NoticeIssued(event="e", asset="X", details={"d": dt.date(2024, 1, 1)}))
+    bus.publish("b", RequestReview(proposal_id="p1", asset="Y"), to="a", in_reply_to=1)
+    bus.begin_step(5, dt.date(2024, 1, 3))
+    bus.publish("a", NoticeIssued(event="f", details={"x": float("nan")}))
+    envelopes = bus.drain()
+    rows = message_rows(envelopes, "r9")
+    assert rows == [message_values(env, "r9") for env in envelopes]
+    assert [r[3] for r in rows] == ["2024-01-02", "2024-01-02", "2024-01-03"]
+    assert rows[0][-1] == '{"details":{"d":"2024-01-01"},"event":"e","rule":null,"rules":[]}'
+    assert rows[2][-1] == '{"details":{"x":null},"event":"f","rule":null,"rules":[]}'
 
 
 def _small_model(**overrides):

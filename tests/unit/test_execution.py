@@ -1,6 +1,17 @@
+import random
+
 import pytest
 
-from domain.execution import CostRates, Order, equity_of, execute, post_trade_factor
+from domain.execution import (
+    _SOLVE_ITERATIONS,
+    _SOLVE_TOLERANCE,
+    CostRates,
+    Order,
+    _change,
+    equity_of,
+    execute,
+    post_trade_factor,
+)
 
 PRICES = {"A": 100.0, "B": 50.0, "C": 20.0}
 
@@ -49,6 +60,35 @@ def test_post_trade_factor_when_slippage_then_rates_of_both_sides():
     assert rates.sell == pytest.approx(1 - 0.99 * 0.99)
     f = post_trade_factor({"A": 0.4}, [("A", 0.0, "sell"), ("B", 0.3, "buy")], rates)
     assert f == pytest.approx((1 - 0.4 * rates.sell) / (1 + 0.3 * rates.buy), rel=1e-14)
+
+
+def _factor_by_change(weights, targets, rates):
+    """The fixed point of `post_trade_factor`, iterated through `_change` per trade."""
+    factor = 1.0
+    for _ in range(_SOLVE_ITERATIONS):
+        cost = 0.0
+        for asset, target, side in targets:
+            delta = _change(target, side, weights.get(asset, 0.0), factor)
+            cost += delta * rates.buy if delta > 0 else -delta * rates.sell
+        new = 1.0 - cost
+        if abs(new - factor) <= _SOLVE_TOLERANCE:
+            return new
+        factor = new
+    return factor
+
+
+def test_post_trade_factor_when_random_books_then_same_bits_as_iterating_change():
+    rng = random.Random(11)
+    for _ in range(300):
+        assets = [f"A{k}" for k in range(rng.randint(1, 12))]
+        weights = {a: rng.choice([0.0, -0.0, rng.random() / 4]) for a in assets}
+        targets = [
+            (a, rng.choice([0.0, -0.1, rng.random() / 4]), rng.choice(["buy", "sell", None]))
+            for a in assets
+        ]
+        rates = CostRates.of(rng.choice([0.0, 5.0, 50.0]), rng.choice([0.0, 0.001, 0.02]))
+        got = post_trade_factor(weights, targets, rates)
+        assert got.hex() == _factor_by_change(weights, targets, rates).hex()
 
 
 def test_execute_when_commission_then_traded_positions_end_exactly_at_target():

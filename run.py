@@ -67,13 +67,13 @@ from sim.compose import (
     InvalidInput,
     check_db,
     check_preset,
+    parse_count,
     parse_seed,
     parse_sets,
     record_run,
 )
 from sim.load.document import unmet_requirements, validate_files
 from sim.load.problems import ScenarioError
-from sim.load.yaml_nodes import Invalid, parse_int
 from sim.read.cli_help import HELP_FORMAT, Command, examples_epilog, overview
 from sim.read.console import make_console
 from sim.read.coverage_cli import coverage_command, dir_coverage_line
@@ -378,13 +378,7 @@ def _dir_parser() -> argparse.ArgumentParser:
 
 
 def _jobs(text: str) -> int:
-    try:
-        jobs = parse_int(text.strip())
-    except Invalid as err:
-        raise InvalidInput(f"--jobs: {err}") from None
-    if not 1 <= jobs <= MAX_JOBS:
-        raise InvalidInput(f"--jobs: must be in [1, {MAX_JOBS}], got {jobs}")
-    return jobs
+    return parse_count(text, "--jobs", MAX_JOBS)
 
 
 def is_db_folder(db: str) -> bool:

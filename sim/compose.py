@@ -121,6 +121,21 @@ def parse_seed(text: str) -> int:
     return check_seed(value, shown=text.strip())
 
 
+def parse_count(text: str, option: str, maximum: int) -> int:
+    """A count option's text (`--jobs`, `--workers`) by the file's integer rule, in [1, maximum].
+
+    Raises:
+        InvalidInput: naming `option`.
+    """
+    try:
+        value = parse_int(text.strip())
+    except Invalid as err:
+        raise InvalidInput(f"{option}: {err}") from None
+    if not 1 <= value <= maximum:
+        raise InvalidInput(f"{option}: must be in [1, {maximum}], got {value}")
+    return value
+
+
 def parse_sets(items: Sequence[str]) -> dict[str, Any]:
     """`--set name=value` texts as {registry name: value}, each read by the file's rules
     (`sim.load.config_section.parse_setting`); a later one wins.

@@ -33,10 +33,10 @@ from sim.compose import (
     EXIT_OK,
     InvalidInput,
     check_preset,
+    parse_count,
     parse_sets,
 )
 from sim.load.problems import ScenarioError
-from sim.load.yaml_nodes import Invalid, parse_int
 from sim.read.cli_help import HELP_FORMAT, examples_epilog
 from sim.sweep.engine import BAD_OUTCOMES, SweepState, default_workers, run_sweep
 from sim.sweep.report import build_report
@@ -98,13 +98,7 @@ def parse_workers(text: str | None) -> int:
     """`--workers` (default: the machine's cores). Raises InvalidInput."""
     if text is None:
         return default_workers()
-    try:
-        workers = parse_int(text.strip())
-    except Invalid as err:
-        raise InvalidInput(f"--workers: {err}") from None
-    if not 1 <= workers <= MAX_WORKERS:
-        raise InvalidInput(f"--workers: must be in [1, {MAX_WORKERS}], got {workers}")
-    return workers
+    return parse_count(text, "--workers", MAX_WORKERS)
 
 
 def spec_of(args: argparse.Namespace) -> SweepSpec:

@@ -19,6 +19,7 @@ from sim.sweep.report import NOT_COMPLETED, build_report
 from sim.sweep.spec import SweepSpec, parse_grid, parse_seeds, plan
 from sim.sweep.store import read_table
 from sim.sweep.task import message_digest
+from tests.integration.dask_cluster import local_client
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "run"
@@ -29,14 +30,7 @@ GRID = "max_total_positions=4,6"
 @pytest.fixture(scope="module")
 def cluster():
     """One LocalCluster of 2 single-threaded worker processes for the module's sweeps."""
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as local,
-        Client(local) as client,
-    ):
+    with local_client() as client:
         yield client
 
 

@@ -17,6 +17,7 @@ from sim.sweep.engine import run_sweep
 from sim.sweep.spec import SweepSpec, parse_seeds, plan
 from sim.sweep.store import read_table
 from sim.sweep.task import TMP_SUFFIX, message_digest
+from tests.integration.dask_cluster import local_client
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -29,14 +30,7 @@ task (a fresh worker imports the simulation, then runs a year, over a second).""
 @pytest.fixture
 def cluster():
     """A fresh LocalCluster of 2 single-threaded worker processes (one will be killed)."""
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as local,
-        Client(local) as client,
-    ):
+    with local_client() as client:
         yield client
 
 

@@ -210,6 +210,8 @@ def test_sweep_when_scheduler_unreachable_then_exit_2_one_line_nothing_written(t
     import socket
 
     import dask
+    import distributed  # noqa: F401  (its defaults first: leaving `config.set` restores
+    # only the key it set, instead of removing a `distributed` section it saw absent)
 
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))

@@ -11,6 +11,7 @@ import datetime as dt
 
 import numpy as np
 
+from domain.calendar import weekdays
 from domain.config import resolve
 from domain.construction.desk import NOTHING, Desk, Screen, fundamentals_of
 from domain.market import MarketData
@@ -37,16 +38,7 @@ FIRST = 70
 """Row of the first day the tests plan on (a Monday)."""
 
 
-def _weekdays(n: int) -> list[dt.date]:
-    out, day = [], dt.date(2024, 1, 1)
-    while len(out) < n:
-        if day.weekday() < 5:
-            out.append(day)
-        day += dt.timedelta(days=1)
-    return out
-
-
-DATES = _weekdays(ROWS)
+DATES = weekdays(dt.date(2024, 1, 1), ROWS)
 
 
 def _market() -> MarketData:

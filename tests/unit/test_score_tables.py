@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from domain.calendar import weekdays
 from domain.config import resolve
 from domain.construction.desk import Desk, Screen
 from domain.market import MarketData
@@ -232,20 +233,11 @@ def test_stages_score_as_of_when_model_and_tables_given_then_model_gets_its_wind
     assert _same_bytes(with_tables, momentum.score_as_of(closes, 400))
 
 
-def _weekdays(n: int) -> list[dt.date]:
-    out, day = [], dt.date(2020, 1, 1)
-    while len(out) < n:
-        if day.weekday() < 5:
-            out.append(day)
-        day += dt.timedelta(days=1)
-    return out
-
-
 def _desk_screens(kind: str) -> tuple[MarketData, list[Screen]]:
     closes = np.array(_market(kind))
     tickers = tuple(f"T{j}" for j in range(closes.shape[1]))
     market = MarketData(
-        dates=_weekdays(ROWS),
+        dates=weekdays(dt.date(2020, 1, 1), ROWS),
         start_index=FIRST_DAY - 20,
         tickers=tickers,
         bucket_of=dict.fromkeys(tickers, "B"),

@@ -21,6 +21,7 @@ Only rows handed in are read, so no look-ahead is possible through `score_assets
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -160,7 +161,7 @@ class ScoreBoard:
         }
         for name, values in self.components.items():
             value = float(values[j])
-            out[name] = round(value, 6) if np.isfinite(value) else None
+            out[name] = round(value, 6) if math.isfinite(value) else None
         return out
 
 
@@ -625,5 +626,8 @@ def apply_overrides(
         board,
         score=_readonly(score),
         trending=_readonly(trending),
-        components=MappingProxyType({k: _readonly(np.array(v)) for k, v in comps.items()}),
+        # a read-only component (never a view of a writable array here) is shared as it is
+        components=MappingProxyType(
+            {k: v if not v.flags.writeable else _readonly(np.array(v)) for k, v in comps.items()}
+        ),
     )

@@ -119,11 +119,14 @@ def fundamentals_of(assets: Mapping[str, AssetSpec], tickers: Sequence[str]) -> 
     return np.array(values, dtype=float)
 
 
+_NOTICE_DETAILS = tuple(f.name for f in attrs.fields(Status) if f.name not in ("asset", "rule"))
+"""The fields of a `Status` that a selection notice gives as details, in their order."""
+
+
 def selection_notice(status: Status) -> NoticeIssued:
     """A selection change as a notice: the status's fields as details, its rule as the rule."""
-    details = attrs.asdict(status)
-    asset, rule = details.pop("asset"), details.pop("rule")
-    return NoticeIssued(event="selection", asset=asset, details=details, rule=rule)
+    details = {name: getattr(status, name) for name in _NOTICE_DETAILS}
+    return NoticeIssued(event="selection", asset=status.asset, details=details, rule=status.rule)
 
 
 def rebalance_notice(

@@ -221,6 +221,10 @@ class _Book:
     def note(self, j: int, held: bool, selected: bool, reason: Reason) -> None:
         self.notes[j] = (held, selected, reason)
 
+    def note_all(self, columns: Sequence[int], held: bool, selected: bool, reason: Reason) -> None:
+        """The same note for each of `columns`."""
+        self.notes.update(dict.fromkeys(columns, (held, selected, reason)))
+
 
 # --- the keep rules of a holding --------------------------------------------------------
 
@@ -399,8 +403,7 @@ def _portfolio_limits(
         out = Reason(
             MAX_TOTAL, f"no room under max_total_positions {limits.max_total}", rules.MAX_TOTAL
         )
-    for j in new[room:]:
-        book.note(j, False, False, out)
+    book.note_all(new[room:], False, False, out)
     return new[:room], new[room:], room
 
 
@@ -494,10 +497,8 @@ def _slot_stage(
             f"{b} slots full ({slots[b]}): {len(ik) + len(ic)} better-placed assets",
             rules.BUCKET_SLOTS,
         )
-        for j in k[len(ik) :]:
-            book.note(j, True, False, full)
-        for j in c[len(ic) :]:
-            book.note(j, False, False, full)
+        book.note_all(k[len(ik) :], True, False, full)
+        book.note_all(c[len(ic) :], False, False, full)
         out.turned_away.extend(k[len(ik) :] + c[len(ic) :])
         out.kept_in.extend(ik)
         out.new_in.extend(ic)

@@ -1,0 +1,77 @@
+"""The planner's lean numerics give numpy's bits: `abs_correlations` is np.corrcoef's
+|correlation| (the operations of np.cov and np.corrcoef without their overhead), on
+blocks with gaps, flat columns and short histories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from domain.construction.buckets import abs_correlations
+from domain.construction.inputs import EPS, _sample_std
+
+
+def _stated_abs_correlations(returns: np.ndarray, min_obs: int) -> np.ndarray:
+    """The rule as first written: np.std, np.corrcoef, np.nan_to_num, np.ix_."""
+    m = returns.shape[1]
+    out = np.eye(m)
+    if m < 2 or returns.shape[0] < max(min_obs, 2):
+        return out
+    usable = np.isfinite(returns).all(axis=0)
+    usable[usable] = returns[:, usable].std(axis=0) > EPS
+    idx = np.flatnonzero(usable)
+    if idx.size >= 2:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.abs(np.corrcoef(returns[:, idx], rowvar=False))
+        out[np.ix_(idx, idx)] = np.nan_to_num(corr, nan=0.0)
+        np.fill_diagonal(out, 1.0)
+    return out
+
+
+def _block(rng: np.random.Generator, rows: int, m: int) -> np.ndarray:
+    common = rng.normal(0.0, 0.01, size=(rows, 1))
+    return common * rng.uniform(0.0, 2.0, size=m) + rng.normal(0.0, 0.01, size=(rows, m))
+
+
+@pytest.mark.parametrize("m", [2, 3, 7, 12, 40])
+@pytest.mark.parametrize("rows", [20, 60, 250])
+def test_abs_correlations_when_random_blocks_then_same_bits_as_corrcoef(rows, m):
+    rng = np.random.default_rng(rows * 100 + m)
+    for _ in range(5):
+        block = _block(rng, rows, m)
+        got = abs_correlations(block, 20)
+        assert got.tobytes() == _stated_abs_correlations(block, 20).tobytes()
+
+
+def test_abs_correlations_when_gaps_and_flat_columns_then_same_bits_as_corrcoef():
+    rng = np.random.default_rng(7)
+    block = _block(rng, 60, 6)
+    block[5, 1] = np.nan  # a gap: column 1 correlates with nothing
+    block[:, 3] = 0.001  # flat: column 3 neither
+    got = abs_correlations(block, 20)
+    assert got.tobytes() == _stated_abs_correlations(block, 20).tobytes()
+    assert got[1, 0] == 0.0 and got[3, 2] == 0.0 and got[1, 1] == 1.0
+    assert got[0, 2] > 0.0
+
+
+@pytest.mark.parametrize("flat", [(0,), (0, 1), (0, 1, 2)])
+def test_abs_correlations_when_fewer_than_two_usable_then_identity(flat):
+    block = _block(np.random.default_rng(3), 30, 3)
+    block[:, list(flat)] = 0.0
+    got = abs_correlations(block, 20)
+    assert got.tobytes() == _stated_abs_correlations(block, 20).tobytes()
+    if len(flat) >= 2:
+        assert got.tobytes() == np.eye(3).tobytes()
+
+
+def test_abs_correlations_when_history_short_then_identity():
+    block = _block(np.random.default_rng(5), 10, 4)
+    assert abs_correlations(block, 20).tobytes() == np.eye(4).tobytes()
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 9, 20, 21, 200])
+def test_sample_std_when_random_values_then_same_bits_as_np_std(n):
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        values = rng.normal(0.0, 0.01, size=n)
+        assert _sample_std(values).tobytes() == np.std(values, ddof=1).tobytes()

@@ -91,6 +91,8 @@ class PlanInputs:
             (`domain.stages`; the rules as stated unless a mutant is switched in).
         universe: The run's `Universe` (what the planner derives from `tickers` and
             `buckets`, kept across plans); None, or one of other columns, builds it anew.
+        day: The day's `DayMemo` (what the day's plans derive from `closes` alone, kept
+            across its rounds); None, or one of other closes, keeps it for this plan only.
         threshold_score: `score` as published (`SCORE_DECIMALS` places), derived: what
             every score threshold compares, so the planner and the protections, which
             read the published scores, agree at a threshold. Ranking and sizing read
@@ -115,6 +117,7 @@ class PlanInputs:
     drawdown: float = 0.0
     stages: Stages = attrs.field(factory=_stated_stages)
     universe: Universe | None = None
+    day: DayMemo | None = None
     threshold_score: np.ndarray = attrs.field(
         init=False,
         default=attrs.Factory(lambda self: published_scores(self.score), takes_self=True),
@@ -159,19 +162,34 @@ class PlanInputs:
 
     def returns(self, lookback: int) -> np.ndarray | None:
         """`log_returns` of the closes' last `lookback` + 1 rows, every column (None
-        without closes); read-only, computed once per plan and lookback."""
+        without closes); read-only, computed once per day (`day`) and lookback."""
         if self.closes is None:
             return None
-        rets = self._returns.get(int(lookback))
+        key = ("returns", int(lookback))
+        rets = self.memo.get(key)
         if rets is None:
             rets = log_returns(self.closes[-(int(lookback) + 1) :])
             rets.flags.writeable = False
-            self._returns[int(lookback)] = rets
+            self.memo[key] = rets
         return rets
 
+    def market_volatility(self) -> float:
+        """`market_volatility` of the closes (0 without), computed once per day."""
+        if self.closes is None:
+            return 0.0
+        vol = self.memo.get("market_volatility")
+        if vol is None:
+            vol = self.memo["market_volatility"] = _market_volatility(
+                self.returns(MARKET_VOL_WINDOW)
+            )
+        return vol
+
     @functools.cached_property
-    def _returns(self) -> dict[int, np.ndarray]:
-        return {}
+    def memo(self) -> dict[Any, Any]:
+        """What is derived from `closes` alone, by key: the day's (`DayMemo.values`) when
+        `day` holds these closes, else this plan's."""
+        day = self.day
+        return day.values if day is not None and day.closes is self.closes else {}
 
     @functools.cached_property
     def _universe(self) -> Universe:
@@ -229,6 +247,24 @@ class Universe:
     def bucket_of(self) -> Mapping[str, str]:
         """Ticker -> bucket."""
         return MappingProxyType(dict(zip(self.tickers, self.bucket_names, strict=True)))
+
+
+@attrs.define(eq=False)
+class DayMemo:
+    """What a day's plans derive from the day's closes alone, kept across its rounds.
+
+    The desk builds one a day (`domain.construction.desk`) and hands it to every plan of
+    the day with the same `closes` array; a plan whose closes are another array (a mutant
+    evolving its inputs) does not use it.
+
+    Attributes:
+        closes: The day's closes window (`PlanInputs.closes`).
+        values: key -> value derived from `closes` (read-only arrays): the log returns
+            of a lookback, the market volatility, the |correlations| of a column group.
+    """
+
+    closes: np.ndarray
+    values: dict[Any, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -372,7 +408,7 @@ def dynamic_limits(inp: PlanInputs) -> Limits:
     if inp.regime_changed:
         max_new = int(max_new * cfg.regime_change_aggression)
         max_total = int(max_total * REGIME_TOTAL_FACTOR)
-    vol = _market_volatility(inp.returns(MARKET_VOL_WINDOW))
+    vol = inp.market_volatility()
     high = vol > cfg.high_volatility_threshold
     if high:
         max_new = max(1, int(max_new * HIGH_VOL_NEW_FACTOR))

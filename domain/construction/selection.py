@@ -522,10 +522,9 @@ members the filter kept."""
 def _correlation_stage(
     inp: PlanInputs, book: _Book, slotted: _Slotted, hopefuls: list[int], held: set[int]
 ) -> tuple[set[int], dict[str, _Check]]:
-    """construction.correlation: one np.corrcoef per bucket over its members and the assets
-    that might come back by a smart override; the new members it drops."""
+    """construction.correlation: one |correlation| matrix per bucket over its members and
+    the assets that might come back by a smart override; the new members it drops."""
     cfg, buckets = inp.config, book.buckets
-    min_obs = min(MIN_CORRELATION_OBS, cfg.correlation_window)
     limit = cfg.correlation_limit
     dropped: set[int] = set()
     checks: dict[str, _Check] = {}
@@ -533,15 +532,12 @@ def _correlation_stage(
         b: sorted(members + [j for j in hopefuls if buckets[j] == b], key=book.key)
         for b, members in sorted(slotted.members_of.items())
     }
-    checked = [j for cols in groups.values() if _correlated(cols, held) for j in cols]
-    returns, place = _returns_of(inp, checked)
+    corrs = _correlations(inp, [cols for cols in groups.values() if _correlated(cols, held)])
     for b, cols in groups.items():
         members = slotted.members_of[b]
         pos = {j: i for i, j in enumerate(cols)}
         regular = sorted(pos[j] for j in members)
-        corr = None
-        if returns is not None and _correlated(cols, held):
-            corr = inp.stages.abs_correlations(returns[:, [place[j] for j in cols]], min_obs)
+        corr = corrs.get(tuple(cols))
         drops = (
             {}
             if corr is None
@@ -565,12 +561,37 @@ def _correlated(cols: list[int], held: set[int]) -> bool:
     return len(cols) >= 2 and any(j not in held for j in cols)
 
 
-def _returns_of(inp: PlanInputs, columns: list[int]) -> tuple[np.ndarray | None, dict[int, int]]:
-    """The correlation window's log returns of `columns` (None: no closes, or none asked)
-    and each column's place in them. Columns are independent in `log_returns`, so one
-    call over all of them gives each bucket's returns."""
-    if inp.closes is None or not columns:
-        return None, {}
+def _correlations(inp: PlanInputs, groups: list[list[int]]) -> dict[tuple[int, ...], np.ndarray]:
+    """Each group's |correlations| (`Stages.abs_correlations`) over the correlation
+    window (none without closes). A group's matrix depends on the closes and its columns
+    alone, so the day's re-plan rounds reuse it (`PlanInputs.memo`, read-only)."""
+    if inp.closes is None or not groups:
+        return {}
+    window = inp.config.correlation_window
+    min_obs = min(MIN_CORRELATION_OBS, window)
+    memo, out = inp.memo, {}
+    missing = []
+    for cols in groups:
+        key = ("abs_correlations", inp.stages, tuple(cols), window, min_obs)
+        corr = memo.get(key)
+        if corr is None:
+            missing.append(cols)
+        else:
+            out[tuple(cols)] = corr
+    if missing:
+        returns, place = _returns_of(inp, [j for cols in missing for j in cols])
+        for cols in missing:
+            corr = inp.stages.abs_correlations(returns[:, [place[j] for j in cols]], min_obs)
+            corr.flags.writeable = False
+            memo[("abs_correlations", inp.stages, tuple(cols), window, min_obs)] = corr
+            out[tuple(cols)] = corr
+    return out
+
+
+def _returns_of(inp: PlanInputs, columns: list[int]) -> tuple[np.ndarray, dict[int, int]]:
+    """The correlation window's log returns of `columns` and each column's place in them.
+    Columns are independent in `log_returns`, so one call over all of them gives each
+    bucket's returns."""
     cols = sorted(set(columns))
     window = inp.closes[-(inp.config.correlation_window + 1) :]
     return log_returns(window[:, cols]), {j: i for i, j in enumerate(cols)}

@@ -1,6 +1,7 @@
 """The planner's records kept cheap: `Choices` built when read, the ranking order as one
-lexsort (ties broken by ticker), the run's `Universe` reused, and one log-return window
-per plan (`PlanInputs.returns`) that gives each column's returns bit for bit."""
+lexsort (ties broken by ticker), the run's `Universe` reused, one log-return window
+per plan (`PlanInputs.returns`) that gives each column's returns bit for bit, and the
+day's `DayMemo` shared by its re-plan rounds."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import attrs
 import numpy as np
 
 from domain.construction import plan_targets
-from domain.construction.inputs import Universe, log_returns
+from domain.construction.inputs import DayMemo, Universe, log_returns
 from domain.construction.status import StatusBoard, selection_changes
-from tests.unit.test_construction_support import cfg, inputs
+from domain.stages import Stages
+from tests.unit.test_construction_support import cfg, correlated_closes, inputs
 
 
 def test_choices_when_read_then_each_matches_its_code_in_ticker_order():
@@ -75,3 +77,49 @@ def test_selection_changes_when_plan_repeats_then_second_records_nothing():
     assert [(s.asset, s.reason) for s in first] == [("A", "new"), ("B", "not_trending")]
     again, _ = selection_changes(inp, plan, board)
     assert again == []
+
+
+class _CountingStages(Stages):
+    """The stated rules, counting the |correlation| matrices computed."""
+
+    def __init__(self) -> None:
+        self.matrices = 0
+
+    def abs_correlations(self, returns, min_obs):
+        self.matrices += 1
+        return super().abs_correlations(returns, min_obs)
+
+
+def _risk_day(**kwargs):
+    rng = np.random.default_rng(4)
+    load = rng.uniform(0.2, 1.0, (6, 3))
+    rows = [("A", "R", 0.9), ("B", "R", 0.85), ("C", "R", 0.8), ("D", "S", 0.75)]
+    rows += [("E", "S", 0.7), ("F", "S", 0.65)]
+    closes = correlated_closes(load, rng)
+    return inputs(rows, config=cfg(max_new_positions=6), closes=closes, **kwargs)
+
+
+def test_plans_when_day_memo_shared_then_round_reuses_returns_and_correlations():
+    stages = _CountingStages()
+    first = _risk_day(stages=stages)
+    day = DayMemo(first.closes)
+    first = attrs.evolve(first, day=day)
+    plan = plan_targets(first)
+    assert stages.matrices == 2 and first.memo is day.values
+    again = attrs.evolve(first, locked={"D": 0.1})  # a re-plan round: bucket S changes
+    replan = plan_targets(again)
+    assert stages.matrices == 3  # only S's matrix is new
+    assert again.returns(20) is first.returns(20)
+    alone = plan_targets(attrs.evolve(again, day=None))
+    assert stages.matrices == 5  # without the memo both are computed again
+    assert replan.targets == alone.targets and replan.choices == alone.choices
+    assert plan.targets != replan.targets
+
+
+def test_plan_inputs_when_closes_not_the_memo_s_then_memo_unused():
+    first = _risk_day()
+    day = DayMemo(first.closes)
+    other = attrs.evolve(first, day=day, closes=np.array(first.closes))
+    assert other.memo is not day.values
+    assert other.returns(20).tobytes() == attrs.evolve(first, day=day).returns(20).tobytes()
+    assert attrs.evolve(first, day=day, closes=None).market_volatility() == 0.0

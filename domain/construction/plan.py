@@ -60,6 +60,13 @@ class Plan:
             return ((tickers[j], selected, code) for j, selected, code in self.choices.codes())
         return ((a, c.selected, c.reason) for a, c in self.choices.items())
 
+    def column_codes(self, column: Mapping[str, int]) -> list[tuple[int, bool, str]]:
+        """(column, selected, reason code) of every choice, in no particular order
+        (`Choices.by_column`); `column` maps an asset to its column."""
+        if isinstance(self.choices, Choices):
+            return self.choices.by_column()
+        return [(column[a], c.selected, c.reason) for a, c in self.choices.items()]
+
     def components(self, asset: str) -> dict[str, Any]:
         """What the plan says about `asset`, for a proposal's payload.
 

@@ -24,6 +24,7 @@ the rule that put its asset in the plan or out of it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 
@@ -136,20 +137,28 @@ class Choices(Mapping[str, Choice]):
 
     Each `Choice` is built when first read: a plan notes every holding and new candidate,
     but only the assets whose status changes, and the assets traded, are described.
-    `codes` gives every note's (selected, reason) without building one.
+    `codes` and `by_column` give every note's (selected, reason) without building one;
+    the ticker order is found only when iterated.
     """
 
     def __init__(self, inp: PlanInputs, rank: np.ndarray, notes: Mapping[int, _Note]) -> None:
         self._inp = inp
         self._rank = rank
         self._notes = dict(notes)
-        self._column = {inp.tickers[j]: j for j in sorted(self._notes, key=inp.tickers.__getitem__)}
+        self._columns = inp.column
         self._built: dict[str, Choice] = {}
+
+    def _column_of(self, asset: object) -> int | None:
+        """The asset's column when the plan noted it, else None."""
+        j = self._columns.get(asset)  # type: ignore[call-overload]
+        return j if j is not None and j in self._notes else None
 
     def __getitem__(self, asset: str) -> Choice:
         choice = self._built.get(asset)
         if choice is None:
-            j = self._column[asset]
+            j = self._column_of(asset)
+            if j is None:
+                raise KeyError(asset)
             held, selected, reason = self._notes[j]
             choice = Choice(
                 asset=asset,
@@ -167,16 +176,24 @@ class Choices(Mapping[str, Choice]):
 
     def get(self, asset: str, default: Choice | None = None) -> Choice | None:
         """The asset's `Choice`, or `default` when the plan did not note it."""
-        return self[asset] if asset in self._column else default
+        if asset in self._built or self._column_of(asset) is not None:
+            return self[asset]
+        return default
+
+    @functools.cached_property
+    def _ordered(self) -> list[int]:
+        """The noted columns in ticker order."""
+        return sorted(self._notes, key=self._inp.tickers.__getitem__)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._column)
+        tickers = self._inp.tickers
+        return (tickers[j] for j in self._ordered)
 
     def __len__(self) -> int:
-        return len(self._column)
+        return len(self._notes)
 
     def __contains__(self, asset: object) -> bool:
-        return asset in self._column
+        return self._column_of(asset) is not None
 
     def __repr__(self) -> str:
         return f"Choices({dict(self.items())!r})"
@@ -188,9 +205,14 @@ class Choices(Mapping[str, Choice]):
 
     def codes(self) -> Iterator[tuple[int, bool, str]]:
         """(column, selected, reason code) of every note, in ticker order."""
-        for j in self._column.values():
+        for j in self._ordered:
             _held, selected, reason = self._notes[j]
             yield j, selected, reason.code
+
+    def by_column(self) -> list[tuple[int, bool, str]]:
+        """(column, selected, reason code) of every note, in no particular order (no
+        ticker sort)."""
+        return [(j, selected, reason.code) for j, (_held, selected, reason) in self._notes.items()]
 
     def dropping(self, dropped: Mapping[int, Reason]) -> Choices:
         """These choices with each column of `dropped` out of the plan for its reason."""

@@ -102,10 +102,10 @@ def _codes(inp: PlanInputs, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndar
     for asset in inp.locked:
         if asset in column:
             planned[column[asset]] = False
-    noted = list(plan.codes())
+    noted = plan.column_codes(column)
     if noted:
-        assets, chosen, codes = zip(*noted, strict=True)
-        cols = [column[a] for a in assets]
+        columns, chosen, codes = zip(*noted, strict=True)
+        cols = list(columns)
         reason[cols] = [_CODE[c] for c in codes]
         selected[cols] = chosen
         planned[cols] = True

@@ -27,6 +27,18 @@ def test_choices_when_read_then_each_matches_its_code_in_ticker_order():
     assert plan.choices["A"].reason == "max_new_positions"
 
 
+def test_column_codes_when_read_then_every_code_by_column_as_in_ticker_order():
+    config = cfg(enable_bucket_diversification=False, max_new_positions=2)
+    rows = [("Z", "X", 0.8), ("A", "X", 0.7), ("M", "X", 0.75), ("H", "Y", 0.2)]
+    inp = inputs(rows, config=config, weights={"H": 0.1})
+    plan = plan_targets(inp)
+    by_ticker = [(inp.column[a], selected, code) for a, selected, code in plan.codes()]
+    assert sorted(plan.column_codes(inp.column)) == sorted(by_ticker)
+    plain = attrs.evolve(plan, choices=dict(plan.choices))
+    assert sorted(plain.column_codes(inp.column)) == sorted(by_ticker)
+    assert len(plan.choices) == 4 and "B" not in plan.choices and plan.choices.get("B") is None
+
+
 def test_plan_when_scores_tie_then_ticker_order_breaks_the_tie():
     config = cfg(enable_bucket_diversification=False, max_new_positions=2)
     rows = [("D", "X", 0.75), ("B", "X", 0.75), ("C", "X", 0.75), ("A", "X", 0.70)]

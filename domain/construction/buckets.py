@@ -60,7 +60,7 @@ def abs_correlations(returns: np.ndarray, min_obs: int) -> np.ndarray:
     if idx.size < 2:
         return np.eye(m)
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.abs(_corrcoef(returns[:, idx]))
+        corr = _abs_corrcoef(returns[:, idx])
     corr[np.isnan(corr)] = 0.0
     if idx.size == m:
         out = corr
@@ -82,11 +82,12 @@ def _std(block: np.ndarray) -> np.ndarray:
     return np.sqrt(np.add.reduce(dev, axis=0) / rows)
 
 
-def _corrcoef(block: np.ndarray) -> np.ndarray:
-    """`np.corrcoef(block, rowvar=False)` for a fresh C-ordered (rows, k) float block, k
-    >= 2 and rows >= 2, by the same operations as np.cov and np.corrcoef (the product of
-    the centred block with its own transpose, as np.cov takes it), without their
-    overhead on a small block."""
+def _abs_corrcoef(block: np.ndarray) -> np.ndarray:
+    """`np.abs(np.corrcoef(block, rowvar=False))` for a fresh C-ordered (rows, k) float
+    block, k >= 2 and rows >= 2, by the same operations as np.cov and np.corrcoef (the
+    product of the centred block with its own transpose, as np.cov takes it), without
+    their overhead on a small block. np.corrcoef's clip to [-1, 1] then the absolute
+    value is the absolute value capped at 1 (both exact)."""
     x = block.T
     mean = np.add.reduce(x, axis=1) / x.shape[1]
     x -= mean[:, None]
@@ -95,7 +96,8 @@ def _corrcoef(block: np.ndarray) -> np.ndarray:
     stddev = np.sqrt(np.diag(c))
     c /= stddev[:, None]
     c /= stddev[None, :]
-    np.clip(c, -1, 1, out=c)
+    np.abs(c, out=c)
+    np.minimum(c, 1.0, out=c)
     return c
 
 

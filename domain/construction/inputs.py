@@ -162,16 +162,44 @@ class PlanInputs:
 
     def returns(self, lookback: int) -> np.ndarray | None:
         """`log_returns` of the closes' last `lookback` + 1 rows, every column (None
-        without closes); read-only, computed once per day (`day`) and lookback."""
+        without closes); read-only, computed once per day (`day`) and lookback. When
+        every close of the window is priced, each lookback is the tail of the window's
+        log differences (the same bits: `np.log` is elementwise and nothing is filled)."""
         if self.closes is None:
             return None
         key = ("returns", int(lookback))
         rets = self.memo.get(key)
         if rets is None:
-            rets = log_returns(self.closes[-(int(lookback) + 1) :])
-            rets.flags.writeable = False
+            whole = self._priced_returns()
+            if whole is None:
+                rets = log_returns(self.closes[-(int(lookback) + 1) :])
+                rets.flags.writeable = False
+            else:
+                rets = whole[max(whole.shape[0] - int(lookback), 0) :]
             self.memo[key] = rets
         return rets
+
+    def returns_of(self, lookback: int, columns: list[int]) -> np.ndarray:
+        """`log_returns` of `columns` over the closes' last `lookback` + 1 rows (closes
+        required): taken from `returns` when every close is priced, else computed for
+        those columns only (columns are independent in `log_returns`)."""
+        if self._priced_returns() is not None:
+            return self.returns(lookback)[:, columns]
+        return log_returns(self.closes[-(int(lookback) + 1) :][:, columns])
+
+    def _priced_returns(self) -> np.ndarray | None:
+        """The log differences of the whole closes window when every close in it is
+        finite and above 0 (read-only, once per day), else None."""
+        key = "priced_returns"
+        if key not in self.memo:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                logs = np.log(self.closes)
+            whole = None
+            if logs.shape[0] >= 2 and np.isfinite(logs).all():
+                whole = np.subtract(logs[1:], logs[:-1])
+                whole.flags.writeable = False
+            self.memo[key] = whole
+        return self.memo[key]
 
     def market_volatility(self) -> float:
         """`market_volatility` of the closes (0 without), computed once per day."""
@@ -309,8 +337,8 @@ def log_returns(closes: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         logs = np.log(closes)
     priced = np.isfinite(logs)  # exactly where a close is finite and above 0
-    if priced.all():  # the common case: nothing to fill
-        return np.diff(logs, axis=0)
+    if priced.all():  # the common case: nothing to fill (np.diff's own subtraction)
+        return np.subtract(logs[1:], logs[:-1])
     rows = np.arange(logs.shape[0])[:, None]
     last = np.where(priced, rows, 0)
     np.maximum.accumulate(last, axis=0, out=last)

@@ -34,7 +34,7 @@ import numpy as np
 from domain import rules
 from domain.buckets import UNKNOWN_BUCKET
 from domain.construction.buckets import MIN_CORRELATION_OBS
-from domain.construction.inputs import EPS, Limits, PlanInputs, log_returns
+from domain.construction.inputs import EPS, Limits, PlanInputs
 
 # Selection reasons (Choice.reason): in the plan
 KEPT = "kept"
@@ -601,22 +601,14 @@ def _correlations(inp: PlanInputs, groups: list[list[int]]) -> dict[tuple[int, .
         else:
             out[tuple(cols)] = corr
     if missing:
-        returns, place = _returns_of(inp, [j for cols in missing for j in cols])
+        checked = sorted({j for cols in missing for j in cols})
+        returns, place = inp.returns_of(window, checked), {j: i for i, j in enumerate(checked)}
         for cols in missing:
             corr = inp.stages.abs_correlations(returns[:, [place[j] for j in cols]], min_obs)
             corr.flags.writeable = False
             memo[("abs_correlations", inp.stages, tuple(cols), window, min_obs)] = corr
             out[tuple(cols)] = corr
     return out
-
-
-def _returns_of(inp: PlanInputs, columns: list[int]) -> tuple[np.ndarray, dict[int, int]]:
-    """The correlation window's log returns of `columns` and each column's place in them.
-    Columns are independent in `log_returns`, so one call over all of them gives each
-    bucket's returns."""
-    cols = sorted(set(columns))
-    window = inp.closes[-(inp.config.correlation_window + 1) :]
-    return log_returns(window[:, cols]), {j: i for i, j in enumerate(cols)}
 
 
 def _override_hopefuls(inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:

@@ -1,6 +1,8 @@
 """The planner's lean numerics give numpy's bits: `abs_correlations` is np.corrcoef's
 |correlation| (the operations of np.cov and np.corrcoef without their overhead), on
-blocks with gaps, flat columns and short histories."""
+blocks with gaps, flat columns and short histories; the market volatility's standard
+deviation is np.std's; `PlanInputs.returns` and `returns_of` (tails and columns of the
+window's log differences) are `log_returns` of those rows and columns."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import numpy as np
 import pytest
 
 from domain.construction.buckets import abs_correlations
-from domain.construction.inputs import EPS, _sample_std
+from domain.construction.inputs import EPS, _sample_std, log_returns
+from tests.unit.test_construction_support import cfg, inputs
 
 
 def _stated_abs_correlations(returns: np.ndarray, min_obs: int) -> np.ndarray:
@@ -54,6 +57,16 @@ def test_abs_correlations_when_gaps_and_flat_columns_then_same_bits_as_corrcoef(
     assert got[0, 2] > 0.0
 
 
+def test_abs_correlations_when_columns_scaled_or_negated_then_capped_at_one_as_corrcoef():
+    rng = np.random.default_rng(9)
+    for _ in range(20):
+        x = rng.normal(0.0, 0.01, size=(60, 1))
+        block = np.hstack([x, -x, 3.0 * x, x + 1e-3, _block(rng, 60, 2)])
+        got = abs_correlations(block, 20)
+        assert got.tobytes() == _stated_abs_correlations(block, 20).tobytes()
+        assert got.max() <= 1.0
+
+
 @pytest.mark.parametrize("flat", [(0,), (0, 1), (0, 1, 2)])
 def test_abs_correlations_when_fewer_than_two_usable_then_identity(flat):
     block = _block(np.random.default_rng(3), 30, 3)
@@ -75,3 +88,20 @@ def test_sample_std_when_random_values_then_same_bits_as_np_std(n):
     for _ in range(20):
         values = rng.normal(0.0, 0.01, size=n)
         assert _sample_std(values).tobytes() == np.std(values, ddof=1).tobytes()
+
+
+@pytest.mark.parametrize("gap", [False, True])
+def test_returns_when_lookbacks_and_columns_taken_then_same_bits_as_log_returns(gap):
+    rng = np.random.default_rng(11)
+    closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, (61, 6)), axis=0))
+    if gap:
+        closes[30, 2] = np.nan  # the window's log differences are not taken whole
+    inp = inputs([(t, "X", 0.7) for t in "ABCDEF"], config=cfg(), closes=closes)
+    for lookback in (0, 1, 20, 59, 60, 80):
+        expected = log_returns(closes[-(lookback + 1) :])
+        got = inp.returns(lookback)
+        assert got.shape == expected.shape and got.tobytes() == expected.tobytes()
+        assert not got.flags.writeable
+        for cols in ([0, 2], [1, 3, 5], [4]):
+            subset = log_returns(closes[-(lookback + 1) :][:, cols])
+            assert inp.returns_of(lookback, cols).tobytes() == subset.tobytes()

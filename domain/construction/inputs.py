@@ -207,9 +207,9 @@ class PlanInputs:
             return 0.0
         vol = self.memo.get("market_volatility")
         if vol is None:
-            vol = self.memo["market_volatility"] = _market_volatility(
-                self.returns(MARKET_VOL_WINDOW)
-            )
+            rets = self.returns(MARKET_VOL_WINDOW)
+            priced = self._priced_returns() is not None
+            vol = self.memo["market_volatility"] = _market_volatility(rets, priced=priced)
         return vol
 
     @functools.cached_property
@@ -373,10 +373,16 @@ def market_volatility(closes: np.ndarray | None) -> float:
     return _market_volatility(log_returns(np.asarray(closes)[-(MARKET_VOL_WINDOW + 1) :]))
 
 
-def _market_volatility(rets: np.ndarray | None) -> float:
-    """`market_volatility` from the last 20 daily log returns (None: no closes)."""
+def _market_volatility(rets: np.ndarray | None, *, priced: bool = False) -> float:
+    """`market_volatility` from the last 20 daily log returns (None: no closes);
+    `priced`: every return is finite (each day's mean is then over every column)."""
     if rets is None:
         return 0.0
+    if priced:
+        if rets.shape[0] < 2 or rets.shape[1] == 0:
+            return 0.0
+        market = np.add.reduce(rets, axis=1) / rets.shape[1]
+        return float(_sample_std(market) * np.sqrt(TRADING_DAYS_PER_YEAR))
     finite = np.isfinite(rets)
     counts = finite.sum(axis=1)
     rows = counts > 0

@@ -25,8 +25,9 @@ the rule that put its asset in the plan or out of it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
 import attrs
 import numpy as np
@@ -128,7 +129,28 @@ class Selection:
     missing_buckets: int = 0
 
 
-_Note = tuple[bool, bool, Reason]
+class _Written:
+    """A `Reason` whose detail is written when first read: the reason of every kept
+    holding and new pick, of which a plan describes only those whose status changes or
+    that trade (`Choices`)."""
+
+    __slots__ = ("_args", "_write", "code", "rule")
+
+    def __init__(
+        self, code: str, rule: rules.Rule, write: Callable[[PlanInputs, int], str], *args: Any
+    ) -> None:
+        self.code = code
+        self.rule = rule
+        self._write = write
+        self._args = args
+
+    @property
+    def detail(self) -> str:
+        """The reason in words, with the numbers behind it."""
+        return self._write(*self._args)
+
+
+_Note = tuple[bool, bool, Reason | _Written]
 """One asset's note: (held, selected, the reason)."""
 
 
@@ -240,7 +262,7 @@ class _Book:
         self.key = place.tolist().__getitem__
         self.notes: dict[int, _Note] = {}
 
-    def note(self, j: int, held: bool, selected: bool, reason: Reason) -> None:
+    def note(self, j: int, held: bool, selected: bool, reason: Reason | _Written) -> None:
         self.notes[j] = (held, selected, reason)
 
     def note_all(self, columns: Sequence[int], held: bool, selected: bool, reason: Reason) -> None:
@@ -322,23 +344,28 @@ def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
     return keep, np.flatnonzero(eligible).tolist()
 
 
-def _kept(inp: PlanInputs, j: int) -> Reason:
-    cfg = inp.config
+def _kept(inp: PlanInputs, j: int) -> _Written:
     review = inp.tickers[j] in inp.review_due
-    name = "min_score_new_position" if review else "min_score_threshold"
-    value = getattr(cfg, name)
     rule = rules.REVIEW_THRESHOLD if review else rules.KEEP_THRESHOLD
-    return Reason(KEPT, f"holding kept: score {float(inp.score[j]):.3f} >= {name} {value}", rule)
+    return _Written(KEPT, rule, _kept_detail, inp, j)
 
 
-def _new(inp: PlanInputs, j: int) -> Reason:
+def _kept_detail(inp: PlanInputs, j: int) -> str:
     cfg = inp.config
-    return Reason(
-        NEW,
+    name = "min_score_new_position" if inp.tickers[j] in inp.review_due else "min_score_threshold"
+    return f"holding kept: score {float(inp.score[j]):.3f} >= {name} {getattr(cfg, name)}"
+
+
+def _new(inp: PlanInputs, j: int) -> _Written:
+    return _Written(NEW, rules.OPEN_THRESHOLD, _new_detail, inp, j)
+
+
+def _new_detail(inp: PlanInputs, j: int) -> str:
+    cfg = inp.config
+    return (
         f"new position: score {float(inp.score[j]):.3f} >= min_score_new_position "
         f"{cfg.min_score_new_position}, trending {float(inp.trending[j]):.2f} >= "
-        f"trending_confidence_new {cfg.trending_confidence_new}",
-        rules.OPEN_THRESHOLD,
+        f"trending_confidence_new {cfg.trending_confidence_new}"
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from domain.construction.buckets import abs_correlations
-from domain.construction.inputs import EPS, _sample_std, log_returns
+from domain.construction.inputs import EPS, _market_volatility, _sample_std, log_returns
 from tests.unit.test_construction_support import cfg, inputs
 
 
@@ -105,3 +105,13 @@ def test_returns_when_lookbacks_and_columns_taken_then_same_bits_as_log_returns(
         for cols in ([0, 2], [1, 3, 5], [4]):
             subset = log_returns(closes[-(lookback + 1) :][:, cols])
             assert inp.returns_of(lookback, cols).tobytes() == subset.tobytes()
+
+
+@pytest.mark.parametrize("shape", [(20, 1), (20, 7), (20, 100), (20, 500), (1, 5)])
+def test_market_volatility_when_every_return_finite_then_priced_path_gives_same_bits(shape):
+    rng = np.random.default_rng(shape[1])
+    rets = rng.normal(0.0, 0.01, size=shape)
+    stated = _market_volatility(rets)
+    assert (
+        np.float64(_market_volatility(rets, priced=True)).tobytes() == np.float64(stated).tobytes()
+    )

@@ -39,6 +39,28 @@ def test_column_codes_when_read_then_every_code_by_column_as_in_ticker_order():
     assert len(plan.choices) == 4 and "B" not in plan.choices and plan.choices.get("B") is None
 
 
+def test_choices_when_kept_and_new_read_then_details_written_with_their_numbers():
+    config = cfg(
+        enable_bucket_diversification=False,
+        max_new_positions=2,
+        min_score_threshold=0.6,
+        min_score_new_position=0.7,
+        trending_confidence_new=0.6,
+    )
+    rows = [("H", "X", 0.8123), ("R", "X", 0.9), ("N", "Y", 0.7777)]
+    inp = inputs(rows, config=config, weights={"H": 0.1, "R": 0.1}, review_due={"R"})
+    plan = plan_targets(inp)
+    assert plan.choices["H"].detail == "holding kept: score 0.812 >= min_score_threshold 0.6"
+    assert plan.choices["H"].rule == "selection.keep_threshold"
+    assert plan.choices["R"].detail == "holding kept: score 0.900 >= min_score_new_position 0.7"
+    assert plan.choices["R"].rule == "selection.review_threshold"
+    assert plan.choices["N"].detail == (
+        "new position: score 0.778 >= min_score_new_position 0.7, trending 1.00 >= "
+        "trending_confidence_new 0.6"
+    )
+    assert plan.choices["N"].rule == "selection.open_threshold"
+
+
 def test_plan_when_scores_tie_then_ticker_order_breaks_the_tie():
     config = cfg(enable_bucket_diversification=False, max_new_positions=2)
     rows = [("D", "X", 0.75), ("B", "X", 0.75), ("C", "X", 0.75), ("A", "X", 0.70)]

@@ -67,6 +67,14 @@ class Plan:
             return self.choices.by_column()
         return [(column[a], c.selected, c.reason) for a, c in self.choices.items()]
 
+    def described(self, asset: str) -> tuple[str, str] | None:
+        """(detail, rule id) of the asset's choice (None: not considered), without
+        building its `Choice` (`Choices.described`)."""
+        if isinstance(self.choices, Choices):
+            return self.choices.described(asset)
+        choice = self.choices.get(asset)
+        return None if choice is None else (choice.detail, choice.rule)
+
     def components(self, asset: str) -> dict[str, Any]:
         """What the plan says about `asset`, for a proposal's payload.
 

@@ -202,6 +202,18 @@ class Choices(Mapping[str, Choice]):
             return self[asset]
         return default
 
+    def described(self, asset: str) -> tuple[str, str] | None:
+        """(detail, rule id) of the asset's note without building its `Choice` (None:
+        not noted)."""
+        choice = self._built.get(asset)
+        if choice is not None:
+            return choice.detail, choice.rule
+        j = self._column_of(asset)
+        if j is None:
+            return None
+        reason = self._notes[j][2]
+        return reason.detail, reason.rule.id
+
     @functools.cached_property
     def _ordered(self) -> list[int]:
         """The noted columns in ticker order."""

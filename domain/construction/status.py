@@ -132,16 +132,20 @@ def _universe_detail(inp: PlanInputs, j: int, reason: str) -> str:
 def _status(inp: PlanInputs, plan: Plan, j: int, selected: bool, code: int) -> Status:
     """Column j's status: its plan `Choice` when it has one, else its universe reason."""
     asset, reason = inp.tickers[j], REASONS[code]
-    choice = plan.choices.get(asset)
+    described = plan.described(asset)
+    if described is None:
+        detail, rule = _universe_detail(inp, j, reason), UNIVERSE_RULES[reason]
+    else:
+        detail, rule = described
     return Status(
         asset=asset,
         selected=selected,
         reason=reason,
-        detail=_universe_detail(inp, j, reason) if choice is None else choice.detail,
+        detail=detail,
         score=round(float(inp.score[j]), 6),
         trending=round(float(inp.trending[j]), 6),
         bucket=str(inp.bucket_names()[j]),
-        rule=UNIVERSE_RULES[reason] if choice is None else choice.rule,
+        rule=rule,
     )
 
 

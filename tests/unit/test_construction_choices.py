@@ -37,6 +37,12 @@ def test_column_codes_when_read_then_every_code_by_column_as_in_ticker_order():
     plain = attrs.evolve(plan, choices=dict(plan.choices))
     assert sorted(plain.column_codes(inp.column)) == sorted(by_ticker)
     assert len(plan.choices) == 4 and "B" not in plan.choices and plan.choices.get("B") is None
+    fresh = plan_targets(inp)  # no Choice built yet: described reads the notes
+    for p in (fresh, plan, plain):
+        assert {a: p.described(a) for a in "AHMZ"} == {
+            a: (c.detail, c.rule) for a, c in plan.choices.items()
+        }
+        assert p.described("B") is None
 
 
 def test_choices_when_kept_and_new_read_then_details_written_with_their_numbers():

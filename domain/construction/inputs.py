@@ -162,44 +162,26 @@ class PlanInputs:
 
     def returns(self, lookback: int) -> np.ndarray | None:
         """`log_returns` of the closes' last `lookback` + 1 rows, every column (None
-        without closes); read-only, computed once per day (`day`) and lookback. When
-        every close of the window is priced, each lookback is the tail of the window's
-        log differences (the same bits: `np.log` is elementwise and nothing is filled)."""
+        without closes); read-only, computed once per day (`day`) and lookback."""
         if self.closes is None:
             return None
         key = ("returns", int(lookback))
         rets = self.memo.get(key)
         if rets is None:
-            whole = self._priced_returns()
-            if whole is None:
-                rets = log_returns(self.closes[-(int(lookback) + 1) :])
-                rets.flags.writeable = False
-            else:
-                rets = whole[max(whole.shape[0] - int(lookback), 0) :]
+            rets = log_returns(self.closes[-(int(lookback) + 1) :])
+            rets.flags.writeable = False
             self.memo[key] = rets
         return rets
 
     def returns_of(self, lookback: int, columns: list[int]) -> np.ndarray:
         """`log_returns` of `columns` over the closes' last `lookback` + 1 rows (closes
-        required): taken from `returns` when every close is priced, else computed for
-        those columns only (columns are independent in `log_returns`)."""
-        if self._priced_returns() is not None:
-            return self.returns(lookback)[:, columns]
+        required): taken from `returns` when the day computed that lookback already,
+        else computed for those columns only (columns are independent in
+        `log_returns`)."""
+        whole = self.memo.get(("returns", int(lookback)))
+        if whole is not None:
+            return whole[:, columns]
         return log_returns(self.closes[-(int(lookback) + 1) :][:, columns])
-
-    def _priced_returns(self) -> np.ndarray | None:
-        """The log differences of the whole closes window when every close in it is
-        finite and above 0 (read-only, once per day), else None."""
-        key = "priced_returns"
-        if key not in self.memo:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                logs = np.log(self.closes)
-            whole = None
-            if logs.shape[0] >= 2 and np.isfinite(logs).all():
-                whole = np.subtract(logs[1:], logs[:-1])
-                whole.flags.writeable = False
-            self.memo[key] = whole
-        return self.memo[key]
 
     def market_volatility(self) -> float:
         """`market_volatility` of the closes (0 without), computed once per day."""
@@ -208,8 +190,7 @@ class PlanInputs:
         vol = self.memo.get("market_volatility")
         if vol is None:
             rets = self.returns(MARKET_VOL_WINDOW)
-            priced = self._priced_returns() is not None
-            vol = self.memo["market_volatility"] = _market_volatility(rets, priced=priced)
+            vol = self.memo["market_volatility"] = _market_volatility(rets)
         return vol
 
     @functools.cached_property
@@ -373,23 +354,21 @@ def market_volatility(closes: np.ndarray | None) -> float:
     return _market_volatility(log_returns(np.asarray(closes)[-(MARKET_VOL_WINDOW + 1) :]))
 
 
-def _market_volatility(rets: np.ndarray | None, *, priced: bool = False) -> float:
-    """`market_volatility` from the last 20 daily log returns (None: no closes);
-    `priced`: every return is finite (each day's mean is then over every column)."""
+def _market_volatility(rets: np.ndarray | None) -> float:
+    """`market_volatility` from the last 20 daily log returns (None: no closes)."""
     if rets is None:
         return 0.0
-    if priced:
+    finite = np.isfinite(rets)
+    if finite.all():  # the common case: each day's mean over every column
         if rets.shape[0] < 2 or rets.shape[1] == 0:
             return 0.0
         market = np.add.reduce(rets, axis=1) / rets.shape[1]
         return float(_sample_std(market) * np.sqrt(TRADING_DAYS_PER_YEAR))
-    finite = np.isfinite(rets)
     counts = finite.sum(axis=1)
     rows = counts > 0
     if rows.sum() < 2:
         return 0.0
-    # Every return finite (the common case): the same values without the copy.
-    values = rets if counts.min() == rets.shape[1] else np.where(finite, rets, 0.0)
+    values = np.where(finite, rets, 0.0)
     market = values.sum(axis=1)[rows] / counts[rows]
     return float(_sample_std(market) * np.sqrt(TRADING_DAYS_PER_YEAR))
 

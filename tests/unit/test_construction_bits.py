@@ -1,8 +1,8 @@
 """The planner's lean numerics give numpy's bits: `abs_correlations` is np.corrcoef's
 |correlation| (the operations of np.cov and np.corrcoef without their overhead), on
 blocks with gaps, flat columns and short histories; the market volatility's standard
-deviation is np.std's; `PlanInputs.returns` and `returns_of` (tails and columns of the
-window's log differences) are `log_returns` of those rows and columns."""
+deviation is np.std's; `PlanInputs.returns` and `returns_of` (columns taken from a lookback's
+returns, or computed for those columns) are `log_returns` of those rows and columns."""
 
 from __future__ import annotations
 
@@ -90,6 +90,9 @@ def test_sample_std_when_random_values_then_same_bits_as_np_std(n):
         assert _sample_std(values).tobytes() == np.std(values, ddof=1).tobytes()
 
 
+COLUMNS = ((0, 2), (1, 3, 5), (4,))
+
+
 @pytest.mark.parametrize("gap", [False, True])
 def test_returns_when_lookbacks_and_columns_taken_then_same_bits_as_log_returns(gap):
     rng = np.random.default_rng(11)
@@ -98,20 +101,35 @@ def test_returns_when_lookbacks_and_columns_taken_then_same_bits_as_log_returns(
         closes[30, 2] = np.nan  # the window's log differences are not taken whole
     inp = inputs([(t, "X", 0.7) for t in "ABCDEF"], config=cfg(), closes=closes)
     for lookback in (0, 1, 20, 59, 60, 80):
+        subsets = {c: log_returns(closes[-(lookback + 1) :][:, list(c)]) for c in COLUMNS}
+        for cols, subset in subsets.items():  # computed for those columns only
+            assert inp.returns_of(lookback, list(cols)).tobytes() == subset.tobytes()
         expected = log_returns(closes[-(lookback + 1) :])
         got = inp.returns(lookback)
         assert got.shape == expected.shape and got.tobytes() == expected.tobytes()
         assert not got.flags.writeable
-        for cols in ([0, 2], [1, 3, 5], [4]):
-            subset = log_returns(closes[-(lookback + 1) :][:, cols])
-            assert inp.returns_of(lookback, cols).tobytes() == subset.tobytes()
+        for cols, subset in subsets.items():  # taken from the lookback's returns
+            assert inp.returns_of(lookback, list(cols)).tobytes() == subset.tobytes()
 
 
-@pytest.mark.parametrize("shape", [(20, 1), (20, 7), (20, 100), (20, 500), (1, 5)])
-def test_market_volatility_when_every_return_finite_then_priced_path_gives_same_bits(shape):
+def _stated_market_volatility(rets: np.ndarray) -> float:
+    """The rule as first written: np.where over the gaps, np.std."""
+    finite = np.isfinite(rets)
+    counts = finite.sum(axis=1)
+    rows = counts > 0
+    if rows.sum() < 2:
+        return 0.0
+    values = np.where(finite, rets, 0.0)
+    market = values.sum(axis=1)[rows] / counts[rows]
+    return float(np.std(market, ddof=1) * np.sqrt(252))
+
+
+@pytest.mark.parametrize("gap", [False, True])
+@pytest.mark.parametrize("shape", [(20, 1), (20, 7), (20, 100), (20, 500), (1, 5), (20, 0)])
+def test_market_volatility_when_returns_given_then_same_bits_as_stated(shape, gap):
     rng = np.random.default_rng(shape[1])
     rets = rng.normal(0.0, 0.01, size=shape)
-    stated = _market_volatility(rets)
-    assert (
-        np.float64(_market_volatility(rets, priced=True)).tobytes() == np.float64(stated).tobytes()
-    )
+    if gap and rets.shape[0] > 3 and rets.shape[1]:
+        rets[3, 0] = np.nan
+    got, stated = _market_volatility(rets), _stated_market_volatility(rets)
+    assert np.float64(got).tobytes() == np.float64(stated).tobytes()

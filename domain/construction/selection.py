@@ -198,9 +198,10 @@ class Choices(Mapping[str, Choice]):
 
     def get(self, asset: str, default: Choice | None = None) -> Choice | None:
         """The asset's `Choice`, or `default` when the plan did not note it."""
-        if asset in self._built or self._column_of(asset) is not None:
-            return self[asset]
-        return default
+        choice = self._built.get(asset)
+        if choice is not None:
+            return choice
+        return default if self._column_of(asset) is None else self[asset]
 
     def described(self, asset: str) -> tuple[str, str] | None:
         """(detail, rule id) of the asset's note without building its `Choice` (None:
@@ -553,14 +554,16 @@ def _slot_stage(
         if cfg.allow_bucket_overflow:
             out.overflow.update(k[avail:])
         ic = c[: max(avail - len(ik), 0)]
-        full = Reason(
-            BUCKET_SLOTS,
-            f"{b} slots full ({slots[b]}): {len(ik) + len(ic)} better-placed assets",
-            rules.BUCKET_SLOTS,
-        )
-        book.note_all(k[len(ik) :], True, False, full)
-        book.note_all(c[len(ic) :], False, False, full)
-        out.turned_away.extend(k[len(ik) :] + c[len(ic) :])
+        away = k[len(ik) :] + c[len(ic) :]
+        if away:
+            full = Reason(
+                BUCKET_SLOTS,
+                f"{b} slots full ({slots[b]}): {len(ik) + len(ic)} better-placed assets",
+                rules.BUCKET_SLOTS,
+            )
+            book.note_all(k[len(ik) :], True, False, full)
+            book.note_all(c[len(ic) :], False, False, full)
+            out.turned_away.extend(away)
         out.kept_in.extend(ik)
         out.new_in.extend(ic)
         out.members_of[b] = ik + ic

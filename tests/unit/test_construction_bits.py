@@ -2,7 +2,8 @@
 |correlation| (the operations of np.cov and np.corrcoef without their overhead), on
 blocks with gaps, flat columns and short histories; the market volatility's standard
 deviation is np.std's; `PlanInputs.returns` and `returns_of` (columns taken from a lookback's
-returns, or computed for those columns) are `log_returns` of those rows and columns."""
+returns, or computed for those columns) are `log_returns` of those rows and columns; the
+sizing volatilities and their factors are the masked formulas' when nothing is missing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from domain.construction.buckets import abs_correlations
 from domain.construction.inputs import EPS, _market_volatility, _sample_std, log_returns
+from domain.construction.sizing import VOL_FLOOR_DAILY, _volatility, volatility_factors
 from tests.unit.test_construction_support import cfg, inputs
 
 
@@ -133,3 +135,36 @@ def test_market_volatility_when_returns_given_then_same_bits_as_stated(shape, ga
         rets[3, 0] = np.nan
     got, stated = _market_volatility(rets), _stated_market_volatility(rets)
     assert np.float64(got).tobytes() == np.float64(stated).tobytes()
+
+
+def _stated_volatility(rets: np.ndarray) -> np.ndarray:
+    """The rule as first written: the sums over the finite returns only."""
+    finite = np.isfinite(rets)
+    count = finite.sum(axis=0)
+    values = np.where(finite, rets, 0.0)
+    mean = values.sum(axis=0) / np.maximum(count, 1)
+    sq = np.where(finite, (rets - mean) ** 2, 0.0).sum(axis=0)
+    std = np.sqrt(sq / np.maximum(count - 1, 1))
+    return np.where(count >= 2, std, np.nan)
+
+
+def _stated_factors(vols: np.ndarray) -> np.ndarray:
+    known = np.isfinite(vols)
+    if not known.any():
+        return np.ones(vols.shape)
+    floored = np.maximum(np.where(known, vols, 1.0), VOL_FLOOR_DAILY)
+    return np.where(known, float(np.median(floored[known])) / floored, 1.0)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("shape", [(20, 1), (20, 12), (60, 40), (1, 3), (2, 5)])
+def test_volatility_when_returns_given_then_same_bits_as_stated(shape, order):
+    rng = np.random.default_rng(shape[0] * shape[1])
+    for gap in (False, True):
+        rets = np.asarray(rng.normal(0.0, 0.01, size=shape), order=order)
+        if gap:
+            rets[0, 0] = np.nan
+        vols = _volatility(rets)
+        assert vols.tobytes() == _stated_volatility(rets).tobytes()
+        factors = volatility_factors(vols)
+        assert factors.tobytes() == _stated_factors(vols).tobytes()

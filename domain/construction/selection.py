@@ -538,7 +538,7 @@ def _slot_stage(
     """construction.bucket_slots (and construction.bucket_overflow): per bucket, locked
     positions first, then holdings, then candidates, up to its slots."""
     cfg, buckets = inp.config, book.buckets
-    present = {str(buckets[j]) for j in keep + new} | set(locked_buckets)
+    present = {str(b) for b in set(map(buckets.__getitem__, keep + new))} | set(locked_buckets)
     slots = inp.stages.bucket_slots(
         present, limits.max_total, inp.favored_buckets, cfg.max_positions_per_bucket
     )
@@ -573,8 +573,13 @@ def _slot_stage(
 def _by_bucket(book: _Book, columns: list[int]) -> dict[str, list[int]]:
     """bucket -> its columns among `columns`, best-ranked first."""
     out: dict[str, list[int]] = {}
+    buckets = book.buckets
     for j in sorted(columns, key=book.key):
-        out.setdefault(book.buckets[j], []).append(j)
+        members = out.get(buckets[j])
+        if members is None:
+            out[buckets[j]] = [j]
+        else:
+            members.append(j)
     return out
 
 

@@ -129,8 +129,11 @@ def _universe_detail(inp: PlanInputs, j: int, reason: str) -> str:
     )
 
 
-def _status(inp: PlanInputs, plan: Plan, j: int, selected: bool, code: int) -> Status:
-    """Column j's status: its plan `Choice` when it has one, else its universe reason."""
+def _status(
+    inp: PlanInputs, plan: Plan, j: int, selected: bool, code: int, names: tuple[str, ...]
+) -> Status:
+    """Column j's status: its plan `Choice` when it has one, else its universe reason
+    (`names`: the bucket of each column)."""
     asset, reason = inp.tickers[j], REASONS[code]
     described = plan.described(asset)
     if described is None:
@@ -144,7 +147,7 @@ def _status(inp: PlanInputs, plan: Plan, j: int, selected: bool, code: int) -> S
         detail=detail,
         score=round(float(inp.score[j]), 6),
         trending=round(float(inp.trending[j]), 6),
-        bucket=str(inp.bucket_names()[j]),
+        bucket=str(names[j]),
         rule=rule,
     )
 
@@ -165,8 +168,9 @@ def selection_changes(
     selected, reason, planned = _codes(inp, plan)
     changed = np.flatnonzero(planned & ((reason != last.reason) | (selected != last.selected)))
     changed = changed[np.argsort(inp.ticker_rank[changed], kind="stable")]
+    names = inp.bucket_names()
     out = [
-        _status(inp, plan, j, chosen, code)
+        _status(inp, plan, j, chosen, code, names)
         for j, chosen, code in zip(
             changed.tolist(), selected[changed].tolist(), reason[changed].tolist(), strict=True
         )

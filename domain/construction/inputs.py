@@ -160,6 +160,11 @@ class PlanInputs:
         """Each column's place in alphabetical ticker order (the planner's tie-break)."""
         return self._universe.ticker_rank
 
+    @property
+    def by_ticker(self) -> np.ndarray:
+        """The columns in alphabetical ticker order (`ticker_rank`'s inverse)."""
+        return self._universe.by_ticker
+
     def returns(self, lookback: int) -> np.ndarray | None:
         """`log_returns` of the closes' last `lookback` + 1 rows, every column (None
         without closes); read-only, computed once per day (`day`) and lookback."""
@@ -231,9 +236,16 @@ class Universe:
     @functools.cached_property
     def ticker_rank(self) -> np.ndarray:
         """Each column's place in alphabetical ticker order (read-only)."""
-        n = len(self.tickers)
-        out = np.empty(n, dtype=np.intp)
-        out[sorted(range(n), key=self.tickers.__getitem__)] = np.arange(n)
+        out = np.empty(len(self.tickers), dtype=np.intp)
+        out[self.by_ticker] = np.arange(len(self.tickers))
+        out.flags.writeable = False
+        return out
+
+    @functools.cached_property
+    def by_ticker(self) -> np.ndarray:
+        """The columns in alphabetical ticker order (read-only)."""
+        out = np.array(sorted(range(len(self.tickers)), key=self.tickers.__getitem__))
+        out = out.astype(np.intp, copy=False)
         out.flags.writeable = False
         return out
 

@@ -150,6 +150,13 @@ class _Written:
         return self._write(*self._args)
 
 
+def ranking_order(by_ticker: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """The columns by ranking score descending, then ticker: a stable sort by -rank of
+    the columns in ticker order (`by_ticker`), which is
+    ``np.lexsort((ticker_rank, -rank))`` (NaN last, ties in ticker order) in one sort."""
+    return by_ticker[np.argsort(-np.asarray(rank, dtype=float)[by_ticker], kind="stable")]
+
+
 _Note = tuple[bool, bool, Reason | _Written]
 """One asset's note: (held, selected, the reason)."""
 
@@ -269,9 +276,7 @@ class _Book:
         self.rank = rank
         self.buckets = buckets
         place = np.empty(inp.n_assets, dtype=np.intp)
-        place[np.lexsort((inp.ticker_rank, -np.asarray(rank, dtype=float)))] = np.arange(
-            inp.n_assets
-        )
+        place[ranking_order(inp.by_ticker, rank)] = np.arange(inp.n_assets)
         self.key = place.tolist().__getitem__
         self.notes: dict[int, _Note] = {}
 

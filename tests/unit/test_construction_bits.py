@@ -3,7 +3,8 @@
 blocks with gaps, flat columns and short histories; the market volatility's standard
 deviation is np.std's; `PlanInputs.returns` and `returns_of` (columns taken from a lookback's
 returns, or computed for those columns) are `log_returns` of those rows and columns; the
-sizing volatilities and their factors are the masked formulas' when nothing is missing."""
+sizing volatilities and their factors are the masked formulas' when nothing is missing;
+the ranking order is np.lexsort's."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from domain.construction.buckets import abs_correlations
 from domain.construction.inputs import EPS, _market_volatility, _sample_std, log_returns
+from domain.construction.selection import ranking_order
 from domain.construction.sizing import VOL_FLOOR_DAILY, _volatility, volatility_factors
 from tests.unit.test_construction_support import cfg, inputs
 
@@ -168,3 +170,16 @@ def test_volatility_when_returns_given_then_same_bits_as_stated(shape, order):
         assert vols.tobytes() == _stated_volatility(rets).tobytes()
         factors = volatility_factors(vols)
         assert factors.tobytes() == _stated_factors(vols).tobytes()
+
+
+def test_ranking_order_when_ties_and_nan_then_same_as_lexsort():
+    rng = np.random.default_rng(21)
+    for n in (0, 1, 2, 7, 50, 500):
+        ticker_rank = rng.permutation(n)
+        by_ticker = np.argsort(ticker_rank)
+        rank = np.round(rng.uniform(0.0, 1.0, n), 2)  # many ties
+        rank[rng.uniform(size=n) < 0.1] = np.nan
+        rank[rng.uniform(size=n) < 0.05] = 0.0
+        rank[rng.uniform(size=n) < 0.05] = -0.0
+        expected = np.lexsort((ticker_rank, -rank))
+        assert ranking_order(by_ticker, rank).tolist() == expected.tolist()

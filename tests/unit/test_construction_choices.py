@@ -1,5 +1,5 @@
 """The planner's records kept cheap: `Choices` built when read, the ranking order as one
-lexsort (ties broken by ticker), the run's `Universe` reused, one log-return window
+sort (ties broken by ticker), the run's `Universe` reused, one log-return window
 per plan (`PlanInputs.returns`) that gives each column's returns bit for bit, and the
 day's `DayMemo` shared by its re-plan rounds."""
 

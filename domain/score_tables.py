@@ -15,6 +15,12 @@ nothing to forward-fill. Any other column of the day (a late listing, a gap, a b
 is reduced by the window path itself, on those columns only; a day before the first full
 window takes the window path whole.
 
+On a day whose every column is clean, the indicators themselves (`technical_part`: the
+components, the trending confidence and the technical score, all elementwise) are read from
+the block too, computed once for all its days with the same elementwise operations on 2-D
+arrays; only the blend with the fundamentals is left to the day. A day with an unclean
+column computes them from its merged reductions.
+
 Memory stays bounded: the tables hold one block of days (`block_days_for`: 32 days at
 2,000 assets), computed when the run first asks for one of its days, from the block's
 rows plus the 199 rows before it.
@@ -30,6 +36,8 @@ import attrs
 import numpy as np
 
 from domain.scoring import (
+    COMPONENTS,
+    INDICATOR_COMPONENTS,
     MOMENTUM_HORIZONS,
     RSI_WINDOW,
     SIGMA_WINDOW,
@@ -37,6 +45,7 @@ from domain.scoring import (
     SMA_SHORT,
     VOL_WINDOW,
     Reductions,
+    technical_part,
     window_needed,
     window_reductions,
 )
@@ -75,8 +84,10 @@ def _window_std(returns: np.ndarray, first: int, window: int, count: int) -> np.
     i < `count`, every row finite: the same operations in the same order."""
     mean = _sequential_sum(returns, first, window, count) / window
     squares = (returns[first : first + count] - mean) ** 2
+    term = np.empty_like(squares)  # `(x - mean) ** 2` is numpy's square: the same bits
     for k in range(1, window):
-        squares += (returns[first + k : first + k + count] - mean) ** 2
+        np.subtract(returns[first + k : first + k + count], mean, out=term)
+        squares += np.square(term, out=term)
     return np.sqrt(squares / (window - 1))
 
 
@@ -152,6 +163,21 @@ class _Block:
             sum_long=sum_long,
         )
 
+    def whole(self, spans: tuple[np.ndarray, ...], windows: tuple[np.ndarray, ...]) -> Reductions:
+        """Every day's row of every table at once (2-D, rows the days)."""
+        days = self.days
+        return Reductions(
+            last=self.logp[_LOG_BACK : _LOG_BACK + days],
+            spans=spans,
+            past=tuple(self.logp[_LOG_BACK - h : _LOG_BACK - h + days] for h in MOMENTUM_HORIZONS),
+            sigma_std=self.sigma_std,
+            vol_std=self.vol_std,
+            gains=self.gains,
+            losses=self.losses,
+            windows=windows,
+            sums=(self.sum_short, self.sum_short, self.sum_long),
+        )
+
     def reductions(
         self, t: int, spans: tuple[np.ndarray, ...], windows: tuple[np.ndarray, ...]
     ) -> Reductions:
@@ -207,6 +233,9 @@ class ScoreTables:
         short, long_ = np.full(n, SMA_SHORT, dtype=np.intp), np.full(n, SMA_LONG, dtype=np.intp)
         self._windows = (short, short, long_)
         self._block: _Block | None = None
+        self._part: tuple[dict[str, np.ndarray], np.ndarray, np.ndarray] | None = None
+        self._nan = np.full(n, np.nan)
+        self._nan.setflags(write=False)
 
     def covers(self, closes: np.ndarray) -> bool:
         """Whether `closes` is the matrix these tables were built from."""
@@ -242,14 +271,47 @@ class ScoreTables:
         }
         return valid, Reductions(**merged)
 
+    def technical_part(
+        self, t: int
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray] | None:
+        """Day `t`'s `domain.scoring.technical_part` with its `valid` first, as
+        ``(valid, components, trending, technical)``, when every column is clean that day
+        (None otherwise: the day takes `reductions`). The block's rows are computed with
+        one set of whole-block operations, elementwise, so each row has the bits a day's
+        own computation gives."""
+        if t < FIRST_DAY:
+            return None
+        block = self._block_at(t)
+        i = t - block.start
+        if not block.clean[i].all():
+            return None
+        if self._part is None:
+            self._part = _whole_part(block, self._spans, self._windows)
+        comps, trending, technical = self._part
+        day = {name: comps[name][i] for name in INDICATOR_COMPONENTS}
+        day.update({name: self._nan for name in COMPONENTS if name not in day})
+        return block.clean[i], day, trending[i], technical[i]
+
     def _block_at(self, t: int) -> _Block:
         block = self._block
         if block is None or not block.start <= t < block.start + block.days:
-            self._block = None  # free the old block before the new one is computed
+            self._block = self._part = None  # free the old block before the new one
             start = t - (t - FIRST_DAY) % self.block_days
             days = min(self.block_days, self.closes.shape[0] - start)
             self._block = block = _Block.compute(self.closes, start, days)
         return block
+
+
+def _whole_part(
+    block: _Block, spans: tuple[np.ndarray, ...], windows: tuple[np.ndarray, ...]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """`technical_part` of every day of `block` at once, read-only (rows of days with an
+    unclean column are never read: their stand-in closes may give any value)."""
+    with np.errstate(all="ignore"):
+        comps, trending, technical = technical_part(block.whole(spans, windows), block.clean)
+    for array in (*comps.values(), trending, technical):
+        array.setflags(write=False)
+    return comps, trending, technical
 
 
 def usable(closes: np.ndarray) -> bool:

@@ -21,6 +21,7 @@ Only rows handed in are read, so no look-ahead is possible through `score_assets
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -160,7 +161,7 @@ class ScoreBoard:
         }
         for name, values in self.components.items():
             value = float(values[j])
-            out[name] = round(value, 6) if np.isfinite(value) else None
+            out[name] = round(value, 6) if math.isfinite(value) else None
         return out
 
 
@@ -208,10 +209,10 @@ def _forward_fill(prices: np.ndarray) -> np.ndarray:
     return np.take_along_axis(prices, idx, axis=0)
 
 
-def _neutral_components(n: int) -> dict[str, np.ndarray]:
-    comps = {name: np.full(n, NEUTRAL) for name in INDICATOR_COMPONENTS}
-    comps[OVERRIDE_SCORE] = np.full(n, np.nan)
-    comps[OVERRIDE_TRENDING] = np.full(n, np.nan)
+def _neutral_components(shape: int | tuple[int, ...]) -> dict[str, np.ndarray]:
+    comps = {name: np.full(shape, NEUTRAL) for name in INDICATOR_COMPONENTS}
+    comps[OVERRIDE_SCORE] = np.full(shape, np.nan)
+    comps[OVERRIDE_TRENDING] = np.full(shape, np.nan)
     return comps
 
 
@@ -330,7 +331,7 @@ def _indicators(red: Reductions) -> tuple[dict[str, np.ndarray], np.ndarray]:
 def _momentum(red: Reductions, sigma: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Momentum components and the share of horizons with a positive return."""
     comps: dict[str, np.ndarray] = {}
-    direction = np.zeros(red.last.shape[0])
+    direction = np.zeros(red.last.shape)
     for name, span, past in zip(MOMENTUM_COMPONENTS, red.spans, red.past, strict=True):
         ret = red.last - past
         comps[name] = _squash(ret / (sigma * np.sqrt(span)))
@@ -400,8 +401,32 @@ def _board(
     fundamental_weight: float,
 ) -> ScoreBoard:
     """The day's board from its window's reductions (None: no column is valid)."""
+    comps, trending, technical = technical_part(reductions, valid)
+    return blended_board(
+        valid, comps, trending, technical, fund, technical_weight, fundamental_weight
+    )
+
+
+def technical_part(
+    reductions: Reductions | None, valid: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """What a board takes from the closes alone: the components (the override ones NaN),
+    the trending confidence and the technical score, elementwise from the reductions, so
+    the arrays may be one day's (1-D) or a block of days' (2-D, rows the days)."""
     comps, trending = _components(reductions, valid)
-    technical = _technical(comps, valid.shape[0])
+    return comps, trending, _technical(comps, valid.shape)
+
+
+def blended_board(
+    valid: np.ndarray,
+    comps: Mapping[str, np.ndarray],
+    trending: np.ndarray,
+    technical: np.ndarray,
+    fund: np.ndarray,
+    technical_weight: float,
+    fundamental_weight: float,
+) -> ScoreBoard:
+    """The day's board from its `technical_part` and the fundamentals."""
     given = np.isfinite(fund)
     fundamental = np.where(given, np.clip(np.nan_to_num(fund, nan=NEUTRAL), 0.0, 1.0), NEUTRAL)
     blended = np.where(
@@ -419,9 +444,9 @@ def _board(
     )
 
 
-def _technical(comps: Mapping[str, np.ndarray], n_assets: int) -> np.ndarray:
+def _technical(comps: Mapping[str, np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
     """The weighted sum of the indicator components, clipped to [0, 1]."""
-    technical = np.zeros(n_assets)
+    technical = np.zeros(shape)
     for name in INDICATOR_COMPONENTS:
         technical += TECHNICAL_WEIGHTS[name] * comps[name]
     return np.clip(technical, 0.0, 1.0)
@@ -457,9 +482,8 @@ def _components(
     reductions: Reductions | None, valid: np.ndarray
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Indicator components (neutral where not valid) and trending confidence (0 there)."""
-    n_assets = valid.shape[0]
-    comps = _neutral_components(n_assets)
-    trending = np.zeros(n_assets)
+    comps = _neutral_components(valid.shape)
+    trending = np.zeros(valid.shape)
     if reductions is not None:
         computed, computed_trending = _indicators(reductions)
         for name in INDICATOR_COMPONENTS:
@@ -503,6 +527,9 @@ def score_as_of(
     if tables is not None and tables.covers(closes):
         _check_weights(technical_weight, fundamental_weight)
         _, fund = _checked_inputs(closes, fundamentals)
+        part = tables.technical_part(t)
+        if part is not None:
+            return blended_board(*part, fund, technical_weight, fundamental_weight)
         valid, reductions = tables.reductions(t)
         return _board(valid, reductions, fund, technical_weight, fundamental_weight)
     start = max(0, t - window_needed() + 1)
@@ -583,7 +610,11 @@ def apply_overrides(
     n = board.n_assets
     if len(tickers) != n:
         raise ValueError(f"{len(tickers)} tickers for a board of {n} assets")
-    columns = {ticker: j for j, ticker in enumerate(tickers)}
+    columns = (
+        {ticker: j for j, ticker in enumerate(tickers)}
+        if signals.scores or signals.trending
+        else {}
+    )
     score_over = _override_values(signals.scores, day, columns, n)
     trending_over = _override_values(signals.trending, day, columns, n)
     score = np.where(np.isfinite(score_over), score_over, board.score)
@@ -595,5 +626,8 @@ def apply_overrides(
         board,
         score=_readonly(score),
         trending=_readonly(trending),
-        components=MappingProxyType({k: _readonly(np.array(v)) for k, v in comps.items()}),
+        # a read-only component (never a view of a writable array here) is shared as it is
+        components=MappingProxyType(
+            {k: v if not v.flags.writeable else _readonly(np.array(v)) for k, v in comps.items()}
+        ),
     )

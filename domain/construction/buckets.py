@@ -37,7 +37,7 @@ def bucket_slots(
 
 
 def abs_correlations(returns: np.ndarray, min_obs: int) -> np.ndarray:
-    """|correlation| between the columns of a block of daily returns, in one np.corrcoef.
+    """|correlation| between the columns of a block of daily returns, as np.corrcoef.
 
     A column with a missing return in the block, or without variation, has correlation
     0 with every other column; so has every column when the block has fewer than
@@ -52,19 +52,53 @@ def abs_correlations(returns: np.ndarray, min_obs: int) -> np.ndarray:
     """
     returns = np.asarray(returns, dtype=float)
     m = returns.shape[1]
-    out = np.eye(m)
     if m < 2 or returns.shape[0] < max(min_obs, 2):
-        return out
+        return np.eye(m)
     usable = np.isfinite(returns).all(axis=0)
-    usable[usable] = returns[:, usable].std(axis=0) > EPS
+    usable[usable] = _std(returns[:, usable]) > EPS
     idx = np.flatnonzero(usable)
-    if idx.size >= 2:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = np.abs(np.corrcoef(returns[:, idx], rowvar=False))
-        corr = np.nan_to_num(corr, nan=0.0)
+    if idx.size < 2:
+        return np.eye(m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = _abs_corrcoef(returns[:, idx])
+    corr[np.isnan(corr)] = 0.0
+    if idx.size == m:
+        out = corr
+    else:
+        out = np.zeros((m, m))
         out[np.ix_(idx, idx)] = corr
-        np.fill_diagonal(out, 1.0)
+    np.fill_diagonal(out, 1.0)
     return out
+
+
+def _std(block: np.ndarray) -> np.ndarray:
+    """`block.std(axis=0)` by the same operations as np.std (numpy's `_var`), without its
+    overhead on a small block."""
+    rows = block.shape[0]
+    mean = np.add.reduce(block, axis=0, keepdims=True)
+    np.true_divide(mean, rows, out=mean)
+    dev = np.subtract(block, mean)
+    np.square(dev, out=dev)
+    return np.sqrt(np.add.reduce(dev, axis=0) / rows)
+
+
+def _abs_corrcoef(block: np.ndarray) -> np.ndarray:
+    """`np.abs(np.corrcoef(block, rowvar=False))` for a fresh C-ordered (rows, k) float
+    block, k >= 2 and rows >= 2, by the same operations as np.cov and np.corrcoef (the
+    product of the centred block with its own transpose, as np.cov takes it), without
+    their overhead on a small block. np.corrcoef's clip to [-1, 1] then the absolute
+    value is the absolute value capped at 1 (both exact)."""
+    x = block.T
+    mean = np.add.reduce(x, axis=1) / x.shape[1]
+    x -= mean[:, None]
+    c = np.dot(x, x.T)
+    c *= np.true_divide(1, x.shape[1] - 1)
+    stddev = np.sqrt(np.diag(c))
+    c /= stddev[:, None]
+    c /= stddev[None, :]
+    np.abs(c, out=c)
+    np.minimum(c, 1.0, out=c)
+    return c
 
 
 def correlation_drops(

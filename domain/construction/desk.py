@@ -19,7 +19,7 @@ import numpy as np
 
 from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
-from domain.construction.inputs import PlanInputs, Universe, window_rows
+from domain.construction.inputs import DayMemo, PlanInputs, Universe, window_rows
 from domain.construction.plan import Plan, plan_targets
 from domain.construction.proposals import (
     limit_rules,
@@ -119,11 +119,14 @@ def fundamentals_of(assets: Mapping[str, AssetSpec], tickers: Sequence[str]) -> 
     return np.array(values, dtype=float)
 
 
+_NOTICE_DETAILS = tuple(f.name for f in attrs.fields(Status) if f.name not in ("asset", "rule"))
+"""The fields of a `Status` that a selection notice gives as details, in their order."""
+
+
 def selection_notice(status: Status) -> NoticeIssued:
     """A selection change as a notice: the status's fields as details, its rule as the rule."""
-    details = attrs.asdict(status)
-    asset, rule = details.pop("asset"), details.pop("rule")
-    return NoticeIssued(event="selection", asset=asset, details=details, rule=rule)
+    details = {name: getattr(status, name) for name in _NOTICE_DETAILS}
+    return NoticeIssued(event="selection", asset=status.asset, details=details, rule=status.rule)
 
 
 def rebalance_notice(
@@ -169,6 +172,8 @@ class Desk:
         tables: The run's scoring tables (`domain.score_tables`), built from the market's
             closes on the first scoring with the default blend (None before, or when
             they cannot serve: a scoring model, or closes not read-only).
+        day: Today's `DayMemo` (the planner's closes window and what the day's rounds
+            derive from it alone), with the market, row and window length it is of.
     """
 
     tickers: tuple[str, ...] = attrs.field(converter=tuple)
@@ -192,6 +197,9 @@ class Desk:
         default=None, init=False, eq=False, repr=False
     )
     tables: ScoreTables | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    day: tuple[MarketData, int, int, DayMemo] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
+    )
 
     @status.default
     def _no_status(self) -> StatusBoard:
@@ -362,6 +370,7 @@ class Desk:
         cfg, market, board = screen.config, screen.market, self.board
         planned = {a: w for a, w in {**screen.weights(), **self.decided}.items() if w > 0}
         universe = self._universe_of(market)
+        day = self._day_of(market, screen.t, window_rows(cfg))
         return PlanInputs(
             tickers=universe.tickers,
             score=board.score,
@@ -377,11 +386,20 @@ class Desk:
             favored_buckets=frozenset(self.regime.favored_buckets),
             regime_changed=self.regime.changed,
             opened=self.opened,
-            closes=market.window(screen.t, window_rows(cfg)),
+            closes=day.closes,
             drawdown=screen.drawdown,
             stages=screen.stages,
             universe=universe,
+            day=day,
         )
+
+    def _day_of(self, market: MarketData, t: int, rows: int) -> DayMemo:
+        """The `DayMemo` of `market`'s last `rows` closes up to row `t`, built on the day's
+        first plan and shared by its re-plan rounds."""
+        day = self.day
+        if day is None or day[0] is not market or day[1:3] != (t, rows):
+            day = self.day = (market, t, rows, DayMemo(market.window(t, rows)))
+        return day[3]
 
     def _universe_of(self, market: MarketData) -> Universe:
         """The planner's columns over `market`'s buckets, built once per market (what

@@ -91,6 +91,8 @@ class PlanInputs:
             (`domain.stages`; the rules as stated unless a mutant is switched in).
         universe: The run's `Universe` (what the planner derives from `tickers` and
             `buckets`, kept across plans); None, or one of other columns, builds it anew.
+        day: The day's `DayMemo` (what the day's plans derive from `closes` alone, kept
+            across its rounds); None, or one of other closes, keeps it for this plan only.
         threshold_score: `score` as published (`SCORE_DECIMALS` places), derived: what
             every score threshold compares, so the planner and the protections, which
             read the published scores, agree at a threshold. Ranking and sizing read
@@ -115,6 +117,7 @@ class PlanInputs:
     drawdown: float = 0.0
     stages: Stages = attrs.field(factory=_stated_stages)
     universe: Universe | None = None
+    day: DayMemo | None = None
     threshold_score: np.ndarray = attrs.field(
         init=False,
         default=attrs.Factory(lambda self: published_scores(self.score), takes_self=True),
@@ -157,21 +160,50 @@ class PlanInputs:
         """Each column's place in alphabetical ticker order (the planner's tie-break)."""
         return self._universe.ticker_rank
 
+    @property
+    def by_ticker(self) -> np.ndarray:
+        """The columns in alphabetical ticker order (`ticker_rank`'s inverse)."""
+        return self._universe.by_ticker
+
     def returns(self, lookback: int) -> np.ndarray | None:
         """`log_returns` of the closes' last `lookback` + 1 rows, every column (None
-        without closes); read-only, computed once per plan and lookback."""
+        without closes); read-only, computed once per day (`day`) and lookback."""
         if self.closes is None:
             return None
-        rets = self._returns.get(int(lookback))
+        key = ("returns", int(lookback))
+        rets = self.memo.get(key)
         if rets is None:
             rets = log_returns(self.closes[-(int(lookback) + 1) :])
             rets.flags.writeable = False
-            self._returns[int(lookback)] = rets
+            self.memo[key] = rets
         return rets
 
+    def returns_of(self, lookback: int, columns: list[int]) -> np.ndarray:
+        """`log_returns` of `columns` over the closes' last `lookback` + 1 rows (closes
+        required): taken from `returns` when the day computed that lookback already,
+        else computed for those columns only (columns are independent in
+        `log_returns`)."""
+        whole = self.memo.get(("returns", int(lookback)))
+        if whole is not None:
+            return whole[:, columns]
+        return log_returns(self.closes[-(int(lookback) + 1) :][:, columns])
+
+    def market_volatility(self) -> float:
+        """`market_volatility` of the closes (0 without), computed once per day."""
+        if self.closes is None:
+            return 0.0
+        vol = self.memo.get("market_volatility")
+        if vol is None:
+            rets = self.returns(MARKET_VOL_WINDOW)
+            vol = self.memo["market_volatility"] = _market_volatility(rets)
+        return vol
+
     @functools.cached_property
-    def _returns(self) -> dict[int, np.ndarray]:
-        return {}
+    def memo(self) -> dict[Any, Any]:
+        """What is derived from `closes` alone, by key: the day's (`DayMemo.values`) when
+        `day` holds these closes, else this plan's."""
+        day = self.day
+        return day.values if day is not None and day.closes is self.closes else {}
 
     @functools.cached_property
     def _universe(self) -> Universe:
@@ -204,9 +236,16 @@ class Universe:
     @functools.cached_property
     def ticker_rank(self) -> np.ndarray:
         """Each column's place in alphabetical ticker order (read-only)."""
-        n = len(self.tickers)
-        out = np.empty(n, dtype=np.intp)
-        out[sorted(range(n), key=self.tickers.__getitem__)] = np.arange(n)
+        out = np.empty(len(self.tickers), dtype=np.intp)
+        out[self.by_ticker] = np.arange(len(self.tickers))
+        out.flags.writeable = False
+        return out
+
+    @functools.cached_property
+    def by_ticker(self) -> np.ndarray:
+        """The columns in alphabetical ticker order (read-only)."""
+        out = np.array(sorted(range(len(self.tickers)), key=self.tickers.__getitem__))
+        out = out.astype(np.intp, copy=False)
         out.flags.writeable = False
         return out
 
@@ -229,6 +268,24 @@ class Universe:
     def bucket_of(self) -> Mapping[str, str]:
         """Ticker -> bucket."""
         return MappingProxyType(dict(zip(self.tickers, self.bucket_names, strict=True)))
+
+
+@attrs.define(eq=False)
+class DayMemo:
+    """What a day's plans derive from the day's closes alone, kept across its rounds.
+
+    The desk builds one a day (`domain.construction.desk`) and hands it to every plan of
+    the day with the same `closes` array; a plan whose closes are another array (a mutant
+    evolving its inputs) does not use it.
+
+    Attributes:
+        closes: The day's closes window (`PlanInputs.closes`).
+        values: key -> value derived from `closes` (read-only arrays): the log returns
+            of a lookback, the market volatility, the |correlations| of a column group.
+    """
+
+    closes: np.ndarray
+    values: dict[Any, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -273,8 +330,8 @@ def log_returns(closes: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         logs = np.log(closes)
     priced = np.isfinite(logs)  # exactly where a close is finite and above 0
-    if priced.all():  # the common case: nothing to fill
-        return np.diff(logs, axis=0)
+    if priced.all():  # the common case: nothing to fill (np.diff's own subtraction)
+        return np.subtract(logs[1:], logs[:-1])
     rows = np.arange(logs.shape[0])[:, None]
     last = np.where(priced, rows, 0)
     np.maximum.accumulate(last, axis=0, out=last)
@@ -314,14 +371,29 @@ def _market_volatility(rets: np.ndarray | None) -> float:
     if rets is None:
         return 0.0
     finite = np.isfinite(rets)
+    if finite.all():  # the common case: each day's mean over every column
+        if rets.shape[0] < 2 or rets.shape[1] == 0:
+            return 0.0
+        market = np.add.reduce(rets, axis=1) / rets.shape[1]
+        return float(_sample_std(market) * np.sqrt(TRADING_DAYS_PER_YEAR))
     counts = finite.sum(axis=1)
     rows = counts > 0
     if rows.sum() < 2:
         return 0.0
-    # Every return finite (the common case): the same values without the copy.
-    values = rets if counts.min() == rets.shape[1] else np.where(finite, rets, 0.0)
+    values = np.where(finite, rets, 0.0)
     market = values.sum(axis=1)[rows] / counts[rows]
-    return float(np.std(market, ddof=1) * np.sqrt(TRADING_DAYS_PER_YEAR))
+    return float(_sample_std(market) * np.sqrt(TRADING_DAYS_PER_YEAR))
+
+
+def _sample_std(values: np.ndarray) -> np.float64:
+    """`np.std(values, ddof=1)` of a 1-D array of two values or more, by the same
+    operations as np.std (numpy's `_var`), without its overhead on a few values."""
+    n = values.size
+    mean = np.add.reduce(values, keepdims=True)
+    np.true_divide(mean, n, out=mean)
+    dev = np.subtract(values, mean)
+    np.square(dev, out=dev)
+    return np.sqrt(np.add.reduce(dev) / (n - 1))
 
 
 def bucket_concentration(
@@ -361,7 +433,7 @@ def dynamic_limits(inp: PlanInputs) -> Limits:
     if inp.regime_changed:
         max_new = int(max_new * cfg.regime_change_aggression)
         max_total = int(max_total * REGIME_TOTAL_FACTOR)
-    vol = _market_volatility(inp.returns(MARKET_VOL_WINDOW))
+    vol = inp.market_volatility()
     high = vol > cfg.high_volatility_threshold
     if high:
         max_new = max(1, int(max_new * HIGH_VOL_NEW_FACTOR))

@@ -60,6 +60,21 @@ class Plan:
             return ((tickers[j], selected, code) for j, selected, code in self.choices.codes())
         return ((a, c.selected, c.reason) for a, c in self.choices.items())
 
+    def column_codes(self, column: Mapping[str, int]) -> list[tuple[int, bool, str]]:
+        """(column, selected, reason code) of every choice, in no particular order
+        (`Choices.by_column`); `column` maps an asset to its column."""
+        if isinstance(self.choices, Choices):
+            return self.choices.by_column()
+        return [(column[a], c.selected, c.reason) for a, c in self.choices.items()]
+
+    def described(self, asset: str) -> tuple[str, str] | None:
+        """(detail, rule id) of the asset's choice (None: not considered), without
+        building its `Choice` (`Choices.described`)."""
+        if isinstance(self.choices, Choices):
+            return self.choices.described(asset)
+        choice = self.choices.get(asset)
+        return None if choice is None else (choice.detail, choice.rule)
+
     def components(self, asset: str) -> dict[str, Any]:
         """What the plan says about `asset`, for a proposal's payload.
 
@@ -92,17 +107,21 @@ class Plan:
 
 def _component_rules(components: Mapping[str, Any], choice: Choice | None) -> dict[str, str]:
     """component -> the rule that set it, for every component a rule changed."""
-    found = {
-        "selection": None if choice is None else choice.rule,
-        "rank_score": rules.SCORE_DECAY.id
-        if choice is not None and choice.rank_score != choice.score
-        else None,
-        "bucket_scale": rules.BUCKET_ALLOCATION.id if components["bucket_scale"] != 1.0 else None,
-        "residual_added": rules.RESIDUAL.id if components["residual_added"] else None,
-        "cash_bucket": rules.RESIDUAL.id if components["cash_bucket"] else None,
-        "drawdown_factor": rules.DRAWDOWN.id if components["drawdown_factor"] != 1.0 else None,
-    }
-    return {name: rule for name, rule in found.items() if rule is not None}
+    found: dict[str, str] = {}
+    if choice is not None:
+        if choice.rule is not None:
+            found["selection"] = choice.rule
+        if choice.rank_score != choice.score:
+            found["rank_score"] = rules.SCORE_DECAY.id
+    if components["bucket_scale"] != 1.0:
+        found["bucket_scale"] = rules.BUCKET_ALLOCATION.id
+    if components["residual_added"]:
+        found["residual_added"] = rules.RESIDUAL.id
+    if components["cash_bucket"]:
+        found["cash_bucket"] = rules.RESIDUAL.id
+    if components["drawdown_factor"] != 1.0:
+        found["drawdown_factor"] = rules.DRAWDOWN.id
+    return found
 
 
 def plan_targets(inp: PlanInputs) -> Plan:

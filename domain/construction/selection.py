@@ -24,8 +24,10 @@ the rule that put its asset in the plan or out of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
 import attrs
 import numpy as np
@@ -33,7 +35,7 @@ import numpy as np
 from domain import rules
 from domain.buckets import UNKNOWN_BUCKET
 from domain.construction.buckets import MIN_CORRELATION_OBS
-from domain.construction.inputs import EPS, Limits, PlanInputs, log_returns
+from domain.construction.inputs import EPS, Limits, PlanInputs
 
 # Selection reasons (Choice.reason): in the plan
 KEPT = "kept"
@@ -127,7 +129,35 @@ class Selection:
     missing_buckets: int = 0
 
 
-_Note = tuple[bool, bool, Reason]
+class _Written:
+    """A `Reason` whose detail is written when first read: the reason of every kept
+    holding and new pick, of which a plan describes only those whose status changes or
+    that trade (`Choices`)."""
+
+    __slots__ = ("_args", "_write", "code", "rule")
+
+    def __init__(
+        self, code: str, rule: rules.Rule, write: Callable[[PlanInputs, int], str], *args: Any
+    ) -> None:
+        self.code = code
+        self.rule = rule
+        self._write = write
+        self._args = args
+
+    @property
+    def detail(self) -> str:
+        """The reason in words, with the numbers behind it."""
+        return self._write(*self._args)
+
+
+def ranking_order(by_ticker: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """The columns by ranking score descending, then ticker: a stable sort by -rank of
+    the columns in ticker order (`by_ticker`), which is
+    ``np.lexsort((ticker_rank, -rank))`` (NaN last, ties in ticker order) in one sort."""
+    return by_ticker[np.argsort(-np.asarray(rank, dtype=float)[by_ticker], kind="stable")]
+
+
+_Note = tuple[bool, bool, Reason | _Written]
 """One asset's note: (held, selected, the reason)."""
 
 
@@ -136,20 +166,28 @@ class Choices(Mapping[str, Choice]):
 
     Each `Choice` is built when first read: a plan notes every holding and new candidate,
     but only the assets whose status changes, and the assets traded, are described.
-    `codes` gives every note's (selected, reason) without building one.
+    `codes` and `by_column` give every note's (selected, reason) without building one;
+    the ticker order is found only when iterated.
     """
 
     def __init__(self, inp: PlanInputs, rank: np.ndarray, notes: Mapping[int, _Note]) -> None:
         self._inp = inp
         self._rank = rank
         self._notes = dict(notes)
-        self._column = {inp.tickers[j]: j for j in sorted(self._notes, key=inp.tickers.__getitem__)}
+        self._columns = inp.column
         self._built: dict[str, Choice] = {}
+
+    def _column_of(self, asset: object) -> int | None:
+        """The asset's column when the plan noted it, else None."""
+        j = self._columns.get(asset)  # type: ignore[call-overload]
+        return j if j is not None and j in self._notes else None
 
     def __getitem__(self, asset: str) -> Choice:
         choice = self._built.get(asset)
         if choice is None:
-            j = self._column[asset]
+            j = self._column_of(asset)
+            if j is None:
+                raise KeyError(asset)
             held, selected, reason = self._notes[j]
             choice = Choice(
                 asset=asset,
@@ -167,16 +205,37 @@ class Choices(Mapping[str, Choice]):
 
     def get(self, asset: str, default: Choice | None = None) -> Choice | None:
         """The asset's `Choice`, or `default` when the plan did not note it."""
-        return self[asset] if asset in self._column else default
+        choice = self._built.get(asset)
+        if choice is not None:
+            return choice
+        return default if self._column_of(asset) is None else self[asset]
+
+    def described(self, asset: str) -> tuple[str, str] | None:
+        """(detail, rule id) of the asset's note without building its `Choice` (None:
+        not noted)."""
+        choice = self._built.get(asset)
+        if choice is not None:
+            return choice.detail, choice.rule
+        j = self._column_of(asset)
+        if j is None:
+            return None
+        reason = self._notes[j][2]
+        return reason.detail, reason.rule.id
+
+    @functools.cached_property
+    def _ordered(self) -> list[int]:
+        """The noted columns in ticker order."""
+        return sorted(self._notes, key=self._inp.tickers.__getitem__)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._column)
+        tickers = self._inp.tickers
+        return (tickers[j] for j in self._ordered)
 
     def __len__(self) -> int:
-        return len(self._column)
+        return len(self._notes)
 
     def __contains__(self, asset: object) -> bool:
-        return asset in self._column
+        return self._column_of(asset) is not None
 
     def __repr__(self) -> str:
         return f"Choices({dict(self.items())!r})"
@@ -188,9 +247,14 @@ class Choices(Mapping[str, Choice]):
 
     def codes(self) -> Iterator[tuple[int, bool, str]]:
         """(column, selected, reason code) of every note, in ticker order."""
-        for j in self._column.values():
+        for j in self._ordered:
             _held, selected, reason = self._notes[j]
             yield j, selected, reason.code
+
+    def by_column(self) -> list[tuple[int, bool, str]]:
+        """(column, selected, reason code) of every note, in no particular order (no
+        ticker sort)."""
+        return [(j, selected, reason.code) for j, (_held, selected, reason) in self._notes.items()]
 
     def dropping(self, dropped: Mapping[int, Reason]) -> Choices:
         """These choices with each column of `dropped` out of the plan for its reason."""
@@ -212,14 +276,16 @@ class _Book:
         self.rank = rank
         self.buckets = buckets
         place = np.empty(inp.n_assets, dtype=np.intp)
-        place[np.lexsort((inp.ticker_rank, -np.asarray(rank, dtype=float)))] = np.arange(
-            inp.n_assets
-        )
+        place[ranking_order(inp.by_ticker, rank)] = np.arange(inp.n_assets)
         self.key = place.tolist().__getitem__
         self.notes: dict[int, _Note] = {}
 
-    def note(self, j: int, held: bool, selected: bool, reason: Reason) -> None:
+    def note(self, j: int, held: bool, selected: bool, reason: Reason | _Written) -> None:
         self.notes[j] = (held, selected, reason)
+
+    def note_all(self, columns: Sequence[int], held: bool, selected: bool, reason: Reason) -> None:
+        """The same note for each of `columns`."""
+        self.notes.update(dict.fromkeys(columns, (held, selected, reason)))
 
 
 # --- the keep rules of a holding --------------------------------------------------------
@@ -296,23 +362,28 @@ def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
     return keep, np.flatnonzero(eligible).tolist()
 
 
-def _kept(inp: PlanInputs, j: int) -> Reason:
-    cfg = inp.config
+def _kept(inp: PlanInputs, j: int) -> _Written:
     review = inp.tickers[j] in inp.review_due
-    name = "min_score_new_position" if review else "min_score_threshold"
-    value = getattr(cfg, name)
     rule = rules.REVIEW_THRESHOLD if review else rules.KEEP_THRESHOLD
-    return Reason(KEPT, f"holding kept: score {float(inp.score[j]):.3f} >= {name} {value}", rule)
+    return _Written(KEPT, rule, _kept_detail, inp, j)
 
 
-def _new(inp: PlanInputs, j: int) -> Reason:
+def _kept_detail(inp: PlanInputs, j: int) -> str:
     cfg = inp.config
-    return Reason(
-        NEW,
+    name = "min_score_new_position" if inp.tickers[j] in inp.review_due else "min_score_threshold"
+    return f"holding kept: score {float(inp.score[j]):.3f} >= {name} {getattr(cfg, name)}"
+
+
+def _new(inp: PlanInputs, j: int) -> _Written:
+    return _Written(NEW, rules.OPEN_THRESHOLD, _new_detail, inp, j)
+
+
+def _new_detail(inp: PlanInputs, j: int) -> str:
+    cfg = inp.config
+    return (
         f"new position: score {float(inp.score[j]):.3f} >= min_score_new_position "
         f"{cfg.min_score_new_position}, trending {float(inp.trending[j]):.2f} >= "
-        f"trending_confidence_new {cfg.trending_confidence_new}",
-        rules.OPEN_THRESHOLD,
+        f"trending_confidence_new {cfg.trending_confidence_new}"
     )
 
 
@@ -399,8 +470,7 @@ def _portfolio_limits(
         out = Reason(
             MAX_TOTAL, f"no room under max_total_positions {limits.max_total}", rules.MAX_TOTAL
         )
-    for j in new[room:]:
-        book.note(j, False, False, out)
+    book.note_all(new[room:], False, False, out)
     return new[:room], new[room:], room
 
 
@@ -473,7 +543,7 @@ def _slot_stage(
     """construction.bucket_slots (and construction.bucket_overflow): per bucket, locked
     positions first, then holdings, then candidates, up to its slots."""
     cfg, buckets = inp.config, book.buckets
-    present = {str(buckets[j]) for j in keep + new} | set(locked_buckets)
+    present = {str(b) for b in set(map(buckets.__getitem__, keep + new))} | set(locked_buckets)
     slots = inp.stages.bucket_slots(
         present, limits.max_total, inp.favored_buckets, cfg.max_positions_per_bucket
     )
@@ -489,16 +559,16 @@ def _slot_stage(
         if cfg.allow_bucket_overflow:
             out.overflow.update(k[avail:])
         ic = c[: max(avail - len(ik), 0)]
-        full = Reason(
-            BUCKET_SLOTS,
-            f"{b} slots full ({slots[b]}): {len(ik) + len(ic)} better-placed assets",
-            rules.BUCKET_SLOTS,
-        )
-        for j in k[len(ik) :]:
-            book.note(j, True, False, full)
-        for j in c[len(ic) :]:
-            book.note(j, False, False, full)
-        out.turned_away.extend(k[len(ik) :] + c[len(ic) :])
+        away = k[len(ik) :] + c[len(ic) :]
+        if away:
+            full = Reason(
+                BUCKET_SLOTS,
+                f"{b} slots full ({slots[b]}): {len(ik) + len(ic)} better-placed assets",
+                rules.BUCKET_SLOTS,
+            )
+            book.note_all(k[len(ik) :], True, False, full)
+            book.note_all(c[len(ic) :], False, False, full)
+            out.turned_away.extend(away)
         out.kept_in.extend(ik)
         out.new_in.extend(ic)
         out.members_of[b] = ik + ic
@@ -508,8 +578,13 @@ def _slot_stage(
 def _by_bucket(book: _Book, columns: list[int]) -> dict[str, list[int]]:
     """bucket -> its columns among `columns`, best-ranked first."""
     out: dict[str, list[int]] = {}
+    buckets = book.buckets
     for j in sorted(columns, key=book.key):
-        out.setdefault(book.buckets[j], []).append(j)
+        members = out.get(buckets[j])
+        if members is None:
+            out[buckets[j]] = [j]
+        else:
+            members.append(j)
     return out
 
 
@@ -521,10 +596,9 @@ members the filter kept."""
 def _correlation_stage(
     inp: PlanInputs, book: _Book, slotted: _Slotted, hopefuls: list[int], held: set[int]
 ) -> tuple[set[int], dict[str, _Check]]:
-    """construction.correlation: one np.corrcoef per bucket over its members and the assets
-    that might come back by a smart override; the new members it drops."""
+    """construction.correlation: one |correlation| matrix per bucket over its members and
+    the assets that might come back by a smart override; the new members it drops."""
     cfg, buckets = inp.config, book.buckets
-    min_obs = min(MIN_CORRELATION_OBS, cfg.correlation_window)
     limit = cfg.correlation_limit
     dropped: set[int] = set()
     checks: dict[str, _Check] = {}
@@ -532,15 +606,12 @@ def _correlation_stage(
         b: sorted(members + [j for j in hopefuls if buckets[j] == b], key=book.key)
         for b, members in sorted(slotted.members_of.items())
     }
-    checked = [j for cols in groups.values() if _correlated(cols, held) for j in cols]
-    returns, place = _returns_of(inp, checked)
+    corrs = _correlations(inp, [cols for cols in groups.values() if _correlated(cols, held)])
     for b, cols in groups.items():
         members = slotted.members_of[b]
         pos = {j: i for i, j in enumerate(cols)}
         regular = sorted(pos[j] for j in members)
-        corr = None
-        if returns is not None and _correlated(cols, held):
-            corr = inp.stages.abs_correlations(returns[:, [place[j] for j in cols]], min_obs)
+        corr = corrs.get(tuple(cols))
         drops = (
             {}
             if corr is None
@@ -564,15 +635,32 @@ def _correlated(cols: list[int], held: set[int]) -> bool:
     return len(cols) >= 2 and any(j not in held for j in cols)
 
 
-def _returns_of(inp: PlanInputs, columns: list[int]) -> tuple[np.ndarray | None, dict[int, int]]:
-    """The correlation window's log returns of `columns` (None: no closes, or none asked)
-    and each column's place in them. Columns are independent in `log_returns`, so one
-    call over all of them gives each bucket's returns."""
-    if inp.closes is None or not columns:
-        return None, {}
-    cols = sorted(set(columns))
-    window = inp.closes[-(inp.config.correlation_window + 1) :]
-    return log_returns(window[:, cols]), {j: i for i, j in enumerate(cols)}
+def _correlations(inp: PlanInputs, groups: list[list[int]]) -> dict[tuple[int, ...], np.ndarray]:
+    """Each group's |correlations| (`Stages.abs_correlations`) over the correlation
+    window (none without closes). A group's matrix depends on the closes and its columns
+    alone, so the day's re-plan rounds reuse it (`PlanInputs.memo`, read-only)."""
+    if inp.closes is None or not groups:
+        return {}
+    window = inp.config.correlation_window
+    min_obs = min(MIN_CORRELATION_OBS, window)
+    memo, out = inp.memo, {}
+    missing = []
+    for cols in groups:
+        key = ("abs_correlations", inp.stages, tuple(cols), window, min_obs)
+        corr = memo.get(key)
+        if corr is None:
+            missing.append(cols)
+        else:
+            out[tuple(cols)] = corr
+    if missing:
+        checked = sorted({j for cols in missing for j in cols})
+        returns, place = inp.returns_of(window, checked), {j: i for i, j in enumerate(checked)}
+        for cols in missing:
+            corr = inp.stages.abs_correlations(returns[:, [place[j] for j in cols]], min_obs)
+            corr.flags.writeable = False
+            memo[("abs_correlations", inp.stages, tuple(cols), window, min_obs)] = corr
+            out[tuple(cols)] = corr
+    return out
 
 
 def _override_hopefuls(inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:

@@ -123,6 +123,10 @@ def asset_volatility(closes: np.ndarray, lookback: int) -> np.ndarray:
 def _volatility(rets: np.ndarray) -> np.ndarray:
     """`asset_volatility` from the log returns of its lookback."""
     finite = np.isfinite(rets)
+    if rets.shape[0] >= 2 and finite.all():  # the common case: the same sums, no gaps
+        rows = rets.shape[0]
+        mean = rets.sum(axis=0) / rows
+        return np.sqrt(((rets - mean) ** 2).sum(axis=0) / (rows - 1))
     count = finite.sum(axis=0)
     values = np.where(finite, rets, 0.0)
     mean = values.sum(axis=0) / np.maximum(count, 1)
@@ -141,6 +145,9 @@ def volatility_factors(vols: np.ndarray) -> np.ndarray:
     known = np.isfinite(vols)
     if not known.any():
         return np.ones(vols.shape)
+    if known.all():  # the common case: the same values without the masks
+        floored = np.maximum(vols, VOL_FLOOR_DAILY)
+        return _median(floored) / floored
     floored = np.maximum(np.where(known, vols, 1.0), VOL_FLOOR_DAILY)
     median = _median(floored[known])
     return np.where(known, median / floored, 1.0)

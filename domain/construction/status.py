@@ -102,10 +102,10 @@ def _codes(inp: PlanInputs, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndar
     for asset in inp.locked:
         if asset in column:
             planned[column[asset]] = False
-    noted = list(plan.codes())
+    noted = plan.column_codes(column)
     if noted:
-        assets, chosen, codes = zip(*noted, strict=True)
-        cols = [column[a] for a in assets]
+        columns, chosen, codes = zip(*noted, strict=True)
+        cols = list(columns)
         reason[cols] = [_CODE[c] for c in codes]
         selected[cols] = chosen
         planned[cols] = True
@@ -129,19 +129,26 @@ def _universe_detail(inp: PlanInputs, j: int, reason: str) -> str:
     )
 
 
-def _status(inp: PlanInputs, plan: Plan, j: int, selected: bool, code: int) -> Status:
-    """Column j's status: its plan `Choice` when it has one, else its universe reason."""
+def _status(
+    inp: PlanInputs, plan: Plan, j: int, selected: bool, code: int, names: tuple[str, ...]
+) -> Status:
+    """Column j's status: its plan `Choice` when it has one, else its universe reason
+    (`names`: the bucket of each column)."""
     asset, reason = inp.tickers[j], REASONS[code]
-    choice = plan.choices.get(asset)
+    described = plan.described(asset)
+    if described is None:
+        detail, rule = _universe_detail(inp, j, reason), UNIVERSE_RULES[reason]
+    else:
+        detail, rule = described
     return Status(
         asset=asset,
         selected=selected,
         reason=reason,
-        detail=_universe_detail(inp, j, reason) if choice is None else choice.detail,
+        detail=detail,
         score=round(float(inp.score[j]), 6),
         trending=round(float(inp.trending[j]), 6),
-        bucket=str(inp.bucket_names()[j]),
-        rule=UNIVERSE_RULES[reason] if choice is None else choice.rule,
+        bucket=str(names[j]),
+        rule=rule,
     )
 
 
@@ -161,8 +168,9 @@ def selection_changes(
     selected, reason, planned = _codes(inp, plan)
     changed = np.flatnonzero(planned & ((reason != last.reason) | (selected != last.selected)))
     changed = changed[np.argsort(inp.ticker_rank[changed], kind="stable")]
+    names = inp.bucket_names()
     out = [
-        _status(inp, plan, j, chosen, code)
+        _status(inp, plan, j, chosen, code, names)
         for j, chosen, code in zip(
             changed.tolist(), selected[changed].tolist(), reason[changed].tolist(), strict=True
         )

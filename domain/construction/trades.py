@@ -210,6 +210,8 @@ def _diff(
         after.update({a: t.to_weight for a, t in first.items() if t is not None})
         tight = _over_limit_buckets(after, rules.bucket_of, rules.bucket_limit)
         tight |= _over_limit_buckets(lifted, rules.bucket_of, rules.bucket_limit)
+    if not tight:  # no bucket at its limit: the first pass's trades, in asset order
+        return [trade for trade in first.values() if trade is not None]
     trades = []
     for asset in assets:
         in_tight = rules.bucket_of is not None and rules.bucket_of.get(asset) in tight

@@ -209,12 +209,12 @@ class BulwarkModel(mesa.Model):
     def prices_today(self) -> dict[str, float]:
         """Today's closes of every asset that has one (computed once a day)."""
         if self._prices_key != self.t:
-            row = self.market.closes[self.t].tolist()
-            self._prices = {
-                ticker: close
-                for ticker, close in zip(self.market.tickers, row, strict=True)
-                if close == close  # not NaN
-            }
+            closes = self.market.closes[self.t]
+            row, tickers = closes.tolist(), self.market.tickers
+            if np.isnan(closes).any():
+                self._prices = {t: c for t, c in zip(tickers, row, strict=True) if c == c}
+            else:
+                self._prices = dict(zip(tickers, row, strict=True))
             self._prices_key = self.t
         return self._prices
 

@@ -32,6 +32,19 @@ def test_publish_when_addressed_then_only_recipient_gets_it():
     assert env.recipient == "b" and env.sender == "a"
 
 
+def test_publish_when_stamped_then_envelope_holds_step_date_round_route_and_reply():
+    bus = _bus("a", "b")
+    bus.begin_step(3, DAY + dt.timedelta(days=1))
+    bus.round = 2
+    message = RequestReview(proposal_id="p1", asset="X")
+    first = bus.publish("b", NoticeIssued(event="x"))
+    env = bus.publish("a", message, to="b", in_reply_to=first.id)
+    assert (env.id, env.step, env.date, env.round) == (first.id + 1, 3, dt.date(2024, 1, 3), 2)
+    assert (env.sender, env.recipient, env.in_reply_to) == ("a", "b", first.id)
+    assert env.message is message and env.kind == "review_request"
+    assert (first.recipient, first.in_reply_to) == ("*", None)
+
+
 def test_publish_when_unknown_recipient_then_error_names_it():
     bus = _bus("a")
     with pytest.raises(UnknownRecipient, match="nobody"):

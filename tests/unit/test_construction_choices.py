@@ -1,6 +1,7 @@
 """The planner's records kept cheap: `Choices` built when read, the ranking order as one
-lexsort (ties broken by ticker), the run's `Universe` reused, and one log-return window
-per plan (`PlanInputs.returns`) that gives each column's returns bit for bit."""
+sort (ties broken by ticker), the run's `Universe` reused, one log-return window
+per plan (`PlanInputs.returns`) that gives each column's returns bit for bit, and the
+day's `DayMemo` shared by its re-plan rounds."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import attrs
 import numpy as np
 
 from domain.construction import plan_targets
-from domain.construction.inputs import Universe, log_returns
+from domain.construction.inputs import DayMemo, Universe, log_returns
 from domain.construction.status import StatusBoard, selection_changes
-from tests.unit.test_construction_support import cfg, inputs
+from domain.stages import Stages
+from tests.unit.test_construction_support import cfg, correlated_closes, inputs
 
 
 def test_choices_when_read_then_each_matches_its_code_in_ticker_order():
@@ -23,6 +25,46 @@ def test_choices_when_read_then_each_matches_its_code_in_ticker_order():
     assert dict(plan.choices)["Z"] is plan.choices["Z"]  # built once
     assert plan.choices["H"].held and plan.choices["H"].reason == "below_keep_threshold"
     assert plan.choices["A"].reason == "max_new_positions"
+
+
+def test_column_codes_when_read_then_every_code_by_column_as_in_ticker_order():
+    config = cfg(enable_bucket_diversification=False, max_new_positions=2)
+    rows = [("Z", "X", 0.8), ("A", "X", 0.7), ("M", "X", 0.75), ("H", "Y", 0.2)]
+    inp = inputs(rows, config=config, weights={"H": 0.1})
+    plan = plan_targets(inp)
+    by_ticker = [(inp.column[a], selected, code) for a, selected, code in plan.codes()]
+    assert sorted(plan.column_codes(inp.column)) == sorted(by_ticker)
+    plain = attrs.evolve(plan, choices=dict(plan.choices))
+    assert sorted(plain.column_codes(inp.column)) == sorted(by_ticker)
+    assert len(plan.choices) == 4 and "B" not in plan.choices and plan.choices.get("B") is None
+    fresh = plan_targets(inp)  # no Choice built yet: described reads the notes
+    for p in (fresh, plan, plain):
+        assert {a: p.described(a) for a in "AHMZ"} == {
+            a: (c.detail, c.rule) for a, c in plan.choices.items()
+        }
+        assert p.described("B") is None
+
+
+def test_choices_when_kept_and_new_read_then_details_written_with_their_numbers():
+    config = cfg(
+        enable_bucket_diversification=False,
+        max_new_positions=2,
+        min_score_threshold=0.6,
+        min_score_new_position=0.7,
+        trending_confidence_new=0.6,
+    )
+    rows = [("H", "X", 0.8123), ("R", "X", 0.9), ("N", "Y", 0.7777)]
+    inp = inputs(rows, config=config, weights={"H": 0.1, "R": 0.1}, review_due={"R"})
+    plan = plan_targets(inp)
+    assert plan.choices["H"].detail == "holding kept: score 0.812 >= min_score_threshold 0.6"
+    assert plan.choices["H"].rule == "selection.keep_threshold"
+    assert plan.choices["R"].detail == "holding kept: score 0.900 >= min_score_new_position 0.7"
+    assert plan.choices["R"].rule == "selection.review_threshold"
+    assert plan.choices["N"].detail == (
+        "new position: score 0.778 >= min_score_new_position 0.7, trending 1.00 >= "
+        "trending_confidence_new 0.6"
+    )
+    assert plan.choices["N"].rule == "selection.open_threshold"
 
 
 def test_plan_when_scores_tie_then_ticker_order_breaks_the_tie():
@@ -75,3 +117,49 @@ def test_selection_changes_when_plan_repeats_then_second_records_nothing():
     assert [(s.asset, s.reason) for s in first] == [("A", "new"), ("B", "not_trending")]
     again, _ = selection_changes(inp, plan, board)
     assert again == []
+
+
+class _CountingStages(Stages):
+    """The stated rules, counting the |correlation| matrices computed."""
+
+    def __init__(self) -> None:
+        self.matrices = 0
+
+    def abs_correlations(self, returns, min_obs):
+        self.matrices += 1
+        return super().abs_correlations(returns, min_obs)
+
+
+def _risk_day(**kwargs):
+    rng = np.random.default_rng(4)
+    load = rng.uniform(0.2, 1.0, (6, 3))
+    rows = [("A", "R", 0.9), ("B", "R", 0.85), ("C", "R", 0.8), ("D", "S", 0.75)]
+    rows += [("E", "S", 0.7), ("F", "S", 0.65)]
+    closes = correlated_closes(load, rng)
+    return inputs(rows, config=cfg(max_new_positions=6), closes=closes, **kwargs)
+
+
+def test_plans_when_day_memo_shared_then_round_reuses_returns_and_correlations():
+    stages = _CountingStages()
+    first = _risk_day(stages=stages)
+    day = DayMemo(first.closes)
+    first = attrs.evolve(first, day=day)
+    plan = plan_targets(first)
+    assert stages.matrices == 2 and first.memo is day.values
+    again = attrs.evolve(first, locked={"D": 0.1})  # a re-plan round: bucket S changes
+    replan = plan_targets(again)
+    assert stages.matrices == 3  # only S's matrix is new
+    assert again.returns(20) is first.returns(20)
+    alone = plan_targets(attrs.evolve(again, day=None))
+    assert stages.matrices == 5  # without the memo both are computed again
+    assert replan.targets == alone.targets and replan.choices == alone.choices
+    assert plan.targets != replan.targets
+
+
+def test_plan_inputs_when_closes_not_the_memo_s_then_memo_unused():
+    first = _risk_day()
+    day = DayMemo(first.closes)
+    other = attrs.evolve(first, day=day, closes=np.array(first.closes))
+    assert other.memo is not day.values
+    assert other.returns(20).tobytes() == attrs.evolve(first, day=day).returns(20).tobytes()
+    assert attrs.evolve(first, day=day, closes=None).market_volatility() == 0.0

@@ -259,6 +259,19 @@ def test_inputs_when_open_approved_earlier_today_then_planned_as_a_holding():
     assert inputs.opened == 1
 
 
+def test_inputs_when_same_day_then_rounds_share_the_day_memo_and_next_day_gets_its_own():
+    desk = _desk()
+    _day(desk)
+    first = desk.inputs(_screen(), {}, frozenset())
+    first.returns(20)
+    again = desk.inputs(_screen(), {"A1": 0.2}, frozenset({"B1"}))
+    assert again.closes is first.closes and again.memo is first.memo
+    assert again.returns(20) is first.returns(20)
+    tomorrow = desk.inputs(_screen(FIRST + 1), {}, frozenset())
+    assert tomorrow.memo is not first.memo
+    assert tomorrow.closes[-1].tobytes() == MARKET.closes[FIRST + 1].tobytes()
+
+
 # --- what the day brings --------------------------------------------------------------
 
 

@@ -114,6 +114,27 @@ def test_score_as_of_when_tables_given_then_every_day_same_bytes_as_one_window(
     assert differing == []
 
 
+def test_score_as_of_when_hundreds_of_columns_then_block_rows_same_bytes_as_one_window() -> None:
+    # numpy's SIMD loops take whole vectors and a tail: 513 columns exercise both, on
+    # the block path's 2-D arrays (a day's row) against the window's 1-D ones
+    rng = np.random.default_rng(11)
+    vol = rng.uniform(0.001, 0.05, 513)
+    closes = np.exp(np.cumsum(rng.normal(size=(300, 513)) * vol, axis=0)) * 40.0
+    closes.flags.writeable = False
+    fundamentals = np.where(rng.random(513) < 0.7, rng.random(513), np.nan)
+    tables = ScoreTables(closes, block_days=60)
+    days = range(FIRST_DAY, 300)
+    assert tables.technical_part(FIRST_DAY) is not None
+    differing = [
+        t
+        for t in days
+        if not _same_bytes(
+            _tables_board(closes, t, fundamentals, tables), _window_board(closes, t, fundamentals)
+        )
+    ]
+    assert differing == []
+
+
 @pytest.mark.parametrize(("kind", "read_all"), [("clean", True), ("mixed", False)])
 def test_clean_when_market_priced_or_not_then_tables_serve_the_wholly_priced_columns(
     kind: str, read_all: bool

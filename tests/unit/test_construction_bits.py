@@ -1,0 +1,185 @@
+"""The planner's lean numerics give numpy's bits: `abs_correlations` is np.corrcoef's
+|correlation| (the operations of np.cov and np.corrcoef without their overhead), on
+blocks with gaps, flat columns and short histories; the market volatility's standard
+deviation is np.std's; `PlanInputs.returns` and `returns_of` (columns taken from a lookback's
+returns, or computed for those columns) are `log_returns` of those rows and columns; the
+sizing volatilities and their factors are the masked formulas' when nothing is missing;
+the ranking order is np.lexsort's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from domain.construction.buckets import abs_correlations
+from domain.construction.inputs import EPS, _market_volatility, _sample_std, log_returns
+from domain.construction.selection import ranking_order
+from domain.construction.sizing import VOL_FLOOR_DAILY, _volatility, volatility_factors
+from tests.unit.test_construction_support import cfg, inputs
+
+
+def _stated_abs_correlations(returns: np.ndarray, min_obs: int) -> np.ndarray:
+    """The rule as first written: np.std, np.corrcoef, np.nan_to_num, np.ix_."""
+    m = returns.shape[1]
+    out = np.eye(m)
+    if m < 2 or returns.shape[0] < max(min_obs, 2):
+        return out
+    usable = np.isfinite(returns).all(axis=0)
+    usable[usable] = returns[:, usable].std(axis=0) > EPS
+    idx = np.flatnonzero(usable)
+    if idx.size >= 2:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.abs(np.corrcoef(returns[:, idx], rowvar=False))
+        out[np.ix_(idx, idx)] = np.nan_to_num(corr, nan=0.0)
+        np.fill_diagonal(out, 1.0)
+    return out
+
+
+def _block(rng: np.random.Generator, rows: int, m: int) -> np.ndarray:
+    common = rng.normal(0.0, 0.01, size=(rows, 1))
+    return common * rng.uniform(0.0, 2.0, size=m) + rng.normal(0.0, 0.01, size=(rows, m))
+
+
+@pytest.mark.parametrize("m", [2, 3, 7, 12, 40])
+@pytest.mark.parametrize("rows", [20, 60, 250])
+def test_abs_correlations_when_random_blocks_then_same_bits_as_corrcoef(rows, m):
+    rng = np.random.default_rng(rows * 100 + m)
+    for _ in range(5):
+        block = _block(rng, rows, m)
+        got = abs_correlations(block, 20)
+        assert got.tobytes() == _stated_abs_correlations(block, 20).tobytes()
+
+
+def test_abs_correlations_when_gaps_and_flat_columns_then_same_bits_as_corrcoef():
+    rng = np.random.default_rng(7)
+    block = _block(rng, 60, 6)
+    block[5, 1] = np.nan  # a gap: column 1 correlates with nothing
+    block[:, 3] = 0.001  # flat: column 3 neither
+    got = abs_correlations(block, 20)
+    assert got.tobytes() == _stated_abs_correlations(block, 20).tobytes()
+    assert got[1, 0] == 0.0 and got[3, 2] == 0.0 and got[1, 1] == 1.0
+    assert got[0, 2] > 0.0
+
+
+def test_abs_correlations_when_columns_scaled_or_negated_then_capped_at_one_as_corrcoef():
+    rng = np.random.default_rng(9)
+    for _ in range(20):
+        x = rng.normal(0.0, 0.01, size=(60, 1))
+        block = np.hstack([x, -x, 3.0 * x, x + 1e-3, _block(rng, 60, 2)])
+        got = abs_correlations(block, 20)
+        assert got.tobytes() == _stated_abs_correlations(block, 20).tobytes()
+        assert got.max() <= 1.0
+
+
+@pytest.mark.parametrize("flat", [(0,), (0, 1), (0, 1, 2)])
+def test_abs_correlations_when_fewer_than_two_usable_then_identity(flat):
+    block = _block(np.random.default_rng(3), 30, 3)
+    block[:, list(flat)] = 0.0
+    got = abs_correlations(block, 20)
+    assert got.tobytes() == _stated_abs_correlations(block, 20).tobytes()
+    if len(flat) >= 2:
+        assert got.tobytes() == np.eye(3).tobytes()
+
+
+def test_abs_correlations_when_history_short_then_identity():
+    block = _block(np.random.default_rng(5), 10, 4)
+    assert abs_correlations(block, 20).tobytes() == np.eye(4).tobytes()
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 9, 20, 21, 200])
+def test_sample_std_when_random_values_then_same_bits_as_np_std(n):
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        values = rng.normal(0.0, 0.01, size=n)
+        assert _sample_std(values).tobytes() == np.std(values, ddof=1).tobytes()
+
+
+COLUMNS = ((0, 2), (1, 3, 5), (4,))
+
+
+@pytest.mark.parametrize("gap", [False, True])
+def test_returns_when_lookbacks_and_columns_taken_then_same_bits_as_log_returns(gap):
+    rng = np.random.default_rng(11)
+    closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, (61, 6)), axis=0))
+    if gap:
+        closes[30, 2] = np.nan  # the window's log differences are not taken whole
+    inp = inputs([(t, "X", 0.7) for t in "ABCDEF"], config=cfg(), closes=closes)
+    for lookback in (0, 1, 20, 59, 60, 80):
+        subsets = {c: log_returns(closes[-(lookback + 1) :][:, list(c)]) for c in COLUMNS}
+        for cols, subset in subsets.items():  # computed for those columns only
+            assert inp.returns_of(lookback, list(cols)).tobytes() == subset.tobytes()
+        expected = log_returns(closes[-(lookback + 1) :])
+        got = inp.returns(lookback)
+        assert got.shape == expected.shape and got.tobytes() == expected.tobytes()
+        assert not got.flags.writeable
+        for cols, subset in subsets.items():  # taken from the lookback's returns
+            assert inp.returns_of(lookback, list(cols)).tobytes() == subset.tobytes()
+
+
+def _stated_market_volatility(rets: np.ndarray) -> float:
+    """The rule as first written: np.where over the gaps, np.std."""
+    finite = np.isfinite(rets)
+    counts = finite.sum(axis=1)
+    rows = counts > 0
+    if rows.sum() < 2:
+        return 0.0
+    values = np.where(finite, rets, 0.0)
+    market = values.sum(axis=1)[rows] / counts[rows]
+    return float(np.std(market, ddof=1) * np.sqrt(252))
+
+
+@pytest.mark.parametrize("gap", [False, True])
+@pytest.mark.parametrize("shape", [(20, 1), (20, 7), (20, 100), (20, 500), (1, 5), (20, 0)])
+def test_market_volatility_when_returns_given_then_same_bits_as_stated(shape, gap):
+    rng = np.random.default_rng(shape[1])
+    rets = rng.normal(0.0, 0.01, size=shape)
+    if gap and rets.shape[0] > 3 and rets.shape[1]:
+        rets[3, 0] = np.nan
+    got, stated = _market_volatility(rets), _stated_market_volatility(rets)
+    assert np.float64(got).tobytes() == np.float64(stated).tobytes()
+
+
+def _stated_volatility(rets: np.ndarray) -> np.ndarray:
+    """The rule as first written: the sums over the finite returns only."""
+    finite = np.isfinite(rets)
+    count = finite.sum(axis=0)
+    values = np.where(finite, rets, 0.0)
+    mean = values.sum(axis=0) / np.maximum(count, 1)
+    sq = np.where(finite, (rets - mean) ** 2, 0.0).sum(axis=0)
+    std = np.sqrt(sq / np.maximum(count - 1, 1))
+    return np.where(count >= 2, std, np.nan)
+
+
+def _stated_factors(vols: np.ndarray) -> np.ndarray:
+    known = np.isfinite(vols)
+    if not known.any():
+        return np.ones(vols.shape)
+    floored = np.maximum(np.where(known, vols, 1.0), VOL_FLOOR_DAILY)
+    return np.where(known, float(np.median(floored[known])) / floored, 1.0)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("shape", [(20, 1), (20, 12), (60, 40), (1, 3), (2, 5)])
+def test_volatility_when_returns_given_then_same_bits_as_stated(shape, order):
+    rng = np.random.default_rng(shape[0] * shape[1])
+    for gap in (False, True):
+        rets = np.asarray(rng.normal(0.0, 0.01, size=shape), order=order)
+        if gap:
+            rets[0, 0] = np.nan
+        vols = _volatility(rets)
+        assert vols.tobytes() == _stated_volatility(rets).tobytes()
+        factors = volatility_factors(vols)
+        assert factors.tobytes() == _stated_factors(vols).tobytes()
+
+
+def test_ranking_order_when_ties_and_nan_then_same_as_lexsort():
+    rng = np.random.default_rng(21)
+    for n in (0, 1, 2, 7, 50, 500):
+        ticker_rank = rng.permutation(n)
+        by_ticker = np.argsort(ticker_rank)
+        rank = np.round(rng.uniform(0.0, 1.0, n), 2)  # many ties
+        rank[rng.uniform(size=n) < 0.1] = np.nan
+        rank[rng.uniform(size=n) < 0.05] = 0.0
+        rank[rng.uniform(size=n) < 0.05] = -0.0
+        expected = np.lexsort((ticker_rank, -rank))
+        assert ranking_order(by_ticker, rank).tolist() == expected.tolist()

@@ -151,7 +151,7 @@ class _Block:
         top = returns.shape[0] - days + 1  # one past the first day's return row
         recent = returns[top - RSI_WINDOW :]
         sum_short, sum_long = _moving_sums(prices, days)
-        return cls(
+        block = cls(
             start=start,
             clean=unpriced[_WINDOW:] == unpriced[:-_WINDOW],
             logp=logp,
@@ -162,6 +162,9 @@ class _Block:
             sum_short=sum_short,
             sum_long=sum_long,
         )
+        for name in _BLOCK_ARRAYS:  # boards take rows of them as they are
+            getattr(block, name).setflags(write=False)
+        return block
 
     def whole(self, spans: tuple[np.ndarray, ...], windows: tuple[np.ndarray, ...]) -> Reductions:
         """Every day's row of every table at once (2-D, rows the days)."""
@@ -195,6 +198,9 @@ class _Block:
             windows=windows,
             sums=(self.sum_short[i], self.sum_short[i], self.sum_long[i]),
         )
+
+
+_BLOCK_ARRAYS = tuple(f.name for f in attrs.fields(_Block) if f.name != "start")
 
 
 def _merged(full: object, part: object, cols: np.ndarray) -> object:
@@ -309,6 +315,7 @@ def _whole_part(
     unclean column are never read: their stand-in closes may give any value)."""
     with np.errstate(all="ignore"):
         comps, trending, technical = technical_part(block.whole(spans, windows), block.clean)
+    comps = {name: comps[name] for name in INDICATOR_COMPONENTS}  # the day's NaN stand in
     for array in (*comps.values(), trending, technical):
         array.setflags(write=False)
     return comps, trending, technical

@@ -47,7 +47,20 @@ if TYPE_CHECKING:
 
 class Stages:
     """The run's stage rules, one method per step a mutant may break (the rule in each
-    docstring; see the module). Two are equal when of the same class."""
+    docstring; see the module). Two are equal when of the same class.
+
+    Attributes:
+        stated_correlations: Whether `abs_correlations` is the stated rule (set for every
+            subclass): only then may a day's re-plan rounds reuse its matrices
+            (`domain.construction.selection`); a mutant of it, which may keep state, is
+            asked every round.
+    """
+
+    stated_correlations: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.stated_correlations = cls.abs_correlations is Stages.abs_correlations
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)

@@ -172,8 +172,8 @@ class Desk:
         tables: The run's scoring tables (`domain.score_tables`), built from the market's
             closes on the first scoring with the default blend (None before, or when
             they cannot serve: a scoring model, or closes not read-only).
-        day: Today's `DayMemo` (the planner's closes window and what the day's rounds
-            derive from it alone), with the market, row and window length it is of.
+        day_memo: Today's `DayMemo` (the planner's closes window and what the day's
+            rounds derive from it alone).
     """
 
     tickers: tuple[str, ...] = attrs.field(converter=tuple)
@@ -197,9 +197,7 @@ class Desk:
         default=None, init=False, eq=False, repr=False
     )
     tables: ScoreTables | None = attrs.field(default=None, init=False, eq=False, repr=False)
-    day: tuple[MarketData, int, int, DayMemo] | None = attrs.field(
-        default=None, init=False, eq=False, repr=False
-    )
+    day_memo: DayMemo | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @status.default
     def _no_status(self) -> StatusBoard:
@@ -396,10 +394,10 @@ class Desk:
     def _day_of(self, market: MarketData, t: int, rows: int) -> DayMemo:
         """The `DayMemo` of `market`'s last `rows` closes up to row `t`, built on the day's
         first plan and shared by its re-plan rounds."""
-        day = self.day
-        if day is None or day[0] is not market or day[1:3] != (t, rows):
-            day = self.day = (market, t, rows, DayMemo(market.window(t, rows)))
-        return day[3]
+        memo = self.day_memo
+        if memo is None or memo.source[0] is not market or memo.source[1:] != (t, rows):
+            memo = self.day_memo = DayMemo(market.window(t, rows), source=(market, t, rows))
+        return memo
 
     def _universe_of(self, market: MarketData) -> Universe:
         """The planner's columns over `market`'s buckets, built once per market (what

@@ -280,11 +280,14 @@ class DayMemo:
 
     Attributes:
         closes: The day's closes window (`PlanInputs.closes`).
+        source: What `closes` is the window of, for its owner to tell whether it still
+            serves (the desk's: the market, the row and the window's length).
         values: key -> value derived from `closes` (read-only arrays): the log returns
             of a lookback, the market volatility, the |correlations| of a column group.
     """
 
     closes: np.ndarray
+    source: tuple[Any, ...] = ()
     values: dict[Any, Any] = attrs.field(factory=dict)
 
 

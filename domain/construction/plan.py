@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -51,14 +51,6 @@ class Plan:
     limits: Limits
     drawdown_factor: float = 1.0
     missing_buckets: int = 0
-
-    def codes(self) -> Iterator[tuple[str, bool, str]]:
-        """(asset, selected, reason code) of every choice, in ticker order, without
-        building the `Choice` of each (`Choices.codes`)."""
-        if isinstance(self.choices, Choices):
-            tickers = self.choices.tickers
-            return ((tickers[j], selected, code) for j, selected, code in self.choices.codes())
-        return ((a, c.selected, c.reason) for a, c in self.choices.items())
 
     def column_codes(self, column: Mapping[str, int]) -> list[tuple[int, bool, str]]:
         """(column, selected, reason code) of every choice, in no particular order

@@ -130,24 +130,29 @@ class Selection:
 
 
 class _Written:
-    """A `Reason` whose detail is written when first read: the reason of every kept
-    holding and new pick, of which a plan describes only those whose status changes or
-    that trade (`Choices`)."""
+    """A `Reason` whose detail is written when read: the reason of every kept holding and
+    new pick, of which a plan describes only those whose status changes or that trade
+    (`Choices`). The detail reads the plan's inputs, which are frozen."""
 
-    __slots__ = ("_args", "_write", "code", "rule")
+    __slots__ = ("_inp", "_j", "_write", "code", "rule")
 
     def __init__(
-        self, code: str, rule: rules.Rule, write: Callable[[PlanInputs, int], str], *args: Any
+        self,
+        code: str,
+        rule: rules.Rule,
+        write: Callable[[PlanInputs, int], str],
+        inp: PlanInputs,
+        j: int,
     ) -> None:
         self.code = code
         self.rule = rule
         self._write = write
-        self._args = args
+        self._inp, self._j = inp, j
 
     @property
     def detail(self) -> str:
         """The reason in words, with the numbers behind it."""
-        return self._write(*self._args)
+        return self._write(self._inp, self._j)
 
 
 def ranking_order(by_ticker: np.ndarray, rank: np.ndarray) -> np.ndarray:
@@ -244,12 +249,6 @@ class Choices(Mapping[str, Choice]):
     def tickers(self) -> tuple[str, ...]:
         """The planner's tickers (column order)."""
         return self._inp.tickers
-
-    def codes(self) -> Iterator[tuple[int, bool, str]]:
-        """(column, selected, reason code) of every note, in ticker order."""
-        for j in self._ordered:
-            _held, selected, reason = self._notes[j]
-            yield j, selected, reason.code
 
     def by_column(self) -> list[tuple[int, bool, str]]:
         """(column, selected, reason code) of every note, in no particular order (no
@@ -364,14 +363,18 @@ def _universe(inp: PlanInputs, book: _Book) -> tuple[list[int], list[int]]:
 
 def _kept(inp: PlanInputs, j: int) -> _Written:
     review = inp.tickers[j] in inp.review_due
-    rule = rules.REVIEW_THRESHOLD if review else rules.KEEP_THRESHOLD
-    return _Written(KEPT, rule, _kept_detail, inp, j)
+    if review:
+        return _Written(KEPT, rules.REVIEW_THRESHOLD, _kept_under_review, inp, j)
+    return _Written(KEPT, rules.KEEP_THRESHOLD, _kept_detail, inp, j)
 
 
-def _kept_detail(inp: PlanInputs, j: int) -> str:
-    cfg = inp.config
-    name = "min_score_new_position" if inp.tickers[j] in inp.review_due else "min_score_threshold"
-    return f"holding kept: score {float(inp.score[j]):.3f} >= {name} {getattr(cfg, name)}"
+def _kept_detail(inp: PlanInputs, j: int, name: str = "min_score_threshold") -> str:
+    value = getattr(inp.config, name)
+    return f"holding kept: score {float(inp.score[j]):.3f} >= {name} {value}"
+
+
+def _kept_under_review(inp: PlanInputs, j: int) -> str:
+    return _kept_detail(inp, j, "min_score_new_position")
 
 
 def _new(inp: PlanInputs, j: int) -> _Written:
@@ -543,7 +546,7 @@ def _slot_stage(
     """construction.bucket_slots (and construction.bucket_overflow): per bucket, locked
     positions first, then holdings, then candidates, up to its slots."""
     cfg, buckets = inp.config, book.buckets
-    present = {str(b) for b in set(map(buckets.__getitem__, keep + new))} | set(locked_buckets)
+    present = {str(buckets[j]) for j in keep + new} | set(locked_buckets)
     slots = inp.stages.bucket_slots(
         present, limits.max_total, inp.favored_buckets, cfg.max_positions_per_bucket
     )
@@ -578,13 +581,8 @@ def _slot_stage(
 def _by_bucket(book: _Book, columns: list[int]) -> dict[str, list[int]]:
     """bucket -> its columns among `columns`, best-ranked first."""
     out: dict[str, list[int]] = {}
-    buckets = book.buckets
     for j in sorted(columns, key=book.key):
-        members = out.get(buckets[j])
-        if members is None:
-            out[buckets[j]] = [j]
-        else:
-            members.append(j)
+        out.setdefault(book.buckets[j], []).append(j)
     return out
 
 
@@ -638,16 +636,16 @@ def _correlated(cols: list[int], held: set[int]) -> bool:
 def _correlations(inp: PlanInputs, groups: list[list[int]]) -> dict[tuple[int, ...], np.ndarray]:
     """Each group's |correlations| (`Stages.abs_correlations`) over the correlation
     window (none without closes). A group's matrix depends on the closes and its columns
-    alone, so the day's re-plan rounds reuse it (`PlanInputs.memo`, read-only)."""
+    alone, so the day's re-plan rounds reuse it (`PlanInputs.memo`, read-only), unless a
+    mutant replaces the rule (`Stages.stated_correlations`)."""
     if inp.closes is None or not groups:
         return {}
     window = inp.config.correlation_window
     min_obs = min(MIN_CORRELATION_OBS, window)
-    memo, out = inp.memo, {}
-    missing = []
+    memo = inp.memo if inp.stages.stated_correlations else {}
+    out, missing = {}, []
     for cols in groups:
-        key = ("abs_correlations", inp.stages, tuple(cols), window, min_obs)
-        corr = memo.get(key)
+        corr = memo.get(_correlation_key(cols, window, min_obs))
         if corr is None:
             missing.append(cols)
         else:
@@ -658,9 +656,14 @@ def _correlations(inp: PlanInputs, groups: list[list[int]]) -> dict[tuple[int, .
         for cols in missing:
             corr = inp.stages.abs_correlations(returns[:, [place[j] for j in cols]], min_obs)
             corr.flags.writeable = False
-            memo[("abs_correlations", inp.stages, tuple(cols), window, min_obs)] = corr
+            memo[_correlation_key(cols, window, min_obs)] = corr
             out[tuple(cols)] = corr
     return out
+
+
+def _correlation_key(cols: list[int], window: int, min_obs: int) -> tuple[Any, ...]:
+    """The `PlanInputs.memo` key of a column group's |correlations|."""
+    return ("abs_correlations", tuple(cols), window, min_obs)
 
 
 def _override_hopefuls(inp: PlanInputs, turned_away: Sequence[int]) -> list[int]:

@@ -20,8 +20,6 @@ def test_choices_when_read_then_each_matches_its_code_in_ticker_order():
     rows = [("Z", "X", 0.8), ("A", "X", 0.7), ("M", "X", 0.75), ("H", "Y", 0.2)]
     plan = plan_targets(inputs(rows, config=config, weights={"H": 0.1}))
     assert list(plan.choices) == ["A", "H", "M", "Z"]
-    codes = list(plan.codes())
-    assert codes == [(a, c.selected, c.reason) for a, c in plan.choices.items()]
     assert dict(plan.choices)["Z"] is plan.choices["Z"]  # built once
     assert plan.choices["H"].held and plan.choices["H"].reason == "below_keep_threshold"
     assert plan.choices["A"].reason == "max_new_positions"
@@ -32,8 +30,9 @@ def test_column_codes_when_read_then_every_code_by_column_as_in_ticker_order():
     rows = [("Z", "X", 0.8), ("A", "X", 0.7), ("M", "X", 0.75), ("H", "Y", 0.2)]
     inp = inputs(rows, config=config, weights={"H": 0.1})
     plan = plan_targets(inp)
-    by_ticker = [(inp.column[a], selected, code) for a, selected, code in plan.codes()]
-    assert sorted(plan.column_codes(inp.column)) == sorted(by_ticker)
+    codes = plan.column_codes(inp.column)  # before any Choice is built: from the notes
+    by_ticker = [(inp.column[a], c.selected, c.reason) for a, c in plan.choices.items()]
+    assert sorted(codes) == sorted(by_ticker)
     plain = attrs.evolve(plan, choices=dict(plan.choices))
     assert sorted(plain.column_codes(inp.column)) == sorted(by_ticker)
     assert len(plan.choices) == 4 and "B" not in plan.choices and plan.choices.get("B") is None
@@ -120,7 +119,8 @@ def test_selection_changes_when_plan_repeats_then_second_records_nothing():
 
 
 class _CountingStages(Stages):
-    """The stated rules, counting the |correlation| matrices computed."""
+    """The stated rules, counting the |correlation| matrices computed (and declaring its
+    counting rule the stated one, so the day may reuse its matrices)."""
 
     def __init__(self) -> None:
         self.matrices = 0
@@ -128,6 +128,23 @@ class _CountingStages(Stages):
     def abs_correlations(self, returns, min_obs):
         self.matrices += 1
         return super().abs_correlations(returns, min_obs)
+
+
+_CountingStages.stated_correlations = True
+
+
+class _StatefulCorrelations(_CountingStages):
+    """A rule that may answer differently each time it is asked (as a mutant may)."""
+
+
+def test_plans_when_correlation_rule_replaced_then_every_round_asks_it():
+    assert Stages().stated_correlations and not _StatefulCorrelations().stated_correlations
+    stages = _StatefulCorrelations()
+    first = attrs.evolve(_risk_day(stages=stages), day=None)
+    first = attrs.evolve(first, day=DayMemo(first.closes))
+    plan_targets(first)
+    plan_targets(attrs.evolve(first, locked={"D": 0.1}))
+    assert stages.matrices == 4  # two buckets, two rounds: nothing reused
 
 
 def _risk_day(**kwargs):

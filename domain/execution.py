@@ -367,8 +367,9 @@ class Book:
         return tuple(a for a, p in self.positions.items() if p.quantity > 0)
 
     def equity(self, prices: Mapping[str, float]) -> float:
-        """Cash plus the positions valued at `prices`."""
-        return equity_of(self.cash, self.quantities, prices)
+        """Cash plus the positions valued at `prices` (`equity_of`: the positions are in
+        asset order already, so the same sum without sorting them again)."""
+        return self.cash + sum(p.quantity * prices[asset] for asset, p in self.positions.items())
 
     def after(self, execution: Execution, day: dt.date) -> Book:
         """The book once `execution` (filled against this book on `day`) is done."""

@@ -171,7 +171,7 @@ class BulwarkModel(mesa.Model):
         if board is not None:
             column = self._column
             scores = {a: float(board.score[column[a]]) for a in book.positions}
-        prices, equity = self.prices_today, book.equity(self.prices_today)
+        prices, equity = self.prices_today, self.broker.equity()
         flags: dict[str, dict[str, Any]] = {}
         for asset, p in book.positions.items():
             weight = p.quantity * prices[asset] / equity if equity else 0.0
@@ -222,7 +222,7 @@ class BulwarkModel(mesa.Model):
         """The book before today's trades (computed once a day, the broker fills at the end)."""
         if self._positions_key != self.steps_done:
             book, prices = self.broker.book, self.prices_today
-            equity = book.equity(prices)
+            equity = self.broker.equity()
             self._positions = {
                 a: PositionView(a, p.quantity * prices[a] / equity, p.entered)
                 for a, p in book.positions.items()

@@ -15,6 +15,7 @@ from agents.broker import BrokerAgent
 from agents.orchestrator import OrchestratorAgent
 from agents.protection import ProtectionAgent
 from domain.config import default_config
+from domain.execution import Book, Position
 from domain.market import MarketData
 from domain.messages import (
     APPROVE,
@@ -166,3 +167,15 @@ def test_resolve_and_execute_when_open_approved_then_the_book_moves_by_the_fill(
     assert broker.book.cash == pytest.approx(500.0)
     (fill,) = [e.message for e in world.bus.take("portfolio_manager", "fill")]
     assert fill.weight_after == pytest.approx(0.5)
+
+
+def test_equity_when_book_moves_then_valued_again():
+    world = World()
+    broker = BrokerAgent(world, cash=1000.0)
+    broker.seed_book({"AAA": 0.5}, {"AAA": DAY})
+    assert broker.equity() == broker.book.equity(world.prices_today) == 1000.0
+
+    world.prices_today = {"AAA": 20.0, "BBB": 25.0}  # the next day's closes
+    assert broker.equity() == 1500.0
+    broker.book = Book(0.0, {"BBB": Position(2.0, DAY)})
+    assert broker.equity() == 50.0

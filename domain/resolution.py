@@ -252,21 +252,48 @@ def resolve(
     return attrs.evolve(result, used=used)
 
 
+def _review_order(verdict: ProposalReviewed) -> tuple[int, str, str]:
+    return (_priority(verdict), verdict.system, verdict.stance)
+
+
+def _lift(
+    verdicts: Iterable[ProposalReviewed], lifting: frozenset[str]
+) -> tuple[list[ProposalReviewed], dict[str, int]]:
+    """The verdicts kept, and the systems whose block or amend verdicts the override lifts
+    (dropped), with their priorities. Nothing lifted (the common case): every verdict is
+    kept, in the order given (`_decisive` orders them)."""
+    if not lifting:
+        return list(verdicts), {}
+    kept: list[ProposalReviewed] = []
+    lifted: dict[str, int] = {}
+    for v in sorted(verdicts, key=_review_order):
+        if v.system in lifting and v.stance in (BLOCK, AMEND):
+            lifted.setdefault(v.system, PRIORITIES.get(v.system, _priority(v)))
+        else:
+            kept.append(v)
+    return kept, lifted
+
+
+def _decisive(kept: Iterable[ProposalReviewed]) -> list[ProposalReviewed]:
+    """The decisive verdicts (block, amend, grant), the decider first: by priority, then
+    block, amend, grant, then system name (exact ties by priority, system and stance, then
+    as given). Zero or one of them (the common case) needs no ordering."""
+    decisive = [v for v in kept if v.stance in DECISIVE_STANCES]
+    if len(decisive) > 1:
+        decisive.sort(key=_review_order)
+        decisive.sort(key=_sort_key)
+    return decisive
+
+
 def _resolve(
     proposal: ProposeTrade,
     verdicts: Iterable[ProposalReviewed],
     override: OverrideContext | None,
     lifting: frozenset[str],
 ) -> Resolution:
-    kept: list[ProposalReviewed] = []
-    lifted: dict[str, int] = {}
-    for v in sorted(verdicts, key=lambda v: (_priority(v), v.system, v.stance)):
-        if v.system in lifting and v.stance in (BLOCK, AMEND):
-            lifted.setdefault(v.system, PRIORITIES.get(v.system, _priority(v)))
-        else:
-            kept.append(v)
+    kept, lifted = _lift(verdicts, lifting)
     lifted_names = tuple(sorted(lifted, key=lambda s: (lifted[s], s)))
-    decisive = sorted((v for v in kept if v.stance in DECISIVE_STANCES), key=_sort_key)
+    decisive = _decisive(kept)
 
     if decisive:
         decider = decisive[0]

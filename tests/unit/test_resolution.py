@@ -374,3 +374,16 @@ def test_override_context_when_run_registry_has_a_liftable_row_then_it_is_lifted
     )
     assert "no_opens" in ctx.lifts
     assert "no_opens" not in change("high").lifts
+
+
+def test_resolve_when_one_system_blocks_and_amends_without_target_then_same_decision_any_order():
+    # an amend without a target ranks as a block: the exact tie goes by stance name
+    p = proposal("AAA", REDUCE, 0.1, 0.05)
+    amend = v(HOLD, AMEND, reason="no target")
+    block = v(HOLD, BLOCK, reason="too young")
+
+    first = resolve(p, [amend, block], NO_OVERRIDE).decision
+    second = resolve(p, [block, amend], NO_OVERRIDE).decision
+
+    assert first == second
+    assert first.outcome == BLOCKED and first.reason.startswith("blocked by holding_period: no")

@@ -373,10 +373,9 @@ class Book:
 
     def after(self, execution: Execution, day: dt.date) -> Book:
         """The book once `execution` (filled against this book on `day`) is done."""
+        held = self.quantities
         opened = {
-            f.asset
-            for f in execution.fills
-            if f.side == BUY and self.quantities.get(f.asset, 0.0) <= 0.0
+            f.asset for f in execution.fills if f.side == BUY and held.get(f.asset, 0.0) <= 0.0
         }
         return Book(
             execution.cash,

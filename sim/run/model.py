@@ -172,13 +172,16 @@ class BulwarkModel(mesa.Model):
             column = self._column
             scores = {a: float(board.score[column[a]]) for a in book.positions}
         prices, equity = self.prices_today, self.broker.equity()
-        flags: dict[str, dict[str, Any]] = {}
-        for asset, p in book.positions.items():
-            weight = p.quantity * prices[asset] / equity if equity else 0.0
-            after = PositionView(asset, weight, p.entered)
-            flags[asset] = {}
-            for agent in self._protections:
-                flags[asset].update(agent.status(asset, after))
+        after = {
+            asset: PositionView(
+                asset, p.quantity * prices[asset] / equity if equity else 0.0, p.entered
+            )
+            for asset, p in book.positions.items()
+        }
+        flags: dict[str, dict[str, Any]] = {asset: {} for asset in after}
+        for agent in self._protections:  # in priority order: a later flag of a name wins
+            for asset, found in agent.flags(after).items():
+                flags[asset].update(found)
         return DayRecord(
             step=self.steps_done,
             date=self.date,

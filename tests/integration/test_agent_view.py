@@ -179,3 +179,21 @@ def test_equity_when_book_moves_then_valued_again():
     assert broker.equity() == 1500.0
     broker.book = Book(0.0, {"BBB": Position(2.0, DAY)})
     assert broker.equity() == 50.0
+
+
+class Flagging(Recording):
+    """Flags AAA only."""
+
+    def status(self, asset, day, position=None):
+        return {"weight": position.weight} if asset == "AAA" else {}
+
+
+def test_flags_when_taking_part_then_only_holdings_with_flags_else_none():
+    world = World()
+    agent = ProtectionAgent(world, Flagging())
+    book = {a: PositionView(a, 0.25, DAY) for a in ("AAA", "BBB")}
+    assert agent.flags(book) == {}  # not started: takes no part yet
+
+    agent.start()
+
+    assert agent.flags(book) == {"AAA": {"weight": 0.25}}

@@ -121,19 +121,14 @@ class ProtectionAgent(BulwarkAgent):
             for request in requests:
                 del self._proposals[request.message.proposal_id]
             return
-        model = self.model
+        model, regime = self.model, self._regime
         step, date, round_ = model.steps_done, model.date, model.round
         positions, bucket_of = model.positions_view(), model.market.bucket_of
         for request in requests:
             proposal = self._proposals.pop(request.message.proposal_id)
-            ctx = ReviewContext(
-                step=step,
-                date=date,
-                round=round_,
-                regime=self._regime,
-                position=positions.get(proposal.asset),
-                bucket_of=bucket_of,
-            )
+            position = positions.get(proposal.asset)
+            # positional, in field order (a context per request: the hot loop of a day)
+            ctx = ReviewContext(step, date, round_, regime, position, bucket_of)
             verdict = self.protection.review(proposal, ctx)
             self.publish(verdict, to="orchestrator", in_reply_to=request.id)
             self._emit(self.protection.after_review(verdict, proposal, ctx))

@@ -197,3 +197,42 @@ def test_flags_when_taking_part_then_only_holdings_with_flags_else_none():
     agent.start()
 
     assert agent.flags(book) == {"AAA": {"weight": 0.25}}
+
+
+def test_review_pending_when_asset_held_then_context_names_every_field():
+    world = World()
+    held = PositionView("AAA", 0.2, DAY)
+    world.positions_view = lambda: {"AAA": held}
+    protection = Recording()
+    agent = ProtectionAgent(world, protection)
+    world.bus.subscribe("someone")
+    world.bus.subscribe("orchestrator")
+    world.bus.publish("someone", REGIME)
+    world.bus.publish("someone", ScoresPublished(scores={}))
+    agent.housekeep()
+    world.bus.publish(
+        "someone",
+        ProposeTrade(
+            proposal_id="0:y",
+            asset="AAA",
+            action="close",
+            from_weight=0.2,
+            to_weight=0.0,
+            score=0.1,
+            reason="r",
+            origin="someone",
+        ),
+    )
+    world.bus.publish("someone", RequestReview(proposal_id="0:y", asset="AAA"), to="recording")
+    agent.review_pending()
+
+    assert protection.reviews == [
+        ReviewContext(
+            step=0,
+            date=DAY,
+            round=0,
+            regime=REGIME,
+            position=held,
+            bucket_of=world.market.bucket_of,
+        )
+    ]

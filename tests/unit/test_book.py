@@ -145,3 +145,13 @@ def test_equity_when_positions_given_unsorted_then_same_bits_as_equity_of():
     prices = {"C": 0.1, "A": 1e16, "B": 3.3, "D": 7.7}
     book = Book(0.7, {"D": Position(0.3, D0), "A": Position(1.0, D0), "C": Position(3.0, D0)})
     assert book.equity(prices).hex() == equity_of(0.7, book.quantities, prices).hex()
+
+
+def test_trade_day_when_one_asset_traded_then_the_others_keep_their_positions():
+    book = Book(500.0, {"A": Position(2.5, D0), "B": Position(5.0, D0)})
+
+    result = day(book, decision("A", INCREASE, 0.5))
+
+    assert result.book.positions["B"] == book.positions["B"]
+    assert result.book.positions["A"] == Position(result.book.positions["A"].quantity, D0)
+    assert result.book.positions["A"].quantity > 2.5

@@ -123,14 +123,10 @@ def override_context(
     (resolution.regime_override, within resolution.override_cooldown); what it lifts comes
     from the run's protection `registry` (each row's `lifted_at`), the severity and cooldown
     checks from its stage rules (`registry.stages`)."""
+    closed = override_closed(regime, config, registry)
+    if closed is not None:
+        return closed
     severity = regime.severity
-    why_not = (
-        _check_override_enabled(config)
-        or _check_regime_changed(regime)
-        or _check_severity(regime, config, registry.stages)
-    )
-    if why_not is not None:
-        return OverrideContext(severity=severity, reason=why_not)
     eligible, reason = _check_cooldown(regime, asset, day, ledger, config, registry.stages)
     return OverrideContext(
         active=True,
@@ -139,6 +135,20 @@ def override_context(
         lifts=registry.lifted_by(severity, config),
         reason=reason,
     )
+
+
+def override_closed(
+    regime: RegimeUpdated, config: Config, registry: Registry = BUILTIN
+) -> OverrideContext | None:
+    """The override context of every asset when no regime override is available today
+    (disabled, no regime change, or a change below the threshold: the same for every
+    asset), or None when one is (each asset's cooldown decides: `override_context`)."""
+    why_not = (
+        _check_override_enabled(config)
+        or _check_regime_changed(regime)
+        or _check_severity(regime, config, registry.stages)
+    )
+    return None if why_not is None else OverrideContext(severity=regime.severity, reason=why_not)
 
 
 def _change(regime: RegimeUpdated) -> str:

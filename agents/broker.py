@@ -26,6 +26,7 @@ class BrokerAgent(BulwarkAgent):
         super().__init__(model)
         self.book = Book(float(cash))
         self.day = TradingDay(self.book)
+        self._equity: tuple[Book, Mapping[str, float], float] | None = None
 
     def seed_book(self, weights: Mapping[str, float], entered: Mapping[str, dt.date]) -> None:
         """Hold the starting portfolio: weights of starting cash at the first day's close."""
@@ -33,8 +34,13 @@ class BrokerAgent(BulwarkAgent):
         self.day = TradingDay(self.book)
 
     def equity(self) -> float:
-        """The book's value at today's closes."""
-        return self.book.equity(self.model.prices_today)
+        """The book's value at today's closes (computed once per book and day: the book
+        and the day's closes never change, so the objects themselves are the key)."""
+        book, prices = self.book, self.model.prices_today
+        cached = self._equity
+        if cached is None or cached[0] is not book or cached[1] is not prices:
+            cached = self._equity = (book, prices, book.equity(prices))
+        return cached[2]
 
     def execute(self) -> None:
         """Fill today's decisions (the last one of each asset counts) and report the fills."""

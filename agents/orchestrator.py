@@ -13,8 +13,10 @@ from domain.resolution import (
     ORCHESTRATOR,
     PLANNER,
     HeldBack,
+    OverrideContext,
     RegimeOverrideLedger,
     held_back,
+    override_closed,
     override_context,
     resolve,
 )
@@ -52,7 +54,9 @@ class OrchestratorAgent(BulwarkAgent):
         verdicts: dict[str, list[ProposalReviewed]] = {}
         for env in self.inbox("verdict"):
             verdicts.setdefault(env.message.proposal_id, []).append(env.message)
-        decided = [(env.message, self._decide(env, verdicts)) for env in self._pending]
+        model = self.model
+        closed = override_closed(self._regime, model.config, model.registry)  # for every asset
+        decided = [(env.message, self._decide(env, verdicts, closed)) for env in self._pending]
         self._pending = []
         self._held = held_back(decided, self._held)
         request = self.model.registry.stages.replan_request(
@@ -62,12 +66,20 @@ class OrchestratorAgent(BulwarkAgent):
             self.publish(request, to=PLANNER)
         return request is not None
 
-    def _decide(self, env: Envelope, verdicts: dict[str, list[ProposalReviewed]]) -> TradeDecided:
-        """Resolve one proposal, spending a regime override when it changed the decision."""
+    def _decide(
+        self,
+        env: Envelope,
+        verdicts: dict[str, list[ProposalReviewed]],
+        closed: OverrideContext | None,
+    ) -> TradeDecided:
+        """Resolve one proposal, spending a regime override when it changed the decision;
+        `closed`: the round's override context when none is available to any asset."""
         proposal, regime, day = env.message, self._regime, self.model.date
-        override = override_context(
-            regime, proposal.asset, day, self.ledger, self.model.config, self.model.registry
-        )
+        override = closed
+        if override is None:
+            override = override_context(
+                regime, proposal.asset, day, self.ledger, self.model.config, self.model.registry
+            )
         result = resolve(proposal, verdicts.get(proposal.proposal_id, []), override)
         if result.used:
             self.ledger.record(proposal.asset, day)

@@ -121,31 +121,29 @@ class ProtectionAgent(BulwarkAgent):
             for request in requests:
                 del self._proposals[request.message.proposal_id]
             return
-        model = self.model
+        model, regime = self.model, self._regime
         step, date, round_ = model.steps_done, model.date, model.round
         positions, bucket_of = model.positions_view(), model.market.bucket_of
         for request in requests:
             proposal = self._proposals.pop(request.message.proposal_id)
-            ctx = ReviewContext(
-                step=step,
-                date=date,
-                round=round_,
-                regime=self._regime,
-                position=positions.get(proposal.asset),
-                bucket_of=bucket_of,
-            )
+            position = positions.get(proposal.asset)
+            # positional, in field order (a context per request: the hot loop of a day)
+            ctx = ReviewContext(step, date, round_, regime, position, bucket_of)
             verdict = self.protection.review(proposal, ctx)
             self.publish(verdict, to="orchestrator", in_reply_to=request.id)
             self._emit(self.protection.after_review(verdict, proposal, ctx))
 
-    def status(self, asset: str, position: PositionView | None) -> dict[str, Any]:
-        """The protection's flags for `asset`, held as `position` after the day's trades
-        (none when switched off)."""
+    def flags(self, holdings: Mapping[str, PositionView]) -> dict[str, Mapping[str, Any]]:
+        """The protection's flags (`Protection.status`) for each of `holdings`, the book
+        after the day's trades, leaving out the empty ones (none when switched off)."""
         if not self.gate.on:
             return {}
+        status, day = self.protection.status, self.model.date
         if not self._status_takes_position:  # a protection written for status(asset, day)
-            return dict(self.protection.status(asset, self.model.date))
-        return dict(self.protection.status(asset, self.model.date, position))
+            found = {asset: status(asset, day) for asset in holdings}
+        else:
+            found = {asset: status(asset, day, p) for asset, p in holdings.items()}
+        return {asset: flags for asset, flags in found.items() if flags}
 
     def _emit(self, messages: list[Message]) -> None:
         for message in messages:

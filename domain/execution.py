@@ -170,13 +170,10 @@ def _fill(
     """The fill of `order` with its `Fill.rules`, in that order: costs (it paid a fee, or
     slippage), sell before buy (a buy after the day's sells: `sold`), cash floor (a buy the
     cash scaled down)."""
-    buy = side == BUY
-    found = (
-        (COSTS, fee > 0.0 or slip > 0.0),
-        (SELL_BEFORE_BUY, buy and sold),
-        (CASH_FLOOR, buy and scale < 1.0),
-    )
-    rules = tuple(rule.id for rule, acted in found if acted)
+    rules: tuple[str, ...] = (COSTS.id,) if fee > 0.0 or slip > 0.0 else ()
+    if side == BUY:
+        rules += (SELL_BEFORE_BUY.id,) if sold else ()
+        rules += (CASH_FLOOR.id,) if scale < 1.0 else ()
     notional = qty * price
     return Fill(
         order.proposal_id, order.asset, side, qty, price, notional, fee, requested, scale, rules
@@ -367,23 +364,27 @@ class Book:
         return tuple(a for a, p in self.positions.items() if p.quantity > 0)
 
     def equity(self, prices: Mapping[str, float]) -> float:
-        """Cash plus the positions valued at `prices`."""
-        return equity_of(self.cash, self.quantities, prices)
+        """Cash plus the positions valued at `prices` (`equity_of`: the positions are in
+        asset order already, so the same sum without sorting them again)."""
+        return self.cash + sum(p.quantity * prices[asset] for asset, p in self.positions.items())
 
     def after(self, execution: Execution, day: dt.date) -> Book:
         """The book once `execution` (filled against this book on `day`) is done."""
+        before = self.positions
         opened = {
             f.asset
             for f in execution.fills
-            if f.side == BUY and self.quantities.get(f.asset, 0.0) <= 0.0
+            if f.side == BUY and (f.asset not in before or before[f.asset].quantity <= 0.0)
         }
-        return Book(
-            execution.cash,
-            {
-                asset: Position(qty, day if asset in opened else self.positions[asset].entered)
-                for asset, qty in execution.quantities.items()
-            },
-        )
+        positions = {}
+        for asset, qty in execution.quantities.items():
+            if asset in opened:
+                positions[asset] = Position(qty, day)
+            elif before[asset].quantity == qty:
+                positions[asset] = before[asset]  # not traded: the same (frozen) position
+            else:
+                positions[asset] = Position(qty, before[asset].entered)
+        return Book(execution.cash, positions)
 
 
 @attrs.frozen

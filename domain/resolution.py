@@ -123,14 +123,10 @@ def override_context(
     (resolution.regime_override, within resolution.override_cooldown); what it lifts comes
     from the run's protection `registry` (each row's `lifted_at`), the severity and cooldown
     checks from its stage rules (`registry.stages`)."""
+    closed = override_closed(regime, config, registry)
+    if closed is not None:
+        return closed
     severity = regime.severity
-    why_not = (
-        _check_override_enabled(config)
-        or _check_regime_changed(regime)
-        or _check_severity(regime, config, registry.stages)
-    )
-    if why_not is not None:
-        return OverrideContext(severity=severity, reason=why_not)
     eligible, reason = _check_cooldown(regime, asset, day, ledger, config, registry.stages)
     return OverrideContext(
         active=True,
@@ -139,6 +135,20 @@ def override_context(
         lifts=registry.lifted_by(severity, config),
         reason=reason,
     )
+
+
+def override_closed(
+    regime: RegimeUpdated, config: Config, registry: Registry = BUILTIN
+) -> OverrideContext | None:
+    """The override context of every asset when no regime override is available today
+    (disabled, no regime change, or a change below the threshold: the same for every
+    asset), or None when one is (each asset's cooldown decides: `override_context`)."""
+    why_not = (
+        _check_override_enabled(config)
+        or _check_regime_changed(regime)
+        or _check_severity(regime, config, registry.stages)
+    )
+    return None if why_not is None else OverrideContext(severity=regime.severity, reason=why_not)
 
 
 def _change(regime: RegimeUpdated) -> str:
@@ -252,21 +262,48 @@ def resolve(
     return attrs.evolve(result, used=used)
 
 
+def _review_order(verdict: ProposalReviewed) -> tuple[int, str, str]:
+    return (_priority(verdict), verdict.system, verdict.stance)
+
+
+def _lift(
+    verdicts: Iterable[ProposalReviewed], lifting: frozenset[str]
+) -> tuple[list[ProposalReviewed], dict[str, int]]:
+    """The verdicts kept, and the systems whose block or amend verdicts the override lifts
+    (dropped), with their priorities. Nothing lifted (the common case): every verdict is
+    kept, in the order given (`_decisive` orders them)."""
+    if not lifting:
+        return list(verdicts), {}
+    kept: list[ProposalReviewed] = []
+    lifted: dict[str, int] = {}
+    for v in sorted(verdicts, key=_review_order):
+        if v.system in lifting and v.stance in (BLOCK, AMEND):
+            lifted.setdefault(v.system, PRIORITIES.get(v.system, _priority(v)))
+        else:
+            kept.append(v)
+    return kept, lifted
+
+
+def _decisive(kept: Iterable[ProposalReviewed]) -> list[ProposalReviewed]:
+    """The decisive verdicts (block, amend, grant), the decider first: by priority, then
+    block, amend, grant, then system name (exact ties by priority, system and stance, then
+    as given). Zero or one of them (the common case) needs no ordering."""
+    decisive = [v for v in kept if v.stance in DECISIVE_STANCES]
+    if len(decisive) > 1:
+        decisive.sort(key=_review_order)
+        decisive.sort(key=_sort_key)
+    return decisive
+
+
 def _resolve(
     proposal: ProposeTrade,
     verdicts: Iterable[ProposalReviewed],
     override: OverrideContext | None,
     lifting: frozenset[str],
 ) -> Resolution:
-    kept: list[ProposalReviewed] = []
-    lifted: dict[str, int] = {}
-    for v in sorted(verdicts, key=lambda v: (_priority(v), v.system, v.stance)):
-        if v.system in lifting and v.stance in (BLOCK, AMEND):
-            lifted.setdefault(v.system, PRIORITIES.get(v.system, _priority(v)))
-        else:
-            kept.append(v)
+    kept, lifted = _lift(verdicts, lifting)
     lifted_names = tuple(sorted(lifted, key=lambda s: (lifted[s], s)))
-    decisive = sorted((v for v in kept if v.stance in DECISIVE_STANCES), key=_sort_key)
+    decisive = _decisive(kept)
 
     if decisive:
         decider = decisive[0]

@@ -186,13 +186,15 @@ class Protection(abc.ABC):
     ) -> ProposalReviewed:
         """Build this protection's verdict on `proposal`; `rule` is the id of the rule that
         decided it (None for an abstain)."""
+        # positional, in field order: proposal_id, asset, system, stance, priority, reason,
+        # amended_weight, rule (one verdict per protection and proposal: a hot path)
         return ProposalReviewed(
-            proposal_id=proposal.proposal_id,
-            asset=proposal.asset,
-            system=self.name,
-            stance=stance,
-            priority=self.priority,
-            reason=reason,
-            amended_weight=amended_weight,
-            rule=rule,
+            proposal.proposal_id,
+            proposal.asset,
+            self.name,
+            stance,
+            self.priority,
+            reason,
+            amended_weight,
+            rule,
         )

@@ -96,10 +96,11 @@ class WhipsawProtection(Protection):
 
     def recent_closes(self, asset: str, day: dt.date) -> list[dt.date]:
         """Close dates of the cycles of `asset` inside the window on `day`, oldest first."""
+        cycles = self._cycles.get(asset)
+        if not cycles:
+            return []
         window = self.config.whipsaw_protection_days
-        return sorted(
-            c.closed for c in self._cycles.get(asset, ()) if 0 <= (day - c.closed).days < window
-        )
+        return sorted(c.closed for c in cycles if 0 <= (day - c.closed).days < window)
 
     def recent_cycles(self, asset: str, day: dt.date) -> int:
         """Completed cycles of `asset` whose close is within the window."""

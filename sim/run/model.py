@@ -171,14 +171,17 @@ class BulwarkModel(mesa.Model):
         if board is not None:
             column = self._column
             scores = {a: float(board.score[column[a]]) for a in book.positions}
-        prices, equity = self.prices_today, book.equity(self.prices_today)
-        flags: dict[str, dict[str, Any]] = {}
-        for asset, p in book.positions.items():
-            weight = p.quantity * prices[asset] / equity if equity else 0.0
-            after = PositionView(asset, weight, p.entered)
-            flags[asset] = {}
-            for agent in self._protections:
-                flags[asset].update(agent.status(asset, after))
+        prices, equity = self.prices_today, self.broker.equity()
+        after = {
+            asset: PositionView(
+                asset, p.quantity * prices[asset] / equity if equity else 0.0, p.entered
+            )
+            for asset, p in book.positions.items()
+        }
+        flags: dict[str, dict[str, Any]] = {asset: {} for asset in after}
+        for agent in self._protections:  # in priority order: a later flag of a name wins
+            for asset, found in agent.flags(after).items():
+                flags[asset].update(found)
         return DayRecord(
             step=self.steps_done,
             date=self.date,
@@ -222,7 +225,7 @@ class BulwarkModel(mesa.Model):
         """The book before today's trades (computed once a day, the broker fills at the end)."""
         if self._positions_key != self.steps_done:
             book, prices = self.broker.book, self.prices_today
-            equity = book.equity(prices)
+            equity = self.broker.equity()
             self._positions = {
                 a: PositionView(a, p.quantity * prices[a] / equity, p.entered)
                 for a, p in book.positions.items()

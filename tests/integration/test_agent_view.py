@@ -15,6 +15,7 @@ from agents.broker import BrokerAgent
 from agents.orchestrator import OrchestratorAgent
 from agents.protection import ProtectionAgent
 from domain.config import default_config
+from domain.execution import Book, Position
 from domain.market import MarketData
 from domain.messages import (
     APPROVE,
@@ -166,3 +167,72 @@ def test_resolve_and_execute_when_open_approved_then_the_book_moves_by_the_fill(
     assert broker.book.cash == pytest.approx(500.0)
     (fill,) = [e.message for e in world.bus.take("portfolio_manager", "fill")]
     assert fill.weight_after == pytest.approx(0.5)
+
+
+def test_equity_when_book_moves_then_valued_again():
+    world = World()
+    broker = BrokerAgent(world, cash=1000.0)
+    broker.seed_book({"AAA": 0.5}, {"AAA": DAY})
+    assert broker.equity() == broker.book.equity(world.prices_today) == 1000.0
+
+    world.prices_today = {"AAA": 20.0, "BBB": 25.0}  # the next day's closes
+    assert broker.equity() == 1500.0
+    broker.book = Book(0.0, {"BBB": Position(2.0, DAY)})
+    assert broker.equity() == 50.0
+
+
+class Flagging(Recording):
+    """Flags AAA only."""
+
+    def status(self, asset, day, position=None):
+        return {"weight": position.weight} if asset == "AAA" else {}
+
+
+def test_flags_when_taking_part_then_only_holdings_with_flags_else_none():
+    world = World()
+    agent = ProtectionAgent(world, Flagging())
+    book = {a: PositionView(a, 0.25, DAY) for a in ("AAA", "BBB")}
+    assert agent.flags(book) == {}  # not started: takes no part yet
+
+    agent.start()
+
+    assert agent.flags(book) == {"AAA": {"weight": 0.25}}
+
+
+def test_review_pending_when_asset_held_then_context_names_every_field():
+    world = World()
+    held = PositionView("AAA", 0.2, DAY)
+    world.positions_view = lambda: {"AAA": held}
+    protection = Recording()
+    agent = ProtectionAgent(world, protection)
+    world.bus.subscribe("someone")
+    world.bus.subscribe("orchestrator")
+    world.bus.publish("someone", REGIME)
+    world.bus.publish("someone", ScoresPublished(scores={}))
+    agent.housekeep()
+    world.bus.publish(
+        "someone",
+        ProposeTrade(
+            proposal_id="0:y",
+            asset="AAA",
+            action="close",
+            from_weight=0.2,
+            to_weight=0.0,
+            score=0.1,
+            reason="r",
+            origin="someone",
+        ),
+    )
+    world.bus.publish("someone", RequestReview(proposal_id="0:y", asset="AAA"), to="recording")
+    agent.review_pending()
+
+    assert protection.reviews == [
+        ReviewContext(
+            step=0,
+            date=DAY,
+            round=0,
+            regime=REGIME,
+            position=held,
+            bucket_of=world.market.bucket_of,
+        )
+    ]

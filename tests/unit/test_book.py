@@ -8,7 +8,7 @@ import datetime as dt
 import attrs
 import pytest
 
-from domain.execution import Book, Order, Position, orders_of, trade_day
+from domain.execution import Book, Order, Position, equity_of, orders_of, trade_day
 from domain.messages import AMENDED, APPROVED, BLOCKED, CLOSE, INCREASE, OPEN, REDUCE, TradeDecided
 
 D0 = dt.date(2024, 1, 2)
@@ -139,3 +139,19 @@ def test_trade_day_when_buys_exceed_cash_then_scale_reported():
 
     assert result.buy_scale < 1.0
     assert result.book.cash >= 0.0
+
+
+def test_equity_when_positions_given_unsorted_then_same_bits_as_equity_of():
+    prices = {"C": 0.1, "A": 1e16, "B": 3.3, "D": 7.7}
+    book = Book(0.7, {"D": Position(0.3, D0), "A": Position(1.0, D0), "C": Position(3.0, D0)})
+    assert book.equity(prices).hex() == equity_of(0.7, book.quantities, prices).hex()
+
+
+def test_trade_day_when_one_asset_traded_then_the_others_keep_their_positions():
+    book = Book(500.0, {"A": Position(2.5, D0), "B": Position(5.0, D0)})
+
+    result = day(book, decision("A", INCREASE, 0.5))
+
+    assert result.book.positions["B"] == book.positions["B"]
+    assert result.book.positions["A"] == Position(result.book.positions["A"].quantity, D0)
+    assert result.book.positions["A"].quantity > 2.5

@@ -74,3 +74,22 @@ def test_flag_labels_when_flags_of_every_builtin_then_labels_by_priority():
     ]
     assert flag_labels({"core": True, "whipsaw_cycles": 0}) == ["CORE"]
     assert flag_labels(None) == []
+
+
+def test_verdict_when_built_then_every_field_named_from_its_source():
+    from domain.messages import AMEND, REDUCE, ProposalReviewed
+    from tests.unit.protection_support import proposal
+
+    ws = WhipsawProtection(config(), priority=5)
+    got = ws.verdict(proposal("AAA", REDUCE, pid="7:pm:AAA"), AMEND, "why", 0.05, rule="r.x")
+
+    assert got == ProposalReviewed(
+        proposal_id="7:pm:AAA",
+        asset="AAA",
+        system="whipsaw",
+        stance=AMEND,
+        priority=5,
+        reason="why",
+        amended_weight=0.05,
+        rule="r.x",
+    )

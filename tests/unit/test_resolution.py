@@ -30,6 +30,7 @@ from domain.resolution import (
     PRIORITIES,
     OverrideContext,
     RegimeOverrideLedger,
+    override_closed,
     override_context,
     resolve,
 )
@@ -374,3 +375,30 @@ def test_override_context_when_run_registry_has_a_liftable_row_then_it_is_lifted
     )
     assert "no_opens" in ctx.lifts
     assert "no_opens" not in change("high").lifts
+
+
+def test_resolve_when_one_system_blocks_and_amends_without_target_then_same_decision_any_order():
+    # an amend without a target ranks as a block: the exact tie goes by stance name
+    p = proposal("AAA", REDUCE, 0.1, 0.05)
+    amend = v(HOLD, AMEND, reason="no target")
+    block = v(HOLD, BLOCK, reason="too young")
+
+    first = resolve(p, [amend, block], NO_OVERRIDE).decision
+    second = resolve(p, [block, amend], NO_OVERRIDE).decision
+
+    assert first == second
+    assert first.outcome == BLOCKED and first.reason.startswith("blocked by holding_period: no")
+
+
+def test_override_closed_when_no_change_or_below_threshold_then_the_context_of_every_asset():
+    quiet = regime("Goldilocks", "Goldilocks", changed=False, severity="normal")
+    mild = regime("Goldilocks", "Reflation", changed=True, severity="normal")
+    high = regime("Deflation", "Goldilocks", changed=True, severity="high")
+    ledger = RegimeOverrideLedger()
+
+    for update in (quiet, mild):
+        closed = override_closed(update, config())
+        assert closed is not None and not closed.lifting
+        assert closed == override_context(update, "AAA", day(0), ledger, config())
+    assert override_closed(high, config()) is None
+    assert override_context(high, "AAA", day(0), ledger, config()).lifting

@@ -215,7 +215,7 @@ class BulwarkModel(mesa.Model):
             closes = self.market.closes[self.t]
             row, tickers = closes.tolist(), self.market.tickers
             if np.isnan(closes).any():
-                self._prices = {t: c for t, c in zip(tickers, row, strict=True) if c == c}
+                self._prices = {a: c for a, c in zip(tickers, row, strict=True) if c == c}
             else:
                 self._prices = dict(zip(tickers, row, strict=True))
             self._prices_key = self.t

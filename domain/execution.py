@@ -218,7 +218,15 @@ def _stated_stages(stages: Stages | None) -> Stages:
 
 def equity_of(cash: float, quantities: Mapping[str, float], prices: Mapping[str, float]) -> float:
     """Cash plus holdings valued at `prices`."""
-    return cash + sum(qty * prices[asset] for asset, qty in sorted(quantities.items()))
+    return _valued(cash, sorted(quantities.items()), prices)
+
+
+def _valued(
+    cash: float, holdings: Iterable[tuple[str, float]], prices: Mapping[str, float]
+) -> float:
+    """Cash plus (asset, units) `holdings`, in asset order, valued at `prices`: the one
+    sum behind `equity_of` and `Book.equity`, so both give the same bits."""
+    return cash + sum(qty * prices[asset] for asset, qty in holdings)
 
 
 def execute(
@@ -366,7 +374,7 @@ class Book:
     def equity(self, prices: Mapping[str, float]) -> float:
         """Cash plus the positions valued at `prices` (`equity_of`: the positions are in
         asset order already, so the same sum without sorting them again)."""
-        return self.cash + sum(p.quantity * prices[asset] for asset, p in self.positions.items())
+        return _valued(self.cash, ((a, p.quantity) for a, p in self.positions.items()), prices)
 
     def after(self, execution: Execution, day: dt.date) -> Book:
         """The book once `execution` (filled against this book on `day`) is done."""

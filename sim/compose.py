@@ -32,6 +32,7 @@ from sim.run.dbfile import close_writer
 from sim.run.model import BulwarkModel
 from sim.run.recorder import Recorder, allocate_run_id, open_db, run_id_prefix
 from sim.run.signals import RunInterrupted, exit_code, signals_deferred, stop_signals_raise
+from sim.run.step_writer import RecordingError
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_INVALID, EXIT_CRASH = 0, 1, 2, 3
 #: Quitting the step-through before its last step: the run is stopped as by Ctrl-C.
@@ -300,8 +301,20 @@ def record_run(
                 recorder, scenario, config, seed, step, follow, without, mutant, deferred.close
             )
         finally:
+            with contextlib.suppress(RecordingError):
+                recorder.drain()  # only when leaving on an exception _record lets through
             close_writer(recorder.db)
         return str(recorder.run_id), code, model
+
+
+WRITER_PROCESS_FROM = 50_000
+"""A run of at least this many asset-days (simulated days times tickers), not stepped
+through, commits its steps in a writer process (`Recorder.write_in_background`); a smaller
+one commits them in-process, where starting a process would cost more than it saves."""
+
+
+def _writer_process_pays(model: BulwarkModel) -> bool:
+    return len(model.sim_dates) * len(model.market.tickers) >= WRITER_PROCESS_FROM
 
 
 def _record(
@@ -327,7 +340,10 @@ def _record(
             scenario, config, seed=seed, recorder=recorder, without=without, mutant=mutant
         )
         if step is None:
+            if _writer_process_pays(model):
+                recorder.write_in_background()
             model.run()
+            recorder.drain()
         else:
             from sim.read.stepper import step_through
 

@@ -20,9 +20,7 @@ from pathlib import Path
 import sqlite_utils
 
 from sim.run.signals import signals_deferred
-
-BUSY_TIMEOUT_S = 30.0
-"""How long a writer or reader waits for a lock before SQLite gives up."""
+from sim.run.step_commit import BUSY_TIMEOUT_S, connect, immediate_transaction
 
 _SQLITE_READONLY = 8
 
@@ -36,15 +34,8 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     """One write transaction holding the write lock from its start (`BEGIN IMMEDIATE`),
     committed on success, rolled back on any exception; SIGINT and SIGTERM wait until it
     has ended (`sim.run.signals.signals_deferred`)."""
-    with signals_deferred():
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-            db.conn.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
-            raise
+    with signals_deferred(), immediate_transaction(db.conn):
+        yield db
 
 
 def connect_writer(path: str | Path) -> sqlite_utils.Database:
@@ -52,11 +43,7 @@ def connect_writer(path: str | Path) -> sqlite_utils.Database:
 
     `:memory:` gives an in-memory database with the same transaction handling.
     """
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
-    if str(path) != ":memory:":
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-    return sqlite_utils.Database(conn)
+    return sqlite_utils.Database(connect(path))
 
 
 def close_writer(db: sqlite_utils.Database) -> None:

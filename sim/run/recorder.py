@@ -13,11 +13,9 @@ runs can write into one file at once.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 import os
+import sys
 from collections.abc import Iterable, Mapping
-from json.encoder import c_make_encoder, encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -27,59 +25,14 @@ import sqlite_utils
 from domain.buckets import UNKNOWN_BUCKET
 from domain.envelope import Envelope
 from domain.execution import Book
+from sim.run.canonical import dumps
 from sim.run.dbfile import close_writer, connect_writer, create_complete, write_transaction
 from sim.run.liveness import own_identity, this_host
+from sim.run.signals import signals_deferred
+from sim.run.step_commit import Statements, StepBatch, commit_step
+from sim.run.step_writer import RecordingError, StepWriter
 
 RUN_STATUSES = ("running", "completed", "failed", "interrupted")
-
-
-def dumps(value: Any) -> str:
-    """Canonical JSON: sorted keys, no NaN (as null), compact. Same input, same bytes.
-
-    Plain JSON values (dicts with string keys, lists, strings, numbers, booleans, None:
-    what `Message.payload` gives) are encoded in one pass; only a value holding a NaN or
-    an infinity, a tuple or another mapping is walked first (`_clean`), to the same bytes.
-    """
-    try:
-        return _encode(value)
-    except (ValueError, TypeError):
-        return _encode(_clean(value))
-
-
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
-"""What `json.dumps` with these arguments builds on every call, built once."""
-_C_ENCODE = (
-    None
-    if c_make_encoder is None
-    else c_make_encoder(
-        None,  # no circular-reference markers: a payload is a tree
-        _ENCODER.default,
-        encode_basestring_ascii,
-        None,
-        _ENCODER.key_separator,
-        _ENCODER.item_separator,
-        _ENCODER.sort_keys,
-        _ENCODER.skipkeys,
-        _ENCODER.allow_nan,
-    )
-)
-"""The C encoder `_ENCODER.encode` would build for every value (the same bytes), built once."""
-
-
-def _encode(value: Any) -> str:
-    if _C_ENCODE is None or isinstance(value, str):
-        return _ENCODER.encode(value)
-    return "".join(_C_ENCODE(value, 0))
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
 
 
 def message_values(env: Envelope, run_id: str) -> tuple[Any, ...]:
@@ -102,9 +55,10 @@ def message_values(env: Envelope, run_id: str) -> tuple[Any, ...]:
     )
 
 
-def message_rows(envelopes: Iterable[Envelope], run_id: str) -> list[tuple[Any, ...]]:
-    """The `messages` rows of `envelopes`, each as `message_values` gives it (a step's
-    envelopes share their date, so its ISO form is computed once)."""
+def message_records(envelopes: Iterable[Envelope], run_id: str) -> list[tuple[Any, ...]]:
+    """The `messages` rows of `envelopes` in `MESSAGE_COLUMNS` order, each payload still
+    its mapping (`sim.run.step_commit.encoded` gives `message_values`' JSON); a step's
+    envelopes share their date, so its ISO form is computed once."""
     rows = []
     date, iso = None, ""
     for env in envelopes:
@@ -124,7 +78,7 @@ def message_rows(envelopes: Iterable[Envelope], run_id: str) -> list[tuple[Any, 
                 msg.asset_ref,
                 msg.proposal_ref,
                 env.in_reply_to,
-                dumps(msg.payload()),
+                msg.payload(),
             )
         )
     return rows
@@ -204,6 +158,11 @@ def day_rows(day: DayRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "costs": day.costs,
     }
     return rows, totals
+
+
+def _file_of(db: sqlite_utils.Database) -> str:
+    """The file of `db`'s main database ("" in memory)."""
+    return db.execute("PRAGMA database_list").fetchone()[2]
 
 
 def _now() -> str:
@@ -378,10 +337,14 @@ _SNAPSHOT_FIELDS: tuple[str, ...] = tuple(
     c for c in SCHEMA["snapshots"]["columns"] if c not in ("run_id", "flags")
 )
 _EQUITY_FIELDS: tuple[str, ...] = tuple(c for c in SCHEMA["equity"]["columns"] if c != "run_id")
-_INSERT_MESSAGES = _insert_sql("messages", MESSAGE_COLUMNS)
-_INSERT_SNAPSHOTS = _insert_sql("snapshots", ("run_id", *_SNAPSHOT_FIELDS, "flags"))
-_INSERT_EQUITY = _insert_sql("equity", ("run_id", *_EQUITY_FIELDS))
-"""Prepared inserts of a step's rows (one `executemany` per table per step)."""
+STATEMENTS = Statements(
+    messages=_insert_sql("messages", MESSAGE_COLUMNS),
+    snapshots=_insert_sql("snapshots", ("run_id", *_SNAPSHOT_FIELDS, "flags")),
+    equity=_insert_sql("equity", ("run_id", *_EQUITY_FIELDS)),
+    progress="UPDATE runs SET steps_completed = ?, messages = ?, heartbeat_at = ? WHERE run_id = ?",
+)
+"""What `write_step` writes a step with: prepared inserts of its rows (one `executemany`
+per table) and the runs row's progress (`sim.run.step_commit.StepBatch`)."""
 
 
 def _tables_complete(db: sqlite_utils.Database) -> bool:
@@ -472,6 +435,7 @@ class Recorder:
         self.run_id = run_id
         self.steps_completed = 0
         self.messages_written = 0
+        self._writer: StepWriter | None = None
 
     def start_run(
         self,
@@ -523,32 +487,58 @@ class Recorder:
         equity: Mapping[str, Any],
     ) -> None:
         """Write one finished step (messages, holdings, equity row, the runs row's counts and
-        heartbeat) in one transaction."""
+        heartbeat) in one transaction: here, or in the writer process when one was
+        started (`write_in_background`)."""
         run_id = self.run_id
-        rows = message_rows(envelopes, run_id)
-        snaps = [
-            (run_id, *(r[c] for c in _SNAPSHOT_FIELDS), dumps(dict(r["flags"]))) for r in snapshots
-        ]
-        conn = self.db.conn
-        with write_transaction(self.db):
-            if rows:
-                conn.executemany(_INSERT_MESSAGES, rows)
-            if snaps:
-                conn.executemany(_INSERT_SNAPSHOTS, snaps)
-            conn.execute(_INSERT_EQUITY, [run_id, *(equity[c] for c in _EQUITY_FIELDS)])
-            conn.execute(
-                "UPDATE runs SET steps_completed = ?, messages = ?, heartbeat_at = ?"
-                " WHERE run_id = ?",
-                [self.steps_completed + 1, self.messages_written + len(rows), _now(), run_id],
+        with signals_deferred():  # a SIGINT or SIGTERM waits until the step is recorded
+            messages = message_records(envelopes, run_id)
+            batch = StepBatch(
+                messages,
+                [(run_id, *(r[c] for c in _SNAPSHOT_FIELDS), dict(r["flags"])) for r in snapshots],
+                (run_id, *(equity[c] for c in _EQUITY_FIELDS)),
+                (self.steps_completed + 1, self.messages_written + len(messages), _now(), run_id),
             )
-        self.steps_completed += 1
-        self.messages_written += len(rows)
+            if self._writer is not None:
+                self._writer.send(batch)
+            else:
+                commit_step(self.db.conn, STATEMENTS, batch)
+            self.steps_completed += 1
+            self.messages_written += len(messages)
+
+    def write_in_background(self) -> bool:
+        """Commit the steps from now on in a writer process (`sim.run.step_writer`), on
+        another core, in the order written. Not for an in-memory database, nor while a reader
+        of this connection needs each step as soon as it is written (`drain` waits for them).
+
+        Returns:
+            Whether the steps now go to a writer process.
+        """
+        path = _file_of(self.db)
+        if self._writer is None and path and sys.executable:
+            self._writer = StepWriter(path, STATEMENTS)
+        return self._writer is not None
+
+    def drain(self) -> None:
+        """Wait until the writer process (if any) has written every step sent, and end it;
+        later steps are written here again.
+
+        Raises:
+            RecordingError: the writer process failed; the steps it wrote are whole.
+        """
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Mark the run completed, failed or interrupted, and build the secondary indexes
-        the file lacks (in the same transaction)."""
+        the file lacks (in the same transaction), once every step is written (`drain`); a
+        failed writer process marks the run failed, its reason added to `error`."""
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
+        try:
+            self.drain()
+        except RecordingError as err:
+            status, error = "failed", "\n".join(filter(None, (error, str(err))))
         now = _now()
         with write_transaction(self.db):
             create_indexes(self.db)

@@ -14,11 +14,12 @@ from sim.run.recorder import (
     Recorder,
     day_rows,
     dumps,
+    message_records,
     message_row,
-    message_rows,
     message_values,
     open_db,
 )
+from sim.run.step_commit import StepBatch, encoded
 
 SMALL = "tests/data/run/small.yaml"
 
@@ -219,7 +220,7 @@ def test_dumps_when_plain_json_then_bytes_of_json_dumps_sorted_compact(value):
     assert dumps(value) == expected
 
 
-def test_message_rows_when_step_of_envelopes_then_each_row_is_its_message_values():
+def test_message_records_when_step_encoded_then_each_row_is_its_message_values():
     bus = MessageBus()
     bus.subscribe("a")
     bus.subscribe("b")
@@ -229,7 +230,9 @@ def test_message_rows_when_step_of_envelopes_then_each_row_is_its_message_values
     bus.begin_step(5, dt.date(2024, 1, 3))
     bus.publish("a", NoticeIssued(event="f", details={"x": float("nan")}))
     envelopes = bus.drain()
-    rows = message_rows(envelopes, "r9")
+    records = message_records(envelopes, "r9")
+    assert [r[-1] for r in records] == [env.message.payload() for env in envelopes]
+    rows = encoded(StepBatch(records, [], (), ())).messages
     assert rows == [message_values(env, "r9") for env in envelopes]
     assert [r[3] for r in rows] == ["2024-01-02", "2024-01-02", "2024-01-03"]
     assert rows[0][-1] == '{"details":{"d":"2024-01-01"},"event":"e","rule":null,"rules":[]}'

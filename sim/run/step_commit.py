@@ -1,0 +1,96 @@
+"""Writing one finished step into an event database: the connection settings, the write
+transaction and the step's rows.
+
+Standard library only, so the background writer (`sim.run.step_writer`) runs it in a
+process of its own: the recorder commits a step here in-process, or hands the same
+`StepBatch` to that process, and both write the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sim.run.canonical import dumps
+
+BUSY_TIMEOUT_S = 30.0
+"""How long a writer or reader waits for a lock before SQLite gives up."""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """A read-write connection with the writers' settings (WAL, busy timeout, NORMAL sync);
+    `:memory:` gives an in-memory database with the same transaction handling."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+    if str(path) != ":memory:":
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+@contextlib.contextmanager
+def immediate_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction holding the write lock from its start (`BEGIN IMMEDIATE`),
+    committed on success, rolled back on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+class Statements(NamedTuple):
+    """The SQL a step is written with, each taking one row of its `StepBatch` field."""
+
+    messages: str
+    snapshots: str
+    equity: str
+    progress: str
+
+
+class StepBatch(NamedTuple):
+    """One finished step's rows, in the column order of their statements.
+
+    Attributes:
+        messages: `messages` rows; the last value of each is the payload, a mapping
+            (encoded as canonical JSON when written) or its JSON text.
+        snapshots: `snapshots` rows; the last value of each is the holding's flags,
+            likewise.
+        equity: the `equity` row.
+        progress: the runs row's `steps_completed`, `messages`, `heartbeat_at`, `run_id`.
+        encoded: True when every last value is JSON text already.
+    """
+
+    messages: Sequence[tuple[Any, ...]]
+    snapshots: Sequence[tuple[Any, ...]]
+    equity: tuple[Any, ...]
+    progress: tuple[Any, ...]
+    encoded: bool = False
+
+
+def encoded(batch: StepBatch) -> StepBatch:
+    """`batch` with every payload and flags value as canonical JSON."""
+    if batch.encoded:
+        return batch
+    return batch._replace(
+        messages=[(*row[:-1], dumps(row[-1])) for row in batch.messages],
+        snapshots=[(*row[:-1], dumps(row[-1])) for row in batch.snapshots],
+        encoded=True,
+    )
+
+
+def commit_step(conn: sqlite3.Connection, statements: Statements, batch: StepBatch) -> None:
+    """Write `batch` in one transaction (encoded before the write lock is taken)."""
+    batch = encoded(batch)
+    with immediate_transaction(conn):
+        if batch.messages:
+            conn.executemany(statements.messages, batch.messages)
+        if batch.snapshots:
+            conn.executemany(statements.snapshots, batch.snapshots)
+        conn.execute(statements.equity, batch.equity)
+        conn.execute(statements.progress, batch.progress)

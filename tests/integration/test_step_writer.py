@@ -1,0 +1,232 @@
+"""The writer process (`sim.run.step_writer`): the same rows as an in-process run, whole
+steps whatever stops it, and its failures reported as the run's.
+
+`compose.WRITER_PROCESS_FROM` decides by a run's size; the in-process tests set it to 0 (every
+run) or out of reach (none) to compare the two. The signal tests run `python run.py` on a
+scenario long enough to be written by the writer process at the default threshold.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+import sim.run.recorder
+from sim import compose
+from sim.load.document import load_scenario
+from sim.run.recorder import STATEMENTS, Recorder, open_db
+from sim.run.step_commit import StepBatch
+from sim.run.step_writer import RecordingError
+from tests.integration.writers import (
+    finish,
+    reaped,
+    scenario_with_days,
+    start_writer,
+    wait_for_steps,
+)
+
+TABLES = {
+    "messages": "SELECT * FROM messages ORDER BY id",
+    "snapshots": "SELECT * FROM snapshots ORDER BY rowid",
+    "equity": "SELECT * FROM equity ORDER BY rowid",
+    "runs": "SELECT run_id, scenario, seed, config, status, steps_completed, messages, error"
+    " FROM runs",
+}
+LONG_DAYS = 7000
+"""Eight assets times this many days is past `compose.WRITER_PROCESS_FROM`."""
+
+
+def tables(db: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(db)
+    try:
+        return {name: conn.execute(sql).fetchall() for name, sql in TABLES.items()}
+    finally:
+        conn.close()
+
+
+def counted_writers(monkeypatch) -> list[object]:
+    """Every StepWriter the recorder starts from now on, in a list."""
+    started = []
+    real = sim.run.recorder.StepWriter
+
+    def spy(*args, **kwargs):
+        writer = real(*args, **kwargs)
+        started.append(writer)
+        return writer
+
+    monkeypatch.setattr(sim.run.recorder, "StepWriter", spy)
+    return started
+
+
+def record(tmp_path: Path, name: str, days: int = 120) -> tuple[Path, int]:
+    scenario = load_scenario(str(scenario_with_days(tmp_path, days)))
+    db = tmp_path / f"{name}.db"
+    _run_id, code, _model = compose.record_run(
+        scenario, compose.resolve_run_config(scenario), db_path=db
+    )
+    return db, code
+
+
+def test_record_run_when_steps_go_to_writer_process_then_every_table_equals_in_process(
+    tmp_path, monkeypatch
+):
+    started = counted_writers(monkeypatch)
+    monkeypatch.setattr(compose, "WRITER_PROCESS_FROM", 10**12)
+    inline, inline_code = record(tmp_path, "inline")
+    assert started == []
+    monkeypatch.setattr(compose, "WRITER_PROCESS_FROM", 0)
+    background, background_code = record(tmp_path, "background")
+    assert len(started) == 1
+    assert inline_code == background_code == 0
+    ours, theirs = tables(inline), tables(background)
+    assert len(ours["equity"]) == 120 and len(ours["messages"]) > 500
+    assert ours == theirs
+
+
+def test_record_run_when_writer_process_fails_then_run_failed_with_its_reason(
+    tmp_path, monkeypatch
+):
+    started = counted_writers(monkeypatch)
+    monkeypatch.setattr(compose, "WRITER_PROCESS_FROM", 0)
+    broken = STATEMENTS._replace(equity="INSERT INTO no_such_table VALUES (?)")
+    monkeypatch.setattr(sim.run.recorder, "STATEMENTS", broken)
+    db, code = record(tmp_path, "broken")
+    assert len(started) == 1
+    assert code == compose.EXIT_CRASH
+    (run,) = tables(db)["runs"]
+    assert run[4] == "failed" and "no such table: no_such_table" in run[7]
+    assert run[5] == len(tables(db)["equity"]) == 0 and run[6] == 0
+
+
+def _background_recorder(db: Path) -> Recorder:
+    recorder = Recorder(open_db(db), "r-001")
+    recorder.start_run(
+        scenario="s",
+        scenario_path=None,
+        scenario_sha256=None,
+        seed=0,
+        initial_cash=1.0,
+        config={},
+    )
+    assert recorder.write_in_background()
+    return recorder
+
+
+def _equity(step: int) -> dict[str, object]:
+    return {c: step for c in sim.run.recorder._EQUITY_FIELDS} | {"date": f"2024-01-{step + 1:02d}"}
+
+
+def test_write_step_when_writer_process_killed_then_recording_error_and_whole_steps_kept(
+    tmp_path,
+):
+    db = tmp_path / "killed-child.db"
+    recorder = _background_recorder(db)
+    recorder.write_step([], [], _equity(0))
+    recorder.drain()  # step 0 is written; a new writer process takes the next steps
+    assert recorder.write_in_background()
+    os.kill(recorder._writer._proc.pid, signal.SIGKILL)
+    recorder._writer._proc.wait()
+    with pytest.raises(RecordingError, match="killed by SIGKILL"):
+        for step in range(1, 50):
+            recorder.write_step([], [], _equity(step))
+    recorder.finish("completed")
+    (run,) = tables(db)["runs"]
+    assert run[4] == "failed" and "killed by SIGKILL" in run[7]
+    assert run[5] == len(tables(db)["equity"]) == 1
+
+
+def test_write_step_when_flags_cannot_be_pickled_then_encoded_here_and_written_alike(tmp_path):
+    db = tmp_path / "proxy.db"
+    recorder = _background_recorder(db)
+    flags = types.MappingProxyType({"core": True, "until": "2024-02-01"})
+    snapshot = {c: 1 for c in sim.run.recorder._SNAPSHOT_FIELDS} | {"asset": "AAA"}
+    recorder.write_step([], [snapshot | {"flags": flags}], _equity(0))
+    recorder.finish("completed")
+    conn = sqlite3.connect(db)
+    stored = conn.execute("SELECT asset, flags FROM snapshots").fetchall()
+    assert stored == [("AAA", '{"core":true,"until":"2024-02-01"}')]
+
+
+def test_write_in_background_when_database_in_memory_then_steps_stay_in_process():
+    recorder = Recorder(open_db(":memory:"), "m-001")
+    assert recorder.write_in_background() is False
+
+
+def test_step_writer_when_batch_sent_then_child_writes_it_with_the_statements(tmp_path):
+    db = tmp_path / "direct.db"
+    recorder = _background_recorder(db)
+    writer, recorder._writer = recorder._writer, None
+    equity = ("r-001", *(_equity(0)[c] for c in sim.run.recorder._EQUITY_FIELDS))
+    writer.send(StepBatch([], [], equity, (1, 0, "now", "r-001")))
+    writer.close()
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT steps_completed, heartbeat_at FROM runs").fetchone() == (1, "now")
+    assert conn.execute("SELECT COUNT(*) FROM equity").fetchone() == (1,)
+
+
+# --- a real run.py writer with the writer process, signalled ---------------------------------
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_run_when_signalled_with_writer_process_then_interrupted_with_every_step_sent(
+    tmp_path, sig, code
+):
+    db = tmp_path / "stopped.db"
+    with reaped(start_writer(scenario_with_days(tmp_path, LONG_DAYS), db)) as proc:
+        wait_for_steps(db, proc, at_least=5)
+        assert len(_children(proc.pid)) == 1  # the writer process
+        proc.send_signal(sig)
+        exit_code, out = finish(proc)
+    (run,) = tables(db)["runs"]
+    assert exit_code == code, out
+    assert out.strip() == (
+        f"run long-s3-001 interrupted by {sig.name} after {run[5]} steps; checks not run"
+    )
+    assert run[4] == "interrupted" and run[7] == f"stopped by {sig.name}"
+    assert run[5] == len(tables(db)["equity"]) >= 5
+    assert run[6] == len(tables(db)["messages"])
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    if not path.exists():
+        pytest.skip("needs /proc/<pid>/task/<pid>/children (Linux) to find the writer process")
+    return [int(p) for p in path.read_text().split()]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").exists() and " Z " in Path(f"/proc/{pid}/stat").read_text()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_run_when_sigkilled_with_writer_process_then_child_ends_and_only_whole_steps_remain(
+    tmp_path,
+):
+    db = tmp_path / "killed.db"
+    with reaped(start_writer(scenario_with_days(tmp_path, LONG_DAYS), db)) as proc:
+        wait_for_steps(db, proc, at_least=5)
+        children = _children(proc.pid)
+        assert len(children) == 1, children
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    guard = time.monotonic() + 60
+    while not _gone(children[0]) and time.monotonic() < guard:
+        time.sleep(0.02)
+    assert _gone(children[0]), "the writer process outlived its run"
+    (run,) = tables(db)["runs"]
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert run[4] == "running"
+    assert run[5] == len(tables(db)["equity"]) >= 5
+    assert run[6] == len(tables(db)["messages"])

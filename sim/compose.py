@@ -302,7 +302,7 @@ def record_run(
             )
         finally:
             with contextlib.suppress(RecordingError):
-                recorder.drain()  # only when leaving on an exception _record lets through
+                recorder.drain()  # a no-op unless an exception got past _record
             close_writer(recorder.db)
         return str(recorder.run_id), code, model
 

@@ -1,7 +1,8 @@
 """A writer process that commits a run's steps while the simulation goes on.
 
 SQLite's work on a step (the inserts and the commit) and the canonical JSON of its payloads
-run in a child process, `python -m sim.run.step_writer`, on another core: the run sends it
+run in a child process (this module's `main`, which imports the standard library only), on
+another core: the run sends it
 each step's `StepBatch` (pickled, through a pipe) and goes on with the next day. The child
 commits every step in one transaction of its own (`sim.run.step_commit.commit_step`, the
 function the recorder calls in-process), in the order sent, so the file holds the same rows
@@ -23,7 +24,6 @@ Frames are an 8-byte little-endian length and a pickle: first `(path, Statements
 from __future__ import annotations
 
 import contextlib
-import os
 import pickle
 import signal
 import struct
@@ -37,6 +37,12 @@ from sim.run.signals import signals_deferred
 from sim.run.step_commit import Statements, StepBatch, commit_step, connect, encoded
 
 _LENGTH = struct.Struct("<Q")
+_CHILD = (
+    "import sys; sys.path.insert(0, {root!r}); "
+    "from sim.run.step_writer import main; sys.exit(main())"
+)
+"""The child's program: this very module, from the directory the run imported it from (not
+the working directory; `-I` keeps environment variables and user site-packages out)."""
 
 
 class RecordingError(Exception):
@@ -52,14 +58,10 @@ class StepWriter:
     """
 
     def __init__(self, path: str | Path, statements: Statements) -> None:
-        root = Path(__file__).resolve().parents[2]  # the directory holding `sim`
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "sim.run.step_writer"],
+            [sys.executable, "-I", "-c", _CHILD.format(root=str(Path(__file__).parents[2]))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=env,
             start_new_session=True,
         )
         self._closed = False

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 import types
 from pathlib import Path
@@ -230,3 +232,27 @@ def test_run_when_sigkilled_with_writer_process_then_child_ends_and_only_whole_s
     assert run[4] == "running"
     assert run[5] == len(tables(db)["equity"]) >= 5
     assert run[6] == len(tables(db)["messages"])
+
+
+def _modules_after(statement: str) -> set[str]:
+    program = f"import sys; {statement}; print(' '.join(sys.modules))"
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", program], capture_output=True, text=True, check=True
+    )
+    return set(run.stdout.split())
+
+
+def test_writer_process_program_when_imported_then_standard_library_and_sim_run_only():
+    root = Path(sim.run.recorder.__file__).parents[2]
+    startup = _modules_after("pass")
+    loaded = _modules_after(f"sys.path.insert(0, {str(root)!r}); import sim.run.step_writer")
+    added = loaded - startup
+    assert {m.split(".")[0] for m in added} - set(sys.stdlib_module_names) == {"sim"}
+    assert {m for m in added if m.startswith("sim")} == {
+        "sim",
+        "sim.run",
+        "sim.run.canonical",
+        "sim.run.signals",
+        "sim.run.step_commit",
+        "sim.run.step_writer",
+    }

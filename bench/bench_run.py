@@ -292,6 +292,7 @@ class Timings:
     step_times: list[float] = attrs.field(factory=list)
     db_writes: float = 0.0
     db_run_rows: float = 0.0
+    writer_process: bool = False
 
     @property
     def steps(self) -> float:
@@ -313,6 +314,10 @@ def instrumented(timings: Timings) -> Iterator[None]:
             t0 = time.perf_counter()
             super().write_step(envelopes, snapshots, equity)
             timings.db_writes += time.perf_counter() - t0
+
+        def write_in_background(self) -> bool:
+            timings.writer_process = super().write_in_background()
+            return timings.writer_process
 
         def finish(self, status: str, error: str | None = None) -> None:
             t0 = time.perf_counter()
@@ -450,6 +455,11 @@ def report(result: BenchResult) -> str:
     per_step = np.array(t.step_times) * 1e3 if t.step_times else np.zeros(1)
     tenth = max(per_step.size // 10, 1)
     total_decisions = sum(result.decisions.values())
+    writes = (
+        "rows sent to the writer process, which does JSON + SQLite"
+        if t.writer_process
+        else "rows, JSON + SQLite"
+    )
     lines = [
         f"scenario   {result.assets} assets x {result.days} days, rebalance {result.frequency}",
         f"run        {result.run_id} (exit code {result.exit_code})",
@@ -457,8 +467,8 @@ def report(result: BenchResult) -> str:
         f"  market build        {t.market_build:10.2f} s",
         f"  model setup (rest)  {t.model_init - t.market_build:10.2f} s",
         f"  simulation steps    {sim_only:10.2f} s  (steps minus DB writes)",
-        f"  DB writes           {t.db_writes:10.2f} s  (Recorder.write_step: JSON + SQLite)",
-        f"  DB open/run rows    {t.open_db + t.db_run_rows:10.2f} s",
+        f"  DB writes           {t.db_writes:10.2f} s  (Recorder.write_step: {writes})",
+        f"  DB open/run rows    {t.open_db + t.db_run_rows:10.2f} s  (and waiting for the writer)",
         f"  other               {other:10.2f} s",
         f"steps      {result.steps}  ({float(np.mean(per_step)):.1f} ms/step mean, "
         f"p50 {float(np.percentile(per_step, 50)):.1f}, "

@@ -348,14 +348,18 @@ def _record(
             from sim.read.stepper import step_through
 
             if not step_through(model, step, follow=follow).finished:
-                recorder.finish("interrupted", QUIT_REASON)
-                return EXIT_QUIT, model
+                return _marked(recorder, "interrupted", QUIT_REASON, EXIT_QUIT), model
     except KeyboardInterrupt as stop:
         signum = stop.signum if isinstance(stop, RunInterrupted) else signal.SIGINT
-        recorder.finish("interrupted", f"stopped by {signal.Signals(signum).name}")
-        return exit_code(signum), model
+        why = f"stopped by {signal.Signals(signum).name}"
+        return _marked(recorder, "interrupted", why, exit_code(signum)), model
     except Exception:
         recorder.finish("failed", traceback.format_exc(limit=20))
         return EXIT_CRASH, model
-    recorder.finish("completed")
-    return EXIT_OK, model
+    return _marked(recorder, "completed", None, EXIT_OK), model
+
+
+def _marked(recorder: Recorder, status: str, error: str | None, code: int) -> int:
+    """Mark the run `status`; `code`, or EXIT_CRASH when its writer process failed (and
+    the run was marked failed instead)."""
+    return code if recorder.finish(status, error) == status else EXIT_CRASH

@@ -38,21 +38,8 @@ RUN_STATUSES = ("running", "completed", "failed", "interrupted")
 def message_values(env: Envelope, run_id: str) -> tuple[Any, ...]:
     """The `messages` row of one envelope as values in `MESSAGE_COLUMNS` order, the order
     of `SCHEMA` (payload as canonical JSON)."""
-    msg = env.message
-    return (
-        env.id,
-        run_id,
-        env.step,
-        env.date.isoformat(),
-        env.round,
-        env.sender,
-        env.recipient,
-        env.kind,
-        msg.asset_ref,
-        msg.proposal_ref,
-        env.in_reply_to,
-        dumps(msg.payload()),
-    )
+    ((*values, payload),) = message_records([env], run_id)
+    return (*values, dumps(payload))
 
 
 def message_records(envelopes: Iterable[Envelope], run_id: str) -> list[tuple[Any, ...]]:
@@ -519,7 +506,7 @@ class Recorder:
             Whether the steps now go to a writer process.
         """
         path = _file_of(self.db)
-        if self._writer is None and path and sys.executable:
+        if self._writer is None and path and sys.executable and os.name == "posix":
             with write_transaction(self.db):
                 create_indexes(self.db)
             self._writer = StepWriter(path, STATEMENTS)
@@ -532,28 +519,39 @@ class Recorder:
         Raises:
             RecordingError: the writer process failed; the steps it wrote are whole.
         """
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.close()
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            finally:
+                self._writer = None
 
-    def finish(self, status: str, error: str | None = None) -> None:
+    def finish(self, status: str, error: str | None = None) -> str:
         """Mark the run completed, failed or interrupted, and build the secondary indexes
         the file lacks (in the same transaction), once every step is written (`drain`); a
-        failed writer process marks the run failed, its reason added to `error`."""
+        failed writer process marks the run failed, its reason added to `error`. A SIGINT
+        or SIGTERM meanwhile waits until the status is written.
+
+        Returns:
+            The status written.
+        """
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
-        try:
-            self.drain()
-        except RecordingError as err:
-            status, error = "failed", "\n".join(filter(None, (error, str(err))))
-        now = _now()
-        with write_transaction(self.db):
-            create_indexes(self.db)
-            self.db.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, error = ?, heartbeat_at = ?"
-                " WHERE run_id = ?",
-                [status, now, error, now, self.run_id],
-            )
+        with signals_deferred():
+            try:
+                self.drain()
+            except RecordingError as err:
+                status = "failed"
+                if str(err) not in (error or ""):
+                    error = "\n".join(filter(None, (error, str(err))))
+            now = _now()
+            with write_transaction(self.db):
+                create_indexes(self.db)
+                self.db.execute(
+                    "UPDATE runs SET status = ?, finished_at = ?, error = ?, heartbeat_at = ?"
+                    " WHERE run_id = ?",
+                    [status, now, error, now, self.run_id],
+                )
+        return status
 
 
 def record_checks(db_path: str | Path, run_id: str, checks: Iterable[Mapping[str, Any]]) -> None:

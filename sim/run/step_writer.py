@@ -15,16 +15,22 @@ either way and whole steps only.
   step it received and ends; a step cut off in the pipe is not written.
 - A child that fails (a full disk, a lock held past the busy timeout) writes why on its
   standard output and exits 1; the run learns it at its next `send` or at `close`, as a
-  `RecordingError`, and marks itself failed.
+  `RecordingError`, and marks itself failed. A child that takes nothing for
+  `STALL_TIMEOUT_S` (or does not end when asked) is killed, with the same outcome.
 
-Frames are an 8-byte little-endian length and a pickle: first `(path, Statements)`, then a
-`StepBatch` per step.
+Frames are an 8-byte little-endian length and a pickle of plain values only (`_PlainPickler`:
+the child imports no module to read one): first the path and the `Statements` as a tuple,
+then each `StepBatch` as a tuple. POSIX only (non-blocking pipes and `select`); elsewhere
+the recorder commits in-process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import os
 import pickle
+import select
 import signal
 import struct
 import subprocess
@@ -34,11 +40,21 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sim.run.signals import signals_deferred
-from sim.run.step_commit import Statements, StepBatch, commit_step, connect, encoded
+from sim.run.step_commit import (
+    BUSY_TIMEOUT_S,
+    Statements,
+    StepBatch,
+    commit_step,
+    connect,
+    encoded,
+)
 
 _LENGTH = struct.Struct("<Q")
+STALL_TIMEOUT_S = 2 * BUSY_TIMEOUT_S
+"""How long the run waits for a writer that takes nothing from the pipe (or does not end
+when asked) before it kills the writer and fails: past the writer's own wait for a lock."""
 _CHILD = (
-    "import sys; sys.path.insert(0, {root!r}); "
+    "import sys; root = {root!r}; root in sys.path or sys.path.insert(0, root); "
     "from sim.run.step_writer import main; sys.exit(main())"
 )
 """The child's program: this very module, from the directory the run imported it from (not
@@ -47,6 +63,21 @@ the working directory; `-I` keeps environment variables and user site-packages o
 
 class RecordingError(Exception):
     """The writer process stopped before every step sent to it was written."""
+
+
+class _PlainPickler(pickle.Pickler):
+    """Pickles plain values only (None, bool, int, float, str, bytes, and lists, tuples and
+    dicts of them), so the child never imports a module to read a step."""
+
+    def reducer_override(self, obj: object) -> object:
+        # called only for what is not a plain value
+        raise pickle.PicklingError(f"not a plain value: {type(obj).__qualname__}")
+
+
+def _plain_pickle(value: object) -> bytes:
+    buffer = io.BytesIO()
+    _PlainPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
 
 
 class StepWriter:
@@ -64,51 +95,80 @@ class StepWriter:
             stdout=subprocess.PIPE,
             start_new_session=True,
         )
+        os.set_blocking(self._proc.stdin.fileno(), False)
         self._closed = False
         self._failure: RecordingError | None = None
-        self._send_frame((str(path), statements))
+        self._send_frame(_plain_pickle((str(path), tuple(statements))))
 
     def send(self, batch: StepBatch) -> None:
-        """Hand one finished step to the child (blocks while the pipe is full).
+        """Hand one finished step to the child (waits while the pipe is full).
+
+        A value that is not plain (an enum, a numpy scalar, a mapping proxy) is encoded to
+        JSON here instead, to the same bytes.
 
         Raises:
-            RecordingError: the child has stopped; its reason is the message.
+            RecordingError: the child has stopped, or took nothing for `STALL_TIMEOUT_S`.
         """
         try:
-            self._send_frame(batch)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            self._send_frame(encoded(batch))  # a value pickle cannot carry: JSON it here
+            data = _plain_pickle(tuple(batch))
+        except pickle.PicklingError:
+            data = _plain_pickle(tuple(encoded(batch)))
+        self._send_frame(data)
 
     def close(self) -> None:
-        """End the input, wait until the child has written every step sent, and end it.
+        """End the input, wait until the child has written every step sent, and end it; a
+        SIGINT or SIGTERM meanwhile waits for the end (`signals_deferred`).
 
         Raises:
             RecordingError: the child failed (now or before); its reason is the message.
         """
         if not self._closed:
             self._closed = True
-            with contextlib.suppress(BrokenPipeError):
-                self._proc.stdin.close()
-            self._collect(self._proc.wait())
+            with signals_deferred():
+                with contextlib.suppress(BrokenPipeError):
+                    self._proc.stdin.close()
+                try:
+                    code = self._proc.wait(timeout=STALL_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    self._stalled()
+                else:
+                    self._collect(code)
         if self._failure is not None:
             raise self._failure
 
-    def _send_frame(self, value: object) -> None:
+    def _send_frame(self, data: bytes) -> None:
         if self._closed:
             self.close()  # raises the failure that closed it
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         frame = memoryview(_LENGTH.pack(len(data)) + data)
-        try:
-            with signals_deferred():  # a step goes into the pipe whole
-                while frame:
-                    frame = frame[self._proc.stdin.write(frame) :]
-        except (BrokenPipeError, ValueError):
-            self._closed = True
-            self._collect(self._proc.wait(), stopped=True)
-            self.close()
+        fd = self._proc.stdin.fileno()
+        with signals_deferred():  # a step goes into the pipe whole
+            while frame:
+                try:
+                    frame = frame[os.write(fd, frame) :]
+                except BlockingIOError:
+                    if not select.select([], [fd], [], STALL_TIMEOUT_S)[1]:
+                        self._stalled()
+                except BrokenPipeError:
+                    self._closed = True
+                    self._collect(self._proc.wait(), stopped=True)
+                if self._failure is not None:
+                    self.close()
+
+    def _stalled(self) -> None:
+        """Kill a writer that stopped taking steps: only whole steps are in the file."""
+        self._closed = True
+        self._proc.kill()
+        self._collect(self._proc.wait())
+        self._failure = RecordingError(
+            f"the event database writer made no progress for {STALL_TIMEOUT_S:g} s"
+            " and was stopped"
+        )
 
     def _collect(self, code: int, *, stopped: bool = False) -> None:
-        """Read why the child ended; a failure is kept for every later call."""
+        """Read why the child ended and close the pipes; a failure is kept for every later
+        call."""
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
         why = self._proc.stdout.read().decode("utf-8", "replace").strip()
         self._proc.stdout.close()
         if code < 0:
@@ -137,11 +197,12 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     source, out = sys.stdin.buffer, sys.stdout.buffer
     try:
-        path, statements = _read_frame(source)
+        path, sql = _read_frame(source)
+        statements = Statements(*sql)
         conn = connect(path)
         try:
             while (batch := _read_frame(source)) is not None:
-                commit_step(conn, statements, batch)
+                commit_step(conn, statements, StepBatch(*batch))
         finally:
             conn.close()
     except Exception:

@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import types
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import sim.run.recorder
+import sim.run.step_writer
 from sim import compose
 from sim.load.document import load_scenario
 from sim.run.recorder import STATEMENTS, Recorder, open_db
@@ -170,6 +172,123 @@ def test_step_writer_when_batch_sent_then_child_writes_it_with_the_statements(tm
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT steps_completed, heartbeat_at FROM runs").fetchone() == (1, "now")
     assert conn.execute("SELECT COUNT(*) FROM equity").fetchone() == (1,)
+
+
+TAGGER = """
+import enum
+from domain.messages import ABSTAIN
+from domain.protections.base import Protection
+
+
+class Level(str, enum.Enum):
+    LOW = "low"
+
+
+class Tagger(Protection):
+    name = "tagger"
+
+    def review(self, proposal, ctx):
+        return self.verdict(proposal, ABSTAIN, "no opinion")
+
+    def status(self, asset, day, position=None):
+        return {"level": Level.LOW}
+"""
+
+
+def test_record_run_when_flags_of_a_type_only_the_run_imports_then_written_alike(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "tagrule.py").write_text(TAGGER)  # beside the scenario: the writer cannot import it
+    text = scenario_with_days(tmp_path, 60).read_text() + (
+        'protections:\n  custom:\n    - {name: tagger, class: "tagrule:Tagger", priority: 9}\n'
+    )
+    (tmp_path / "tagged.yaml").write_text(text)
+    scenario, config = compose.prepare(str(tmp_path / "tagged.yaml"))
+    started = counted_writers(monkeypatch)
+    found = {}
+    for name, threshold in (("inline", 10**12), ("background", 0)):
+        monkeypatch.setattr(compose, "WRITER_PROCESS_FROM", threshold)
+        db = tmp_path / f"{name}.db"
+        _run_id, code, _model = compose.record_run(scenario, config, db_path=db)
+        assert code == 0
+        found[name] = tables(db)
+    assert len(started) == 1
+    flags = sqlite3.connect(tmp_path / "background.db").execute("SELECT flags FROM snapshots")
+    assert all('"level":"low"' in f for (f,) in flags)
+    assert found["inline"] == found["background"]
+
+
+def _record_with(tmp_path: Path, days: int, at_step: int, act) -> tuple[Path, int, list[int]]:
+    """A run through the writer process whose `act(recorder, pids)` runs right after step
+    `at_step` is handed over; (db, exit code, the writer's pid)."""
+    scenario, config = compose.prepare(str(scenario_with_days(tmp_path, days)))
+    real = Recorder.write_step
+    pids: list[int] = []
+
+    def write_step(self, *args):
+        real(self, *args)
+        if self.steps_completed == at_step:
+            pids.append(self._writer._proc.pid)
+            act(self, pids[0])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compose, "WRITER_PROCESS_FROM", 0)
+        patch.setattr(Recorder, "write_step", write_step)
+        db = tmp_path / "run.db"
+        _run_id, code, _model = compose.record_run(scenario, config, db_path=db)
+    return db, code, pids
+
+
+def _reaped(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="reads /proc (Linux)")
+def test_record_run_when_sigint_while_writer_behind_then_interrupted_after_every_step_sent(
+    tmp_path,
+):
+    def behind_then_ctrl_c(_recorder, pid):
+        os.kill(pid, signal.SIGSTOP)  # the writer falls behind
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        threading.Timer(1.0, os.kill, (pid, signal.SIGCONT)).start()
+
+    db, code, pids = _record_with(tmp_path, 400, 399, behind_then_ctrl_c)
+    (run,) = tables(db)["runs"]
+    assert code == 130
+    assert run[4:8] == ("interrupted", 400, len(tables(db)["messages"]), "stopped by SIGINT")
+    assert len(tables(db)["equity"]) == 400
+    assert _reaped(pids[0])
+
+
+def test_record_run_when_writer_killed_and_sigint_then_failed_exit_crash_reason_once(tmp_path):
+    def killed_then_ctrl_c(_recorder, pid):
+        os.kill(pid, signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    db, code, _pids = _record_with(tmp_path, 200, 100, killed_then_ctrl_c)
+    (run,) = tables(db)["runs"]
+    assert code == compose.EXIT_CRASH
+    assert run[4] == "failed" and run[5] == len(tables(db)["equity"]) <= 100
+    assert run[7].startswith("stopped by SIGINT")
+    assert run[7].count("the event database writer was killed by SIGKILL") == 1
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="POSIX signals")
+def test_record_run_when_writer_stalls_then_killed_after_stall_timeout_and_run_failed(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(sim.run.step_writer, "STALL_TIMEOUT_S", 0.5)
+
+    def stalled(_recorder, pid):
+        os.kill(pid, signal.SIGSTOP)
+
+    db, code, pids = _record_with(tmp_path, 3000, 10, stalled)
+    (run,) = tables(db)["runs"]
+    assert code == compose.EXIT_CRASH
+    assert run[4] == "failed" and "made no progress for 0.5 s and was stopped" in run[7]
+    assert run[5] == len(tables(db)["equity"]) <= 10
+    assert run[6] == len(tables(db)["messages"])
+    assert _reaped(pids[0])
 
 
 # --- a real run.py writer with the writer process, signalled ---------------------------------

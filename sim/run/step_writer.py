@@ -160,8 +160,7 @@ class StepWriter:
         self._proc.kill()
         self._collect(self._proc.wait())
         self._failure = RecordingError(
-            f"the event database writer made no progress for {STALL_TIMEOUT_S:g} s"
-            " and was stopped"
+            f"the event database writer made no progress for {STALL_TIMEOUT_S:g} s and was stopped"
         )
 
     def _collect(self, code: int, *, stopped: bool = False) -> None:

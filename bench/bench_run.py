@@ -319,10 +319,11 @@ def instrumented(timings: Timings) -> Iterator[None]:
             timings.writer_process = super().write_in_background()
             return timings.writer_process
 
-        def finish(self, status: str, error: str | None = None) -> None:
+        def finish(self, status: str, error: str | None = None) -> str:
             t0 = time.perf_counter()
-            super().finish(status, error)
+            written = super().finish(status, error)
             timings.db_run_rows += time.perf_counter() - t0
+            return written
 
     def timed_market(scenario: Scenario, rng: np.random.Generator) -> Any:
         t0 = time.perf_counter()

@@ -362,4 +362,4 @@ def _record(
 def _marked(recorder: Recorder, status: str, error: str | None, code: int) -> int:
     """Mark the run `status`; `code`, or EXIT_CRASH when its writer process failed (and
     the run was marked failed instead)."""
-    return code if recorder.finish(status, error) == status else EXIT_CRASH
+    return EXIT_CRASH if recorder.finish(status, error) == "failed" else code

@@ -9,6 +9,7 @@ and the recorder wired into one recorded run.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import signal
 import traceback
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -307,14 +308,19 @@ def record_run(
         return str(recorder.run_id), code, model
 
 
-WRITER_PROCESS_FROM = 50_000
+WRITER_PROCESS_FROM = 10_000
 """A run of at least this many asset-days (simulated days times tickers), not stepped
-through, commits its steps in a writer process (`Recorder.write_in_background`); a smaller
-one commits them in-process, where starting a process would cost more than it saves."""
+through and not in a worker of a process pool, commits its steps in a writer process
+(`Recorder.write_in_background`); a smaller one commits them in-process (at 8 × 250 the two
+ways take the same time; at 8 × 1,000 the writer process saves 17 %: bench/README.md)."""
 
 
 def _writer_process_pays(model: BulwarkModel) -> bool:
-    return len(model.sim_dates) * len(model.market.tickers) >= WRITER_PROCESS_FROM
+    """Whether a writer process shortens this run: it is large, and it does not run in a
+    worker of a pool (`run.py DIR --jobs N`, sweeps, ablations), whose runs already fill the
+    cores and would only pay the writer's extra CPU (pickling, index upkeep)."""
+    size = len(model.sim_dates) * len(model.market.tickers)
+    return size >= WRITER_PROCESS_FROM and multiprocessing.parent_process() is None
 
 
 def _record(

@@ -91,9 +91,13 @@ def test_inspect_when_writer_sigkilled_then_run_reported_crashed(tmp_path):
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_run_when_signalled_then_interrupted_with_exit_code_and_no_traceback(tmp_path, sig, code):
+@pytest.mark.parametrize("days", [1200, 3000], ids=["in-process", "writer-process"])
+def test_run_when_signalled_then_interrupted_with_exit_code_and_no_traceback(
+    tmp_path, sig, code, days
+):
+    assert (days * 8 >= compose.WRITER_PROCESS_FROM) == (days == 3000)
     db = tmp_path / "stopped.db"
-    with reaped(start_writer(scenario_with_days(tmp_path, 3000), db)) as proc:
+    with reaped(start_writer(scenario_with_days(tmp_path, days), db)) as proc:
         wait_for_steps(db, proc, at_least=1)
         proc.send_signal(sig)
         exit_code, out = finish(proc)

@@ -8,6 +8,7 @@ scenario long enough to be written by the writer process at the default threshol
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 import types
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -42,7 +44,7 @@ TABLES = {
     "runs": "SELECT run_id, scenario, seed, config, status, steps_completed, messages, error"
     " FROM runs",
 }
-LONG_DAYS = 7000
+LONG_DAYS = 3000
 """Eight assets times this many days is past `compose.WRITER_PROCESS_FROM`."""
 
 
@@ -91,6 +93,27 @@ def test_record_run_when_steps_go_to_writer_process_then_every_table_equals_in_p
     ours, theirs = tables(inline), tables(background)
     assert len(ours["equity"]) == 120 and len(ours["messages"]) > 500
     assert ours == theirs
+
+
+def _writers_started_in_worker(directory: str) -> int:
+    """In a pool's worker: record a run with every size past the threshold; the number of
+    writer processes the recorder started."""
+    with pytest.MonkeyPatch.context() as patch:
+        started = counted_writers(patch)
+        patch.setattr(compose, "WRITER_PROCESS_FROM", 0)
+        _db, code = record(Path(directory), "in-pool")
+    assert code == 0
+    return len(started)
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method"
+)
+def test_record_run_when_in_a_pool_worker_then_steps_committed_in_process(tmp_path):
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        assert pool.submit(_writers_started_in_worker, str(tmp_path)).result() == 0
+    assert len(tables(tmp_path / "in-pool.db")["equity"]) == 120
 
 
 def test_record_run_when_writer_process_fails_then_run_failed_with_its_reason(

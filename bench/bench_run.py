@@ -2,6 +2,7 @@
 
     python bench/bench_run.py [--assets 500] [--days 2520] [--frequency daily]
                               [--seed 0] [--db PATH] [--profile]
+                              [--writer auto|process|in-process]
 
 The scenario is built in Python (`domain.scenario` objects, no YAML): `--assets` tickers
 in ten buckets, `--days` trading days from 2010-01-04 after a 252-day warm-up, a scripted
@@ -405,6 +406,22 @@ def db_figures(db_path: str | Path, run_id: str) -> dict[str, Any]:
     return {"steps": steps, "kinds": kinds, "decisions": decisions}
 
 
+WRITER_THRESHOLDS = {"process": 0, "in-process": sys.maxsize}
+"""`--writer` choices other than auto: the `compose.WRITER_PROCESS_FROM` each stands for."""
+
+
+@contextlib.contextmanager
+def _writer_rule(writer: str) -> Iterator[None]:
+    """For the run, the writer process always (`process`), never (`in-process`) or by its own
+    rule (`auto`); the rule comes back after."""
+    saved = compose.WRITER_PROCESS_FROM
+    compose.WRITER_PROCESS_FROM = WRITER_THRESHOLDS.get(writer, saved)
+    try:
+        yield
+    finally:
+        compose.WRITER_PROCESS_FROM = saved
+
+
 def bench(
     *,
     assets: int,
@@ -413,12 +430,14 @@ def bench(
     seed: int,
     db_path: str | Path,
     profiler: cProfile.Profile | None = None,
+    writer: str = "auto",
 ) -> BenchResult:
-    """Build the scenario, run it end to end into `db_path`, and measure it."""
+    """Build the scenario, run it end to end into `db_path`, and measure it; `writer` is
+    `auto` (the run's own rule, `compose.WRITER_PROCESS_FROM`), `process` or `in-process`."""
     scenario = build_scenario(assets=assets, days=days, frequency=frequency, seed=seed)
     config = compose.resolve_run_config(scenario)
     timings = Timings()
-    with instrumented(timings):
+    with instrumented(timings), _writer_rule(writer):
         if profiler is not None:
             profiler.enable()
         t0 = time.perf_counter()
@@ -515,6 +534,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--db", help="event database (default: a temporary file, removed after)")
     p.add_argument("--profile", action="store_true", help="run under cProfile, print top 25")
+    p.add_argument(
+        "--writer",
+        choices=("auto", *WRITER_THRESHOLDS),
+        default="auto",
+        help="commit the steps in a writer process always, never, or by the run's rule (auto)",
+    )
     return p
 
 
@@ -538,6 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             db_path=db_path,
             profiler=profiler,
+            writer=args.writer,
         )
         print(report(result))
         if profiler is not None:

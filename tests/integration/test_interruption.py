@@ -25,7 +25,7 @@ import sim.run.recorder
 from sim import compose
 from sim.load.document import load_scenario
 from sim.read.inspect_cli import inspect_command
-from sim.run.recorder import SCHEMA, Recorder, open_db
+from sim.run.recorder import SCHEMA, open_db
 from tests.integration.writers import (
     REPO,
     SMALL,
@@ -33,6 +33,7 @@ from tests.integration.writers import (
     reaped,
     scenario_with_days,
     start_writer,
+    started_recorder,
     wait_for_steps,
 )
 
@@ -166,16 +167,7 @@ def test_run_when_sigterm_arrives_inside_a_step_write_then_that_step_is_complete
 
 
 def _live_run(db: Path) -> None:
-    recorder = Recorder(open_db(db), "live-001")
-    recorder.start_run(
-        scenario="live",
-        scenario_path=None,
-        scenario_sha256=None,
-        seed=1,
-        initial_cash=1.0,
-        config={},
-    )
-    recorder.db.close()
+    started_recorder(db, "live-001", scenario="live").db.close()
 
 
 def test_inspect_when_writer_alive_then_run_reported_running(tmp_path):

@@ -34,6 +34,7 @@ from tests.integration.writers import (
     reaped,
     scenario_with_days,
     start_writer,
+    started_recorder,
     wait_for_steps,
 )
 
@@ -132,15 +133,7 @@ def test_record_run_when_writer_process_fails_then_run_failed_with_its_reason(
 
 
 def _background_recorder(db: Path) -> Recorder:
-    recorder = Recorder(open_db(db), "r-001")
-    recorder.start_run(
-        scenario="s",
-        scenario_path=None,
-        scenario_sha256=None,
-        seed=0,
-        initial_cash=1.0,
-        config={},
-    )
+    recorder = started_recorder(db, "r-001")
     assert recorder.write_in_background()
     return recorder
 

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from sim.run.recorder import Recorder, open_db
+
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "tests" / "data" / "run" / "small.yaml"
 GUARD_SECONDS = 60.0
@@ -40,6 +42,20 @@ def start_writer(scenario: Path, db: Path) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def started_recorder(db: Path, run_id: str, scenario: str = "s") -> Recorder:
+    """A recorder of `db` whose run `run_id` is started (seed 1, no file, no configuration)."""
+    recorder = Recorder(open_db(db), run_id)
+    recorder.start_run(
+        scenario=scenario,
+        scenario_path=None,
+        scenario_sha256=None,
+        seed=1,
+        initial_cash=1.0,
+        config={},
+    )
+    return recorder
 
 
 def steps_recorded(db: Path) -> dict[str, int]:

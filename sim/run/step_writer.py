@@ -2,11 +2,11 @@
 
 SQLite's work on a step (the inserts and the commit) and the canonical JSON of its payloads
 run in a child process (this module's `main`, which imports the standard library only), on
-another core: the run sends it
-each step's `StepBatch` (pickled, through a pipe) and goes on with the next day. The child
-commits every step in one transaction of its own (`sim.run.step_commit.commit_step`, the
-function the recorder calls in-process), in the order sent, so the file holds the same rows
-either way and whole steps only.
+another core: the run sends it each step's `StepBatch` (pickled, through a pipe) and goes on
+with the next day. The child commits every step in one transaction of its own
+(`sim.run.step_commit.commit_step`, the function the recorder calls in-process), in the
+order sent, so the file holds the same rows either way and whole steps only. The rules, and
+when a run uses a writer process, are in docs/event-db.md, "The writer process".
 
 - The child runs in a session of its own and ignores SIGINT: a Ctrl-C reaches the run only,
   which stops sending, `close`s (the child writes every step sent, then ends) and marks the

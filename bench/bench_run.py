@@ -406,20 +406,8 @@ def db_figures(db_path: str | Path, run_id: str) -> dict[str, Any]:
     return {"steps": steps, "kinds": kinds, "decisions": decisions}
 
 
-WRITER_THRESHOLDS = {"process": 0, "in-process": sys.maxsize}
-"""`--writer` choices other than auto: the `compose.WRITER_PROCESS_FROM` each stands for."""
-
-
-@contextlib.contextmanager
-def _writer_rule(writer: str) -> Iterator[None]:
-    """For the run, the writer process always (`process`), never (`in-process`) or by its own
-    rule (`auto`); the rule comes back after."""
-    saved = compose.WRITER_PROCESS_FROM
-    compose.WRITER_PROCESS_FROM = WRITER_THRESHOLDS.get(writer, saved)
-    try:
-        yield
-    finally:
-        compose.WRITER_PROCESS_FROM = saved
+WRITER_CHOICES: dict[str, bool | None] = {"auto": None, "process": True, "in-process": False}
+"""`--writer`: what each choice passes as `compose.record_run`'s `writer_process`."""
 
 
 def bench(
@@ -432,17 +420,23 @@ def bench(
     profiler: cProfile.Profile | None = None,
     writer: str = "auto",
 ) -> BenchResult:
-    """Build the scenario, run it end to end into `db_path`, and measure it; `writer` is
-    `auto` (the run's own rule, `compose.WRITER_PROCESS_FROM`), `process` or `in-process`."""
+    """Build the scenario, run it end to end into `db_path`, and measure it; `writer` is one
+    of `WRITER_CHOICES` (auto: the run's own rule, `compose.WRITER_PROCESS_FROM`)."""
     scenario = build_scenario(assets=assets, days=days, frequency=frequency, seed=seed)
     config = compose.resolve_run_config(scenario)
     timings = Timings()
-    with instrumented(timings), _writer_rule(writer):
+    with instrumented(timings):
         if profiler is not None:
             profiler.enable()
         t0 = time.perf_counter()
         try:
-            run_id, code, _model = compose.record_run(scenario, config, seed=seed, db_path=db_path)
+            run_id, code, _model = compose.record_run(
+                scenario,
+                config,
+                seed=seed,
+                db_path=db_path,
+                writer_process=WRITER_CHOICES[writer],
+            )
         finally:
             wall = time.perf_counter() - t0
             if profiler is not None:
@@ -536,7 +530,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", action="store_true", help="run under cProfile, print top 25")
     p.add_argument(
         "--writer",
-        choices=("auto", *WRITER_THRESHOLDS),
+        choices=tuple(WRITER_CHOICES),
         default="auto",
         help="commit the steps in a writer process always, never, or by the run's rule (auto)",
     )

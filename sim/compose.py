@@ -270,13 +270,17 @@ def record_run(
     follow: str | None = None,
     without: Collection[str] = (),
     mutant: Mutant | None = None,
+    writer_process: bool | None = None,
 ) -> tuple[str, int, BulwarkModel | None]:
     """Run `scenario` into the event DB at `db_path`. Returns (run_id, exit code, model):
     the code is 0 (finished; the checks are not run here), 3 (crashed), or 130 / 143.
 
     `without` names protections of the run to switch off (`run_registry`; an ablation),
     `mutant` is a broken rule to switch in (`build_model`); the runs row records neither
-    (the scenario's file and sha256 are the file's).
+    (the scenario's file and sha256 are the file's). `writer_process` commits the steps in
+    a writer process (True) or here (False); None decides by the run's size and place
+    (`WRITER_PROCESS_FROM`). Either way the file holds the same rows; a step-through always
+    commits here.
 
     With `step` (a console), the run is stepped through in the terminal; quitting early
     marks the run `interrupted`, complete up to the last finished step (exit code
@@ -299,7 +303,16 @@ def record_run(
         )
         try:
             code, model = _record(
-                recorder, scenario, config, seed, step, follow, without, mutant, deferred.close
+                recorder,
+                scenario,
+                config,
+                seed,
+                step,
+                follow,
+                without,
+                mutant,
+                writer_process,
+                deferred.close,
             )
         finally:
             with contextlib.suppress(RecordingError):
@@ -332,6 +345,7 @@ def _record(
     follow: str | None,
     without: Collection[str],
     mutant: Mutant | None,
+    writer_process: bool | None,
     resume_signals: Callable[[], object],
 ) -> tuple[int, BulwarkModel | None]:
     """Build and run the model into a started run; mark how it ended. (exit code, model)
@@ -346,7 +360,7 @@ def _record(
             scenario, config, seed=seed, recorder=recorder, without=without, mutant=mutant
         )
         if step is None:
-            if _writer_process_pays(model):
+            if _writer_process_pays(model) if writer_process is None else writer_process:
                 recorder.write_in_background()
             model.run()
             recorder.drain()

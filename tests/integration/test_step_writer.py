@@ -1,9 +1,10 @@
 """The writer process (`sim.run.step_writer`): the same rows as an in-process run, whole
 steps whatever stops it, and its failures reported as the run's.
 
-`compose.WRITER_PROCESS_FROM` decides by a run's size; the in-process tests set it to 0 (every
-run) or out of reach (none) to compare the two. The signal tests run `python run.py` on a
-scenario long enough to be written by the writer process at the default threshold.
+`compose.record_run(..., writer_process=True|False)` chooses the way for the in-process
+tests; otherwise `compose.WRITER_PROCESS_FROM` decides by a run's size. The signal tests run
+`python run.py` on a scenario long enough to be written by the writer process at the
+default threshold.
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ def counted_writers(monkeypatch) -> list[object]:
     return started
 
 
-def record(tmp_path: Path, name: str, days: int = 120) -> tuple[Path, int]:
+def record(
+    tmp_path: Path, name: str, days: int = 120, writer_process: bool | None = None
+) -> tuple[Path, int]:
     scenario = load_scenario(str(scenario_with_days(tmp_path, days)))
     db = tmp_path / f"{name}.db"
     _run_id, code, _model = compose.record_run(
-        scenario, compose.resolve_run_config(scenario), db_path=db
+        scenario, compose.resolve_run_config(scenario), db_path=db, writer_process=writer_process
     )
     return db, code
 
@@ -84,16 +87,23 @@ def test_record_run_when_steps_go_to_writer_process_then_every_table_equals_in_p
     tmp_path, monkeypatch
 ):
     started = counted_writers(monkeypatch)
-    monkeypatch.setattr(compose, "WRITER_PROCESS_FROM", 10**12)
-    inline, inline_code = record(tmp_path, "inline")
+    inline, inline_code = record(tmp_path, "inline", writer_process=False)
     assert started == []
-    monkeypatch.setattr(compose, "WRITER_PROCESS_FROM", 0)
-    background, background_code = record(tmp_path, "background")
+    background, background_code = record(tmp_path, "background", writer_process=True)
     assert len(started) == 1
     assert inline_code == background_code == 0
     ours, theirs = tables(inline), tables(background)
     assert len(ours["equity"]) == 120 and len(ours["messages"]) > 500
     assert ours == theirs
+
+
+def test_record_run_when_writer_not_chosen_then_size_decides(tmp_path, monkeypatch):
+    started = counted_writers(monkeypatch)
+    record(tmp_path, "small", days=120)  # 960 asset-days
+    assert started == []
+    monkeypatch.setattr(compose, "WRITER_PROCESS_FROM", 960)
+    record(tmp_path, "at-threshold", days=120)
+    assert len(started) == 1
 
 
 def _writers_started_in_worker(directory: str) -> int:
@@ -121,10 +131,9 @@ def test_record_run_when_writer_process_fails_then_run_failed_with_its_reason(
     tmp_path, monkeypatch
 ):
     started = counted_writers(monkeypatch)
-    monkeypatch.setattr(compose, "WRITER_PROCESS_FROM", 0)
     broken = STATEMENTS._replace(equity="INSERT INTO no_such_table VALUES (?)")
     monkeypatch.setattr(sim.run.recorder, "STATEMENTS", broken)
-    db, code = record(tmp_path, "broken")
+    db, code = record(tmp_path, "broken", writer_process=True)
     assert len(started) == 1
     assert code == compose.EXIT_CRASH
     (run,) = tables(db)["runs"]
@@ -222,10 +231,11 @@ def test_record_run_when_flags_of_a_type_only_the_run_imports_then_written_alike
     scenario, config = compose.prepare(str(tmp_path / "tagged.yaml"))
     started = counted_writers(monkeypatch)
     found = {}
-    for name, threshold in (("inline", 10**12), ("background", 0)):
-        monkeypatch.setattr(compose, "WRITER_PROCESS_FROM", threshold)
+    for name, writer_process in (("inline", False), ("background", True)):
         db = tmp_path / f"{name}.db"
-        _run_id, code, _model = compose.record_run(scenario, config, db_path=db)
+        _run_id, code, _model = compose.record_run(
+            scenario, config, db_path=db, writer_process=writer_process
+        )
         assert code == 0
         found[name] = tables(db)
     assert len(started) == 1
@@ -248,10 +258,11 @@ def _record_with(tmp_path: Path, days: int, at_step: int, act) -> tuple[Path, in
             act(self, pids[0])
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compose, "WRITER_PROCESS_FROM", 0)
         patch.setattr(Recorder, "write_step", write_step)
         db = tmp_path / "run.db"
-        _run_id, code, _model = compose.record_run(scenario, config, db_path=db)
+        _run_id, code, _model = compose.record_run(
+            scenario, config, db_path=db, writer_process=True
+        )
     return db, code, pids
 
 

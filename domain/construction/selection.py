@@ -604,7 +604,8 @@ def _correlation_stage(
         b: sorted(members + [j for j in hopefuls if buckets[j] == b], key=book.key)
         for b, members in sorted(slotted.members_of.items())
     }
-    corrs = _correlations(inp, [cols for cols in groups.values() if _correlated(cols, held)])
+    checked = [] if _filter_off(inp) else [c for c in groups.values() if _correlated(c, held)]
+    corrs = _correlations(inp, checked)
     for b, cols in groups.items():
         members = slotted.members_of[b]
         pos = {j: i for i, j in enumerate(cols)}
@@ -626,6 +627,15 @@ def _correlation_stage(
             book.note(cols[i], False, False, Reason(CORRELATION, detail, rules.CORRELATION))
         checks[b] = (cols, pos, corr, [cols[i] for i in regular if i not in drops])
     return dropped, checks
+
+
+def _filter_off(inp: PlanInputs) -> bool:
+    """Whether the correlation filter cannot drop anything: `correlation_limit` of 1 or
+    more, which no |correlation| (at most 1) is above, while the filter's steps are the
+    stated ones (`Stages.stated_correlation_filter`). Then no matrix is computed: a
+    bucket without one drops nothing and refuses no override, as one with no value above
+    the limit does."""
+    return inp.stages.stated_correlation_filter and inp.config.correlation_limit >= 1.0
 
 
 def _correlated(cols: list[int], held: set[int]) -> bool:

@@ -173,9 +173,10 @@ def bucket_room(
 ) -> dict[str, float]:
     """What each bucket may still take before reaching `cap` (exempt weights not counted)."""
     room: dict[str, float] = {}
-    for w, b, ex in zip(weights, member_buckets, exempt, strict=True):
+    values, exempted = np.asarray(weights, dtype=float).tolist(), np.asarray(exempt).tolist()
+    for w, b, ex in zip(values, member_buckets, exempted, strict=True):
         if not ex:
-            room[b] = room.get(b, 0.0) + float(w)
+            room[b] = room.get(b, 0.0) + w
     for b in sorted(set(member_buckets)):
         room[b] = max(cap - locked_by_bucket.get(b, 0.0) - room.get(b, 0.0), 0.0)
     return room

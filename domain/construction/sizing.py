@@ -540,11 +540,12 @@ def _residual(inp: PlanInputs, frame: _Frame, sized: _Sized) -> tuple[np.ndarray
     """Step 6: the residual, within each bucket's room (overrides have no bucket limit)."""
     w, active = sized.weights, sized.active
     residual = max(frame.room - float(w.sum()), 0.0)
-    member_buckets = [str(b) for b in frame.buckets[active]]
+    names = inp.bucket_names()
+    member_buckets = [names[j] for j in active]
     if frame.diversify:
         left = bucket_room(w, member_buckets, sized.exempt, frame.locked_by_bucket, frame.limit)
         res_buckets: list[str | None] = [
-            None if ex else b for b, ex in zip(member_buckets, sized.exempt, strict=True)
+            None if ex else b for b, ex in zip(member_buckets, sized.exempt.tolist(), strict=True)
         ]
     else:
         left, res_buckets = {}, [None] * len(active)

@@ -187,33 +187,38 @@ class Choices(Mapping[str, Choice]):
         j = self._columns.get(asset)  # type: ignore[call-overload]
         return j if j is not None and j in self._notes else None
 
+    def _build(self, asset: str, j: int) -> Choice:
+        """The `Choice` of column j's note (kept for the next read)."""
+        held, selected, reason = self._notes[j]
+        choice = self._built[asset] = Choice(
+            asset=asset,
+            bucket=str(self._inp.bucket_names()[j]),
+            held=held,
+            selected=selected,
+            reason=reason.code,
+            detail=reason.detail,
+            score=round(float(self._inp.score[j]), 6),
+            rank_score=round(float(self._rank[j]), 6),
+            rule=reason.rule.id,
+        )
+        return choice
+
     def __getitem__(self, asset: str) -> Choice:
         choice = self._built.get(asset)
         if choice is None:
             j = self._column_of(asset)
             if j is None:
                 raise KeyError(asset)
-            held, selected, reason = self._notes[j]
-            choice = Choice(
-                asset=asset,
-                bucket=str(self._inp.bucket_names()[j]),
-                held=held,
-                selected=selected,
-                reason=reason.code,
-                detail=reason.detail,
-                score=round(float(self._inp.score[j]), 6),
-                rank_score=round(float(self._rank[j]), 6),
-                rule=reason.rule.id,
-            )
-            self._built[asset] = choice
+            choice = self._build(asset, j)
         return choice
 
     def get(self, asset: str, default: Choice | None = None) -> Choice | None:
         """The asset's `Choice`, or `default` when the plan did not note it."""
         choice = self._built.get(asset)
-        if choice is not None:
-            return choice
-        return default if self._column_of(asset) is None else self[asset]
+        if choice is None:
+            j = self._column_of(asset)
+            return default if j is None else self._build(asset, j)
+        return choice
 
     def described(self, asset: str) -> tuple[str, str] | None:
         """(detail, rule id) of the asset's note without building its `Choice` (None:

@@ -54,13 +54,23 @@ class Stages:
             subclass): only then may a day's re-plan rounds reuse its matrices
             (`domain.construction.selection`); a mutant of it, which may keep state, is
             asked every round.
+        stated_correlation_filter: Whether `abs_correlations`, `correlation_drops` and
+            `bucket_overrides` are all the stated rules (set for every subclass): only
+            then may a plan whose `correlation_limit` is 1 or more skip the matrices,
+            which cannot drop anything (`domain.construction.selection`).
     """
 
     stated_correlations: bool = True
+    stated_correlation_filter: bool = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.stated_correlations = cls.abs_correlations is Stages.abs_correlations
+        cls.stated_correlation_filter = (
+            cls.stated_correlations
+            and cls.correlation_drops is Stages.correlation_drops
+            and cls.bucket_overrides is Stages.bucket_overrides
+        )
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)

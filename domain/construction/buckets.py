@@ -146,15 +146,22 @@ def scale_buckets(
     weights = np.asarray(weights, dtype=float).copy()
     if weights.size == 0:
         return weights, {}
-    names = sorted(set(member_buckets))
-    place = {b: i for i, b in enumerate(names)}
-    inverse = np.array([place[b] for b in member_buckets], dtype=np.intp)
-    free = np.bincount(inverse, weights=np.where(exempt, 0.0, weights), minlength=len(names))
-    allowed = np.array([max(cap - locked_by_bucket.get(b, 0.0), 0.0) for b in names])
-    over = free > allowed + EPS
-    factor = np.where(over, allowed / np.where(free > 0, free, 1.0), 1.0)
-    weights *= np.where(exempt, 1.0, factor[inverse])
-    return weights, {str(b): float(f) for b, f, o in zip(names, factor, over, strict=True) if o}
+    # A few positions: plain floats, each bucket's sum in member order (as np.bincount).
+    values, exempted = weights.tolist(), np.asarray(exempt, dtype=bool).tolist()
+    free = dict.fromkeys(sorted(set(member_buckets)), 0.0)
+    for w, b, ex in zip(values, member_buckets, exempted, strict=True):
+        if not ex:
+            free[b] += w
+    factor: dict[str, float] = {}
+    for b, total in free.items():
+        allowed = max(cap - locked_by_bucket.get(b, 0.0), 0.0)
+        if total > allowed + EPS:  # then total > 0
+            factor[b] = allowed / total
+    if factor:
+        for i, (b, ex) in enumerate(zip(member_buckets, exempted, strict=True)):
+            if not ex and b in factor:
+                weights[i] = values[i] * factor[b]
+    return weights, {str(b): f for b, f in factor.items()}
 
 
 def bucket_room(
@@ -166,9 +173,10 @@ def bucket_room(
 ) -> dict[str, float]:
     """What each bucket may still take before reaching `cap` (exempt weights not counted)."""
     room: dict[str, float] = {}
-    for w, b, ex in zip(weights, member_buckets, exempt, strict=True):
+    values, exempted = np.asarray(weights, dtype=float).tolist(), np.asarray(exempt).tolist()
+    for w, b, ex in zip(values, member_buckets, exempted, strict=True):
         if not ex:
-            room[b] = room.get(b, 0.0) + float(w)
+            room[b] = room.get(b, 0.0) + w
     for b in sorted(set(member_buckets)):
         room[b] = max(cap - locked_by_bucket.get(b, 0.0) - room.get(b, 0.0), 0.0)
     return room

@@ -187,33 +187,38 @@ class Choices(Mapping[str, Choice]):
         j = self._columns.get(asset)  # type: ignore[call-overload]
         return j if j is not None and j in self._notes else None
 
+    def _build(self, asset: str, j: int) -> Choice:
+        """The `Choice` of column j's note (kept for the next read)."""
+        held, selected, reason = self._notes[j]
+        choice = self._built[asset] = Choice(
+            asset=asset,
+            bucket=str(self._inp.bucket_names()[j]),
+            held=held,
+            selected=selected,
+            reason=reason.code,
+            detail=reason.detail,
+            score=round(float(self._inp.score[j]), 6),
+            rank_score=round(float(self._rank[j]), 6),
+            rule=reason.rule.id,
+        )
+        return choice
+
     def __getitem__(self, asset: str) -> Choice:
         choice = self._built.get(asset)
         if choice is None:
             j = self._column_of(asset)
             if j is None:
                 raise KeyError(asset)
-            held, selected, reason = self._notes[j]
-            choice = Choice(
-                asset=asset,
-                bucket=str(self._inp.bucket_names()[j]),
-                held=held,
-                selected=selected,
-                reason=reason.code,
-                detail=reason.detail,
-                score=round(float(self._inp.score[j]), 6),
-                rank_score=round(float(self._rank[j]), 6),
-                rule=reason.rule.id,
-            )
-            self._built[asset] = choice
+            choice = self._build(asset, j)
         return choice
 
     def get(self, asset: str, default: Choice | None = None) -> Choice | None:
         """The asset's `Choice`, or `default` when the plan did not note it."""
         choice = self._built.get(asset)
-        if choice is not None:
-            return choice
-        return default if self._column_of(asset) is None else self[asset]
+        if choice is None:
+            j = self._column_of(asset)
+            return default if j is None else self._build(asset, j)
+        return choice
 
     def described(self, asset: str) -> tuple[str, str] | None:
         """(detail, rule id) of the asset's note without building its `Choice` (None:
@@ -604,7 +609,8 @@ def _correlation_stage(
         b: sorted(members + [j for j in hopefuls if buckets[j] == b], key=book.key)
         for b, members in sorted(slotted.members_of.items())
     }
-    corrs = _correlations(inp, [cols for cols in groups.values() if _correlated(cols, held)])
+    checked = [] if _filter_off(inp) else [c for c in groups.values() if _correlated(c, held)]
+    corrs = _correlations(inp, checked)
     for b, cols in groups.items():
         members = slotted.members_of[b]
         pos = {j: i for i, j in enumerate(cols)}
@@ -626,6 +632,15 @@ def _correlation_stage(
             book.note(cols[i], False, False, Reason(CORRELATION, detail, rules.CORRELATION))
         checks[b] = (cols, pos, corr, [cols[i] for i in regular if i not in drops])
     return dropped, checks
+
+
+def _filter_off(inp: PlanInputs) -> bool:
+    """Whether the correlation filter cannot drop anything: `correlation_limit` of 1 or
+    more, which no |correlation| (at most 1) is above, while the filter's steps are the
+    stated ones (`Stages.stated_correlation_filter`). Then no matrix is computed: a
+    bucket without one drops nothing and refuses no override, as one with no value above
+    the limit does."""
+    return inp.stages.stated_correlation_filter and inp.config.correlation_limit >= 1.0
 
 
 def _correlated(cols: list[int], held: set[int]) -> bool:

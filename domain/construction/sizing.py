@@ -67,8 +67,18 @@ def cap_and_normalise(raw: np.ndarray, cap: float, target: float) -> np.ndarray:
     out = np.zeros_like(raw)
     if raw.size == 0 or target <= 0:
         return out
-    capped = np.zeros(raw.shape, dtype=bool)
     positive = raw > 0
+    if positive.all():  # the common case: the loop's first pass, without its masks
+        total_raw = np.add.reduce(raw)
+        if target <= EPS or total_raw <= 0:
+            return out
+        out = raw * (target / total_raw)
+        capped = out > cap + EPS
+        if not capped.any():
+            return out
+        out[capped] = cap
+    else:
+        capped = np.zeros(raw.shape, dtype=bool)
     while True:
         free = positive & ~capped
         room = target - cap * capped.sum()
@@ -426,7 +436,7 @@ def size_positions(
     w, report = _residual(inp, frame, sized)
     factor = inp.stages.drawdown_factor(inp)
     return Sizing(
-        weights={j: float(x) for j, x in zip(sized.active, w * factor, strict=True)},
+        weights=dict(zip(sized.active, (w * factor).tolist(), strict=True)),
         dropped=dropped,
         bucket_scaling=sized.scaling,
         residual=report,
@@ -470,10 +480,12 @@ def _size_viable(
     cfg, stages = inp.config, inp.stages
     for _ in range(len(active) + 1):
         raw = stages.raw_weights(inp.score[active], cfg, frame.room)
-        for j in [j for j, r in zip(active, raw, strict=True) if r <= 0]:
-            dropped[j] = _no_fixed_size(inp, j)
-        active = [j for j, r in zip(active, raw, strict=True) if r > 0]
-        raw = raw[raw > 0]
+        sized = raw > 0
+        if not sized.all():
+            for j in [j for j, r in zip(active, raw.tolist(), strict=True) if r <= 0]:
+                dropped[j] = _no_fixed_size(inp, j)
+            active = [j for j, ok in zip(active, sized.tolist(), strict=True) if ok]
+            raw = raw[sized]
         vol_factor: dict[int, float] = {}
         if vol_of is not None and active:
             factors = stages.volatility_factors(np.array([vol_of[j] for j in active]))
@@ -513,11 +525,13 @@ def _check_min_position(
 ) -> int | None:
     """sizing.min_position: the position to drop (the smallest below `min_position_size`,
     of equal ones the worst-ranked), or None when every one is viable."""
-    small = np.flatnonzero((w < inp.config.min_position_size - EPS) | (w <= EPS))
-    if small.size == 0:
+    below = inp.config.min_position_size - EPS
+    values = w.tolist()  # a few positions: plain floats, the same comparisons
+    small = [i for i, x in enumerate(values) if x < below or x <= EPS]
+    if not small:
         return None
-    smallest = w[small].min()
-    ties = [int(i) for i in small if w[i] <= smallest + EPS]
+    smallest = min(values[i] for i in small)
+    ties = [i for i in small if values[i] <= smallest + EPS]
     # Of equally small positions the worst-ranked goes first (ticker order breaks ties).
     return max(ties, key=lambda i: (-float(rank[active[i]]), inp.tickers[active[i]]))
 
@@ -526,11 +540,12 @@ def _residual(inp: PlanInputs, frame: _Frame, sized: _Sized) -> tuple[np.ndarray
     """Step 6: the residual, within each bucket's room (overrides have no bucket limit)."""
     w, active = sized.weights, sized.active
     residual = max(frame.room - float(w.sum()), 0.0)
-    member_buckets = [str(b) for b in frame.buckets[active]]
+    names = inp.bucket_names()
+    member_buckets = [names[j] for j in active]
     if frame.diversify:
         left = bucket_room(w, member_buckets, sized.exempt, frame.locked_by_bucket, frame.limit)
         res_buckets: list[str | None] = [
-            None if ex else b for b, ex in zip(member_buckets, sized.exempt, strict=True)
+            None if ex else b for b, ex in zip(member_buckets, sized.exempt.tolist(), strict=True)
         ]
     else:
         left, res_buckets = {}, [None] * len(active)

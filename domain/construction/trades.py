@@ -123,28 +123,41 @@ def _settle_drift(
 ) -> list[Trade]:
     """The trades once the day's projected drift settles: first without drift, then, while
     the drift the trades imply grows, with the buckets fitted to it and the trades
-    re-computed (at most `MAX_PASSES` times)."""
+    re-computed (at most `MAX_PASSES` times). Re-computed trades that make the day's
+    trades the same (asset, target, side) as before imply the same drift (equal targets
+    are the same double, or both zero, which the cost solver treats alike), which has not
+    grown: they are the answer without solving for it again."""
     drift, trades = 1.0, _diff(current, targets, skip, baseline, fixed, rules, 1.0)
+    day = _day_trades(trades, fixed)
     for _ in range(MAX_PASSES):
-        new_drift = _projected_drift(current, trades, fixed, rates)
+        new_drift = _projected_drift(current, day, rates)
         if new_drift <= drift:
             break
         drift = new_drift
         fitted = _fit_buckets(current, targets, skip, fixed, rules, drift)
         trades = _diff(current, fitted, skip, baseline, fixed, rules, drift)
+        again = _day_trades(trades, fixed)
+        if again == day:
+            break
+        day = again
     return trades
 
 
-def _projected_drift(
-    current: Mapping[str, float],
-    trades: Sequence[Trade],
-    fixed: Mapping[str, tuple[float, str]],
-    rates: CostRates,
-) -> float:
-    """Equity before / equity after the day's costs, were the day to make `trades` and
-    the `fixed` ones (1 when the costs would leave nothing)."""
+def _day_trades(
+    trades: Sequence[Trade], fixed: Mapping[str, tuple[float, str]]
+) -> list[tuple[str, float, str]]:
+    """(asset, end-of-day target, side) of every trade the day would make: `trades` and
+    the `fixed` ones, in asset order."""
     day = {**fixed, **{t.asset: (t.to_weight, side_of(t.action)) for t in trades}}
-    factor = post_trade_factor(current, [(a, *day[a]) for a in sorted(day)], rates)
+    return [(a, *day[a]) for a in sorted(day)]
+
+
+def _projected_drift(
+    current: Mapping[str, float], day: list[tuple[str, float, str]], rates: CostRates
+) -> float:
+    """Equity before / equity after the day's costs, were the day to make the trades of
+    `day` (`_day_trades`; 1 when the costs would leave nothing)."""
+    factor = post_trade_factor(current, day, rates)
     return 1.0 / factor if factor > 0 else 1.0
 
 

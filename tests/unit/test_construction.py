@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from domain.construction import (
     rebalance_due,
     select,
 )
+from domain.construction import trades as trades_module
 from domain.execution import CostRates, post_trade_factor, side_of
 
 
@@ -167,6 +169,36 @@ def test_diff_trades_when_day_costs_would_lift_holding_above_cap_then_trimmed():
     assert trades[0].from_weight > 0.2 and trades[0].to_weight == 0.2
     quiet = diff_trades(current, {"G": 0.2, "H": 0.3}, min_trade_weight=0.005, cap=0.2, rates=rates)
     assert quiet == []  # no other trade, no cost, no drift: G stays below the cap
+
+
+def test_diff_trades_when_a_pass_trades_the_same_then_drift_not_solved_again(monkeypatch):
+    # Pass one closes H; its drift lifts G above the cap, so pass two trims G too; pass
+    # three (pass two's drift) trades the same targets and sides: the drift of those is
+    # the one already solved, so it is not solved again, and G's from_weight is lifted by it.
+    solved = []
+
+    def counting(weights, targets, rates):
+        solved.append(list(targets))
+        return post_trade_factor(weights, targets, rates)
+
+    monkeypatch.setattr(trades_module, "post_trade_factor", counting)
+    current = {"G": 0.19999, "H": 0.3}
+    rates = CostRates.of(0.0, 0.001)
+    trades = diff_trades(current, {"G": 0.2}, min_trade_weight=0.005, cap=0.2, rates=rates)
+    assert solved == [[("H", 0.0, "sell")], [("G", 0.2, "sell"), ("H", 0.0, "sell")]]
+    assert trades[0].from_weight == 0.19999 * (1.0 / post_trade_factor(current, solved[1], rates))
+    solved.clear()
+    bucket = diff_trades(  # each pass fitted to a larger drift: new targets, each solved
+        {"L": 0.2, "A": 0.1, "B": 0.05},
+        {"A": 0.1, "B": 0.1},
+        min_trade_weight=0.005,
+        skip=("L",),
+        bucket_of={"L": "R", "A": "R", "B": "R"},
+        bucket_limit=0.4,
+        rates=CostRates.of(0.0, 0.01),
+    )
+    assert len(solved) >= 3 and all(a != b for a, b in itertools.pairwise(solved))
+    assert solved[-1] == [(t.asset, t.to_weight, side_of(t.action)) for t in bucket]
 
 
 def test_diff_trades_when_replan_leaves_out_an_open_decided_earlier_then_withdrawn():

@@ -11,10 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from domain.construction.buckets import abs_correlations
+from domain.construction.buckets import abs_correlations, scale_buckets
 from domain.construction.inputs import EPS, _market_volatility, _sample_std, log_returns
 from domain.construction.selection import ranking_order
-from domain.construction.sizing import VOL_FLOOR_DAILY, _volatility, volatility_factors
+from domain.construction.sizing import (
+    VOL_FLOOR_DAILY,
+    _check_min_position,
+    _volatility,
+    cap_and_normalise,
+    volatility_factors,
+)
 from tests.unit.test_construction_support import cfg, inputs
 
 
@@ -183,3 +189,78 @@ def test_ranking_order_when_ties_and_nan_then_same_as_lexsort():
         rank[rng.uniform(size=n) < 0.05] = -0.0
         expected = np.lexsort((ticker_rank, -rank))
         assert ranking_order(by_ticker, rank).tolist() == expected.tolist()
+
+
+def _stated_cap_and_normalise(raw: np.ndarray, cap: float, target: float) -> np.ndarray:
+    """The two-stage cap as first written: every pass with its masks."""
+    out = np.zeros_like(raw)
+    if raw.size == 0 or target <= 0:
+        return out
+    capped = np.zeros(raw.shape, dtype=bool)
+    positive = raw > 0
+    while True:
+        free = positive & ~capped
+        room = target - cap * capped.sum()
+        total_raw = raw[free].sum()
+        if room <= EPS or total_raw <= 0:
+            out[free] = 0.0
+            break
+        out[free] = raw[free] * (room / total_raw)
+        over = free & (out > cap + EPS)
+        if not over.any():
+            break
+        capped |= over
+        out[capped] = cap
+    out[capped] = cap
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 3, 7, 8, 9, 16, 40])
+@pytest.mark.parametrize("cap", [0.05, 0.12, 1.0])
+def test_cap_and_normalise_when_random_raw_then_same_bits_as_stated(n, cap):
+    rng = np.random.default_rng(n * 10 + int(cap * 100))
+    for zeros in (False, True):
+        raw = rng.lognormal(0.0, 1.0, n)
+        if zeros:
+            raw[rng.random(n) < 0.3] = 0.0
+        for target in (0.0, 0.5, 0.95):
+            got = cap_and_normalise(raw, cap, target)
+            assert got.tobytes() == _stated_cap_and_normalise(raw, cap, target).tobytes()
+
+
+def _stated_scale_buckets(weights, member_buckets, exempt, locked_by_bucket, cap):
+    """The bucket allocation limit as first written: np.bincount and np.where."""
+    weights = np.asarray(weights, dtype=float).copy()
+    names = sorted(set(member_buckets))
+    place = {b: i for i, b in enumerate(names)}
+    inverse = np.array([place[b] for b in member_buckets], dtype=np.intp)
+    free = np.bincount(inverse, weights=np.where(exempt, 0.0, weights), minlength=len(names))
+    allowed = np.array([max(cap - locked_by_bucket.get(b, 0.0), 0.0) for b in names])
+    over = free > allowed + EPS
+    factor = np.where(over, allowed / np.where(free > 0, free, 1.0), 1.0)
+    weights *= np.where(exempt, 1.0, factor[inverse])
+    return weights, {str(b): float(f) for b, f, o in zip(names, factor, over, strict=True) if o}
+
+
+@pytest.mark.parametrize("n", [1, 5, 12, 30])
+def test_scale_buckets_when_random_books_then_same_bits_as_stated(n):
+    rng = np.random.default_rng(n)
+    for cap in (0.1, 0.25, 1.0):
+        weights = rng.uniform(0.0, 0.1, n)
+        buckets = [f"B{k}" for k in rng.integers(0, 4, n)]
+        exempt = rng.random(n) < 0.2
+        locked = {"B1": 0.05, "B3": 0.3}
+        got, factors = scale_buckets(weights, buckets, exempt, locked, cap)
+        want, want_factors = _stated_scale_buckets(weights, buckets, exempt, locked, cap)
+        assert got.tobytes() == want.tobytes() and factors == want_factors
+        assert list(factors) == list(want_factors)
+
+
+def test_check_min_position_when_ties_then_worst_ranked_smallest_dropped():
+    inp = inputs([("A", "X", 0.9), ("B", "X", 0.8), ("C", "X", 0.7)], config=cfg())
+    rank = np.array([0.9, 0.8, 0.7])
+    limit = inp.config.min_position_size
+    w = np.array([limit / 2, limit * 2, limit / 2])
+    assert _check_min_position(inp, w, [0, 1, 2], rank) == 2  # C ranks below A
+    assert _check_min_position(inp, np.array([limit, limit * 2, 0.0]), [0, 1, 2], rank) == 2
+    assert _check_min_position(inp, np.array([limit * 2] * 3), [0, 1, 2], rank) is None

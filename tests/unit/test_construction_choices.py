@@ -11,6 +11,7 @@ import numpy as np
 from domain.construction import plan_targets
 from domain.construction.inputs import DayMemo, Universe, log_returns
 from domain.construction.status import StatusBoard, selection_changes
+from domain.stage_mutants import CorrelationAtLimit
 from domain.stages import Stages
 from tests.unit.test_construction_support import cfg, correlated_closes, inputs
 
@@ -131,6 +132,7 @@ class _CountingStages(Stages):
 
 
 _CountingStages.stated_correlations = True
+_CountingStages.stated_correlation_filter = True
 
 
 class _StatefulCorrelations(_CountingStages):
@@ -171,6 +173,33 @@ def test_plans_when_day_memo_shared_then_round_reuses_returns_and_correlations()
     assert stages.matrices == 5  # without the memo both are computed again
     assert replan.targets == alone.targets and replan.choices == alone.choices
     assert plan.targets != replan.targets
+
+
+def _twins_day(stages, limit):
+    """A and B move alike (|correlation| 1 up to rounding), C on its own."""
+    rng = np.random.default_rng(5)
+    closes = correlated_closes([[1.0, 0.2, 0.1], [1.0, 0.2, 0.1], [0.1, 1.0, 0.3]], rng)
+    rows = [("A", "R", 0.9), ("B", "R", 0.85), ("C", "R", 0.8)]
+    config = cfg(max_new_positions=6, correlation_limit=limit)
+    return inputs(rows, config=config, closes=closes, stages=stages)
+
+
+def test_plans_when_correlation_limit_one_then_no_matrix_and_the_same_plan():
+    stated = _CountingStages()
+    plan = plan_targets(_twins_day(stated, 1.0))
+    assert stated.matrices == 0 and plan.choices["B"].reason == "new"
+    asked = _StatefulCorrelations()  # not the stated rule: its matrices are computed
+    again = plan_targets(_twins_day(asked, 1.0))
+    assert asked.matrices == 1
+    assert again.targets == plan.targets and again.choices == plan.choices
+    below = plan_targets(_twins_day(_CountingStages(), 0.99))
+    assert below.choices["B"].reason == "correlation"
+
+
+def test_plans_when_correlation_limit_one_and_drops_mutated_then_mutant_still_drops():
+    assert Stages.stated_correlation_filter and not CorrelationAtLimit.stated_correlation_filter
+    plan = plan_targets(_twins_day(CorrelationAtLimit(), 1.0))
+    assert plan.choices["B"].reason == "correlation" and "B" not in plan.targets
 
 
 def test_plan_inputs_when_closes_not_the_memo_s_then_memo_unused():

@@ -428,7 +428,7 @@ def blended_board(
 ) -> ScoreBoard:
     """The day's board from its `technical_part` and the fundamentals."""
     given = np.isfinite(fund)
-    fundamental = np.where(given, np.clip(np.nan_to_num(fund, nan=NEUTRAL), 0.0, 1.0), NEUTRAL)
+    fundamental = np.where(given, np.clip(fund, 0.0, 1.0), NEUTRAL)  # clip: NaN stays, quietly
     blended = np.where(
         given, technical_weight * technical + fundamental_weight * fundamental, technical
     )

@@ -302,7 +302,7 @@ def _resolve(
     lifting: frozenset[str],
 ) -> Resolution:
     kept, lifted = _lift(verdicts, lifting)
-    lifted_names = tuple(sorted(lifted, key=lambda s: (lifted[s], s)))
+    lifted_names = tuple(sorted(lifted, key=lambda s: (lifted[s], s))) if lifted else ()
     decisive = _decisive(kept)
 
     if decisive:
@@ -319,17 +319,18 @@ def _resolve(
         decided_by, rule = ORCHESTRATOR, PRIORITY.id
         outcome, final, why = APPROVED, proposal.to_weight, "no protection objected"
 
-    losers: dict[str, tuple[int, str]] = {
-        s: (p, "lifted by the regime override") for s, p in lifted.items()
-    }
-    for v in decisive[1:]:
-        if _outcome(v, proposal) != (outcome, final) and v.system != decided_by:
-            losers.setdefault(v.system, (_priority(v), f"{v.stance}: {v.reason}"))
-    overridden = tuple(sorted(losers, key=lambda s: (losers[s][0], s)))
-
     parts = [f"{outcome} by {decided_by}: {why}"]
-    if overridden:
-        parts.append("overrode " + "; ".join(f"{s} ({losers[s][1]})" for s in overridden))
+    overridden: tuple[str, ...] = ()
+    if lifted or len(decisive) > 1:  # else nothing was overridden (the common case)
+        losers: dict[str, tuple[int, str]] = {
+            s: (p, "lifted by the regime override") for s, p in lifted.items()
+        }
+        for v in decisive[1:]:
+            if _outcome(v, proposal) != (outcome, final) and v.system != decided_by:
+                losers.setdefault(v.system, (_priority(v), f"{v.stance}: {v.reason}"))
+        overridden = tuple(sorted(losers, key=lambda s: (losers[s][0], s)))
+        if overridden:
+            parts.append("overrode " + "; ".join(f"{s} ({losers[s][1]})" for s in overridden))
     if lifted_names and override is not None:
         parts.append(f"regime override: {override.reason}")
     decision = TradeDecided(

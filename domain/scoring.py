@@ -428,7 +428,7 @@ def blended_board(
 ) -> ScoreBoard:
     """The day's board from its `technical_part` and the fundamentals."""
     given = np.isfinite(fund)
-    fundamental = np.where(given, np.clip(np.nan_to_num(fund, nan=NEUTRAL), 0.0, 1.0), NEUTRAL)
+    fundamental = np.where(given, np.clip(fund, 0.0, 1.0), NEUTRAL)  # clip: NaN stays, quietly
     blended = np.where(
         given, technical_weight * technical + fundamental_weight * fundamental, technical
     )
@@ -547,8 +547,9 @@ def _active(override: SignalOverride, day: dt.date) -> bool:
 
 def _override_values(
     overrides: Sequence[SignalOverride], day: dt.date, columns: Mapping[str, int], n: int
-) -> np.ndarray:
-    values = np.full(n, np.nan)
+) -> np.ndarray | None:
+    """The active overrides' value per column (NaN: none), or None when none is active."""
+    values = None
     for override in overrides:  # loops over scripted overrides, not assets
         if not _active(override, day):
             continue
@@ -558,8 +559,18 @@ def _override_values(
             raise ValueError(
                 f"signal override for {override.asset!r} must be in [0, 1], got {override.value}"
             )
+        if values is None:
+            values = np.full(n, np.nan)
         values[columns[override.asset]] = override.value  # later entries win
     return values
+
+
+def _overridden(base: np.ndarray, over: np.ndarray | None) -> np.ndarray:
+    """`base` with the finite values of `over` in their place, read-only (`base` itself
+    when no override is active and it is read-only already)."""
+    if over is None:
+        return base if not base.flags.writeable else _readonly(np.array(base, dtype=float))
+    return _readonly(np.where(np.isfinite(over), over, base))
 
 
 SCORE_DECIMALS = 6
@@ -617,15 +628,14 @@ def apply_overrides(
     )
     score_over = _override_values(signals.scores, day, columns, n)
     trending_over = _override_values(signals.trending, day, columns, n)
-    score = np.where(np.isfinite(score_over), score_over, board.score)
-    trending = np.where(np.isfinite(trending_over), trending_over, board.trending)
+    absent = _readonly(np.full(n, np.nan))  # the component of an override not active today
     comps = dict(board.components)
-    comps[OVERRIDE_SCORE] = score_over
-    comps[OVERRIDE_TRENDING] = trending_over
+    comps[OVERRIDE_SCORE] = absent if score_over is None else _readonly(score_over)
+    comps[OVERRIDE_TRENDING] = absent if trending_over is None else _readonly(trending_over)
     return attrs.evolve(
         board,
-        score=_readonly(score),
-        trending=_readonly(trending),
+        score=_overridden(board.score, score_over),
+        trending=_overridden(board.trending, trending_over),
         # a read-only component (never a view of a writable array here) is shared as it is
         components=MappingProxyType(
             {k: v if not v.flags.writeable else _readonly(np.array(v)) for k, v in comps.items()}

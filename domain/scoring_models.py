@@ -42,22 +42,22 @@ def rate_of_change(window: np.ndarray, horizon: int) -> np.ndarray:
     if closes.shape[0] <= horizon:
         return np.full(closes.shape[1], np.nan)
     today, then = closes[-1], closes[-1 - horizon]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ok = np.isfinite(today) & np.isfinite(then) & (today > 0) & (then > 0)
-        return np.where(ok, today / np.where(ok, then, 1.0) - 1.0, np.nan)
+    ok = np.isfinite(today) & np.isfinite(then) & (today > 0) & (then > 0)
+    # no invalid division: a missing close is divided by 1 (and comparing NaN is quiet)
+    return np.where(ok, today / np.where(ok, then, 1.0) - 1.0, np.nan)
 
 
-def rank_normalised(values: np.ndarray) -> np.ndarray:
-    """Each finite value's rank among the finite ones, scaled to [0, 1]; NaN elsewhere.
+def rank_normalised(values: np.ndarray, missing: float = np.nan) -> np.ndarray:
+    """Each finite value's rank among the finite ones, scaled to [0, 1]; `missing` elsewhere.
 
     Rank 0 is the lowest; ties are ranked by column order (the earlier column lower).
     The highest of ``n`` finite values gets 1, the lowest 0; a single one gets 1.
     """
-    out = np.full(values.shape, np.nan)
-    finite = np.flatnonzero(np.isfinite(values))
+    out = np.full(values.shape, missing)
+    finite = np.isfinite(values).nonzero()[0]
     if finite.size == 0:
         return out
-    order = finite[np.argsort(values[finite], kind="stable")]
+    order = finite[values[finite].argsort(kind="stable")]
     out[order] = np.arange(finite.size) / max(finite.size - 1, 1)
     if finite.size == 1:
         out[finite] = 1.0
@@ -73,9 +73,8 @@ def momentum(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         trending: 1 where the rate of change is positive, else 0.
     """
     roc = rate_of_change(window, MOMENTUM_HORIZON)
-    ranks = rank_normalised(roc)  # in [0, 1], NaN where no rate
-    score = np.where(np.isnan(ranks), 0.0, ranks)
-    trending = np.where(roc > 0, 1.0, 0.0)  # NaN > 0 is False
+    score = rank_normalised(roc, missing=0.0)
+    trending = (roc > 0).astype(float)  # NaN > 0 is False
     return score, trending
 
 
@@ -96,7 +95,8 @@ def _checked(name: str, values: object, n_assets: int, what: str) -> np.ndarray:
         raise ValueError(
             f"scoring model '{name}' returned {what} of shape {array.shape}, expected ({n_assets},)"
         )
-    if not np.all(np.isfinite(array)) or array.min(initial=0.0) < 0 or array.max(initial=0) > 1:
+    # a NaN makes the minimum NaN, which fails the comparison as an infinity does
+    if not (array.min(initial=0.0) >= 0.0 and array.max(initial=0.0) <= 1.0):
         raise ValueError(f"scoring model '{name}' returned {what} outside [0, 1] or not finite")
     return array
 
@@ -140,21 +140,21 @@ class ScoringModel:
         n = today.shape[0]
         pair = isinstance(result, tuple)
         score = _checked(self.name, result[0] if pair else result, n, "scores")
-        trending = _checked(self.name, result[1], n, "trending") if pair else score.copy()
-        with np.errstate(invalid="ignore"):
-            valid = np.isfinite(today) & (today > 0)
-        score = np.where(valid, score, 0.0)
-        trending = np.where(valid, trending, 0.0)
+        trending = _checked(self.name, result[1], n, "trending") if pair else score
+        valid = np.isfinite(today) & (today > 0)
+        # read-only, so one array serves every field of the same values
+        score = _readonly(np.where(valid, score, 0.0))
+        no_override = _readonly(np.full(n, np.nan))
         components = {
-            MODEL_SCORE: _readonly(score.copy()),
-            OVERRIDE_SCORE: _readonly(np.full(n, np.nan)),
-            OVERRIDE_TRENDING: _readonly(np.full(n, np.nan)),
+            MODEL_SCORE: score,
+            OVERRIDE_SCORE: no_override,
+            OVERRIDE_TRENDING: no_override,
         }
         return ScoreBoard(
-            technical=_readonly(score.copy()),
+            technical=score,
             fundamental=_readonly(np.full(n, NEUTRAL)),
-            score=_readonly(score),
-            trending=_readonly(trending),
+            score=score,
+            trending=_readonly(np.where(valid, trending, 0.0)),
             valid=_readonly(valid),
             fundamental_given=_readonly(np.zeros(n, dtype=bool)),
             components=MappingProxyType(components),

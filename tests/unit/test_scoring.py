@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import attrs
 import numpy as np
 import pytest
 
@@ -439,6 +440,24 @@ def test_override_when_day_outside_window_then_no_change(day):
     out = apply_overrides(board, day, TICKERS, signals)
     np.testing.assert_array_equal(out.score, board.score)
     assert np.isnan(out.components[OVERRIDE_SCORE]).all()
+
+
+def test_override_when_none_active_and_board_writable_then_copies_and_input_stays_writable():
+    board = _three_board()
+    writable = attrs.evolve(board, score=np.array(board.score), trending=np.array(board.trending))
+    out = apply_overrides(writable, dt.date(2021, 1, 3), TICKERS, Signals())
+    assert out.score is not writable.score and out.trending is not writable.trending
+    assert out.score.tobytes() == writable.score.tobytes()
+    assert out.trending.tobytes() == writable.trending.tobytes()
+    assert not out.score.flags.writeable and not out.trending.flags.writeable
+    assert writable.score.flags.writeable and writable.trending.flags.writeable
+
+
+def test_override_when_none_active_and_board_read_only_then_its_arrays_are_kept():
+    board = _three_board()
+    out = apply_overrides(board, dt.date(2021, 1, 3), TICKERS, Signals())
+    assert out.score is board.score and out.trending is board.trending
+    assert not out.components[OVERRIDE_SCORE].flags.writeable
 
 
 def test_override_when_to_open_then_active_to_end_and_not_before_from():

@@ -48,6 +48,13 @@ def test_rank_normalised_when_one_finite_value_then_it_scores_one() -> None:
     np.testing.assert_allclose(rank_normalised(np.array([np.nan, 5.0])), [np.nan, 1.0])
 
 
+def test_rank_normalised_when_missing_given_then_unranked_values_take_it() -> None:
+    values = np.array([0.3, np.nan, -0.2, np.inf])
+    out = rank_normalised(values, missing=0.0)
+    np.testing.assert_array_equal(out, [1.0, 0.0, 0.0, 0.0])
+    assert out[2:].tobytes() == np.zeros(2).tobytes()  # +0.0, as np.where(isnan, 0.0) gives
+
+
 def test_momentum_when_scored_then_rank_of_roc_and_trending_is_positive_roc() -> None:
     score, trending = momentum(paths(0.2, -0.1, 0.05, 0.4))
     np.testing.assert_allclose(score, [2 / 3, 0.0, 1 / 3, 1.0])
@@ -100,12 +107,22 @@ def test_board_when_asset_has_no_close_today_then_not_valid_and_scored_zero() ->
     assert board.score.tolist() == [0.0, 1.0] and board.trending.tolist() == [0.0, 1.0]
 
 
+def test_board_when_model_result_changed_after_then_board_keeps_its_read_only_values() -> None:
+    result = np.array([0.2, 0.9])
+    board = ScoringModel("m:f", lambda w: result).score_as_of(paths(0.1, 0.2), 60)
+    result[:] = 0.5
+    for array in (board.score, board.technical, board.trending, board.components[MODEL_SCORE]):
+        assert array.tolist() == [0.2, 0.9] and not array.flags.writeable
+
+
 @pytest.mark.parametrize(
     ("result", "message"),
     [
         (np.ones(3), r"scores of shape \(3,\), expected \(2,\)"),
         (np.array([0.5, 1.5]), "scores outside"),
         (np.array([0.5, np.nan]), "scores outside"),
+        (np.array([np.inf, 0.5]), "scores outside"),
+        ((np.ones(2), np.array([0.0, -np.inf])), "trending outside"),
         ((np.ones(2), np.array([-0.1, 0.0])), "trending outside"),
     ],
 )

@@ -47,24 +47,23 @@ def message_records(envelopes: Iterable[Envelope], run_id: str) -> list[tuple[An
     its mapping (`sim.run.step_commit.encoded` gives `message_values`' JSON); a step's
     envelopes share their date, so its ISO form is computed once."""
     rows = []
-    date, iso = None, ""
-    for env in envelopes:
-        msg = env.message
-        if env.date != date:
-            date, iso = env.date, env.date.isoformat()
+    last, iso = None, ""
+    for id_, step, date, round_, sender, recipient, in_reply_to, msg in envelopes:
+        if date != last:
+            last, iso = date, date.isoformat()
         rows.append(
             (
-                env.id,
+                id_,
                 run_id,
-                env.step,
+                step,
                 iso,
-                env.round,
-                env.sender,
-                env.recipient,
+                round_,
+                sender,
+                recipient,
                 msg.KIND,
                 msg.asset_ref,
                 msg.proposal_ref,
-                env.in_reply_to,
+                in_reply_to,
                 msg.payload(),
             )
         )

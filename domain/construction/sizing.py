@@ -56,7 +56,7 @@ def cap_and_normalise(raw: np.ndarray, cap: float, target: float) -> np.ndarray:
 
     Args:
         raw: non-negative raw weights (relative sizes).
-        cap: the most any one position may hold.
+        cap: the most any one position may hold (finite: `max_single_position_size`).
         target: what the positions should add up to.
 
     Returns:
@@ -478,6 +478,7 @@ def _size_viable(
     """Steps 1-5: size, and drop the smallest position below `min_position_size` until
     none is (`dropped` collects why)."""
     cfg, stages = inp.config, inp.stages
+    active = list(active)  # dropped positions are deleted from it: never the caller's list
     for _ in range(len(active) + 1):
         raw = stages.raw_weights(inp.score[active], cfg, frame.room)
         sized = raw > 0

@@ -19,7 +19,7 @@ class Envelope(NamedTuple):
     """A published message with its id, step, date, negotiation round and route.
 
     A named tuple (immutable, its fields in this order) rather than an attrs class: the
-    bus stamps one for every message of a run, and a tuple costs a third as much to make.
+    bus stamps one for every message of a run, and a tuple costs less than half as much to make.
     """
 
     id: int

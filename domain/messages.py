@@ -12,14 +12,17 @@ nothing here knows the bus. `payload()` gives the JSON column: every field excep
 
 from __future__ import annotations
 
+import operator
 import typing
 from collections import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import attrs
 import cattrs
+
+from domain.payloads import payload_of
 
 # Verdict stances
 APPROVE = "approve"
@@ -51,41 +54,38 @@ def _ro(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-_MAPPINGS = frozenset({dict, MappingProxyType})
-_SEQUENCES = frozenset({tuple, list})
+class RecordShape(NamedTuple):
+    """How a message class becomes a `messages` row, derived from its fields once.
+
+    Attributes:
+        wire: (kind, index of `asset` or -1, index of `proposal_id` or -1, the payload's
+            (index, name) pairs), plain values only, for the writer process.
+        read: every field's value, in field order, as a tuple.
+        mapped: the indexes of the mapping fields (read-only mappings, `_ro`).
+    """
+
+    wire: tuple[str, int, int, tuple[tuple[int, str], ...]]
+    read: Callable[[Message], tuple[Any, ...]]
+    mapped: tuple[int, ...]
 
 
-def _jsonable(value: Any) -> Any:
-    kind = type(value)
-    if kind in _PLAIN:  # the common cases first, by exact type, before the ABC checks
-        return value
-    if kind in _MAPPINGS:
-        return {str(k): v if type(v) in _PLAIN else _jsonable(v) for k, v in value.items()}
-    if kind in _SEQUENCES:
-        return [v if type(v) in _PLAIN else _jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, tuple | list | frozenset | set):
-        items = sorted(value) if isinstance(value, frozenset | set) else value
-        return [_jsonable(v) for v in items]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return value.item()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+_SHAPES: dict[type, RecordShape] = {}
 
 
-_PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _payload_fields(cls: type) -> tuple[str, ...]:
-    """The names of `cls`'s payload fields (all but `asset` and `proposal_id`), in order."""
-    names = _PAYLOAD_FIELDS.get(cls)
-    if names is None:
-        names = tuple(f.name for f in attrs.fields(cls) if f.name not in ("asset", "proposal_id"))
-        _PAYLOAD_FIELDS[cls] = names
-    return names
+def record_shape(cls: type[Message]) -> RecordShape:
+    """`cls`'s `RecordShape` (built on first use)."""
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        fields_ = attrs.fields(cls)
+        names = tuple(f.name for f in fields_)
+        mapped = tuple(i for i, f in enumerate(fields_) if f.converter is _ro)
+        fields = tuple((i, n) for i, n in enumerate(names) if n not in ("asset", "proposal_id"))
+        where = {n: i for i, n in enumerate(names)}
+        wire = (cls.KIND, where.get("asset", -1), where.get("proposal_id", -1), fields)
+        getter = operator.attrgetter(*names)
+        read = getter if len(names) > 1 else lambda message: (getter(message),)
+        shape = _SHAPES[cls] = RecordShape(wire, read, mapped)
+    return shape
 
 
 @attrs.frozen
@@ -100,11 +100,8 @@ class Message:
 
     def payload(self) -> dict[str, Any]:
         """The JSON-ready payload: all fields but `asset` and `proposal_id`."""
-        out = {}
-        for name in _payload_fields(type(self)):
-            value = getattr(self, name)
-            out[name] = value if type(value) in _PLAIN else _jsonable(value)
-        return out
+        shape = record_shape(type(self))
+        return payload_of(shape.wire[3], shape.read(self))
 
     @property
     def asset_ref(self) -> str | None:

@@ -25,11 +25,12 @@ import sqlite_utils
 from domain.buckets import UNKNOWN_BUCKET
 from domain.envelope import Envelope
 from domain.execution import Book
+from domain.messages import RecordShape, record_shape
 from sim.run.canonical import dumps
 from sim.run.dbfile import close_writer, connect_writer, create_complete, write_transaction
 from sim.run.liveness import own_identity, this_host
 from sim.run.signals import signals_deferred
-from sim.run.step_commit import Statements, StepBatch, commit_step
+from sim.run.step_commit import Statements, StepBatch, commit_step, message_row_values
 from sim.run.step_writer import RecordingError, StepWriter
 
 RUN_STATUSES = ("running", "completed", "failed", "interrupted")
@@ -38,34 +39,30 @@ RUN_STATUSES = ("running", "completed", "failed", "interrupted")
 def message_values(env: Envelope, run_id: str) -> tuple[Any, ...]:
     """The `messages` row of one envelope as values in `MESSAGE_COLUMNS` order, the order
     of `SCHEMA` (payload as canonical JSON)."""
-    ((*values, payload),) = message_records([env], run_id)
-    return (*values, dumps(payload))
+    return message_row_values(message_records([env], run_id)[0])
 
 
 def message_records(envelopes: Iterable[Envelope], run_id: str) -> list[tuple[Any, ...]]:
-    """The `messages` rows of `envelopes` in `MESSAGE_COLUMNS` order, each payload still
-    its mapping (`sim.run.step_commit.encoded` gives `message_values`' JSON); a step's
-    envelopes share their date, so its ISO form is computed once."""
+    """The step's message records (`sim.run.step_commit.MessageRecord`): each envelope's
+    route and its message's field values as they are, with its class's `RecordShape` wire;
+    `message_row_values` makes a record its `messages` row. A step's envelopes share their
+    date, so its ISO form is computed once."""
     rows = []
     last, iso = None, ""
+    shapes: dict[type, RecordShape] = {}
     for id_, step, date, round_, sender, recipient, in_reply_to, msg in envelopes:
         if date != last:
             last, iso = date, date.isoformat()
+        shape = shapes.get(type(msg))
+        if shape is None:
+            shape = shapes[type(msg)] = record_shape(type(msg))
+        values = shape.read(msg)
+        if shape.mapped:  # a read-only mapping goes as a dict of its items: plain to pickle
+            values = list(values)
+            for i in shape.mapped:
+                values[i] = dict(values[i])
         rows.append(
-            (
-                id_,
-                run_id,
-                step,
-                iso,
-                round_,
-                sender,
-                recipient,
-                msg.KIND,
-                msg.asset_ref,
-                msg.proposal_ref,
-                in_reply_to,
-                msg.payload(),
-            )
+            (id_, run_id, step, iso, round_, sender, recipient, in_reply_to, shape.wire, values)
         )
     return rows
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from domain.payloads import jsonable, payload_of
 from sim.run.canonical import dumps
 
 BUSY_TIMEOUT_S = 30.0
@@ -53,17 +54,43 @@ class Statements(NamedTuple):
     progress: str
 
 
+def message_row_values(record: Sequence[Any]) -> tuple[Any, ...]:
+    """A message record's `messages` row, its payload as canonical JSON.
+
+    A record is (id, run_id, step, date, round, sender, recipient, in_reply_to, wire,
+    values): the envelope's route, the message class's `domain.messages.RecordShape` wire
+    (kind, the index of `asset` and of `proposal_id` in `values` or -1, the payload's
+    (index, name) pairs) and every field's value in field order.
+    """
+    id_, run_id, step, date, round_, sender, recipient, in_reply_to, wire, values = record
+    kind, asset_at, proposal_at, fields = wire
+    return (
+        id_,
+        run_id,
+        step,
+        date,
+        round_,
+        sender,
+        recipient,
+        kind,
+        None if asset_at < 0 else values[asset_at],
+        None if proposal_at < 0 else values[proposal_at],
+        in_reply_to,
+        dumps(payload_of(fields, values)),
+    )
+
+
 class StepBatch(NamedTuple):
     """One finished step's rows, in the column order of their statements.
 
     Attributes:
-        messages: `messages` rows; the last value of each is the payload, a mapping
-            (encoded as canonical JSON when written) or its JSON text.
+        messages: message records (`message_row_values`), or once encoded their
+            `messages` rows.
         snapshots: `snapshots` rows; the last value of each is the holding's flags,
             likewise.
         equity: the `equity` row.
         progress: the runs row's `steps_completed`, `messages`, `heartbeat_at`, `run_id`.
-        encoded: True when every last value is JSON text already.
+        encoded: True when the messages are rows and every flags value JSON text.
     """
 
     messages: Sequence[tuple[Any, ...]]
@@ -74,14 +101,28 @@ class StepBatch(NamedTuple):
 
 
 def encoded(batch: StepBatch) -> StepBatch:
-    """`batch` with every payload and flags value as canonical JSON."""
+    """`batch` with its messages as rows and every flags value as canonical JSON."""
     if batch.encoded:
         return batch
     return batch._replace(
-        messages=[(*row[:-1], dumps(row[-1])) for row in batch.messages],
+        messages=[message_row_values(record) for record in batch.messages],
         snapshots=[(*row[:-1], dumps(row[-1])) for row in batch.snapshots],
         encoded=True,
     )
+
+
+def json_ready(batch: StepBatch) -> StepBatch:
+    """`batch` with every message's payload values JSON-ready (`jsonable`: a date as its ISO
+    text, a mapping as a dict with string keys), which gives the same payloads."""
+    if batch.encoded:
+        return batch
+    messages = []
+    for record in batch.messages:
+        values = list(record[-1])
+        for i, _ in record[-2][3]:
+            values[i] = jsonable(values[i])
+        messages.append((*record[:-1], values))
+    return batch._replace(messages=messages)
 
 
 def commit_step(conn: sqlite3.Connection, statements: Statements, batch: StepBatch) -> None:

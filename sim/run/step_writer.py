@@ -47,6 +47,7 @@ from sim.run.step_commit import (
     commit_step,
     connect,
     encoded,
+    json_ready,
 )
 
 _LENGTH = struct.Struct("<Q")
@@ -103,8 +104,9 @@ class StepWriter:
     def send(self, batch: StepBatch) -> None:
         """Hand one finished step to the child (waits while the pipe is full).
 
-        A value that is not plain (an enum, a numpy scalar, a mapping proxy) is encoded to
-        JSON here instead, to the same bytes.
+        A payload value that is not plain (a date, a numpy scalar, a nested mapping proxy)
+        is made JSON-ready here first (`json_ready`); what is still not plain (a snapshot's
+        enum flag) is encoded to JSON here instead, to the same bytes.
 
         Raises:
             RecordingError: the child has stopped, or took nothing for `STALL_TIMEOUT_S`.
@@ -112,7 +114,10 @@ class StepWriter:
         try:
             data = _plain_pickle(tuple(batch))
         except pickle.PicklingError:
-            data = _plain_pickle(tuple(encoded(batch)))
+            try:
+                data = _plain_pickle(tuple(json_ready(batch)))
+            except pickle.PicklingError:
+                data = _plain_pickle(tuple(encoded(batch)))
         self._send_frame(data)
 
     def close(self) -> None:

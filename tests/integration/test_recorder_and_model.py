@@ -5,6 +5,7 @@ import pytest
 
 from domain.execution import Book, Position
 from domain.messages import NoticeIssued, RequestReview
+from domain.payloads import payload_of
 from sim import compose
 from sim.load.document import load_scenario
 from sim.run.bus import MessageBus
@@ -231,7 +232,9 @@ def test_message_records_when_step_encoded_then_each_row_is_its_message_values()
     bus.publish("a", NoticeIssued(event="f", details={"x": float("nan")}))
     envelopes = bus.drain()
     records = message_records(envelopes, "r9")
-    assert [r[-1] for r in records] == [env.message.payload() for env in envelopes]
+    payloads = [payload_of(r[-2][3], r[-1]) for r in records]
+    assert payloads == [env.message.payload() for env in envelopes]
+    assert [type(records[i][-1][2]) for i in (0, 2)] == [dict, dict]  # details: plain dicts
     rows = encoded(StepBatch(records, [], (), ())).messages
     assert rows == [message_values(env, "r9") for env in envelopes]
     assert [r[3] for r in rows] == ["2024-01-02", "2024-01-02", "2024-01-03"]

@@ -9,6 +9,7 @@ default threshold.
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
 import signal
@@ -21,12 +22,15 @@ import types
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sim.run.recorder
 import sim.run.step_writer
 from sim import compose
 from sim.load.document import load_scenario
+from sim.run.bus import MessageBus
+from sim.run.canonical import dumps
 from sim.run.recorder import STATEMENTS, Recorder, open_db
 from sim.run.step_commit import StepBatch
 from sim.run.step_writer import RecordingError
@@ -180,6 +184,50 @@ def test_write_step_when_flags_cannot_be_pickled_then_encoded_here_and_written_a
     conn = sqlite3.connect(db)
     stored = conn.execute("SELECT asset, flags FROM snapshots").fetchall()
     assert stored == [("AAA", '{"core":true,"until":"2024-02-01"}')]
+
+
+def _payload_cases() -> list[object]:
+    """Messages of every kind with what a payload may hold: nested mappings, a date, a
+    NaN, a numpy scalar, a set, a tuple."""
+    from domain import messages as m
+
+    nested = types.MappingProxyType({"inner": types.MappingProxyType({"x": 1.5})})
+    return [
+        m.RegimeUpdated("Goldilocks", None, False, "normal", 0.5, 0.25, ("Tech",), ("r",)),
+        m.ScoresPublished(scores={"AAA": 0.5, "BBB": float("nan")}, rule="scoring.score"),
+        m.ProposeTrade("p1", "AAA", "open", 0.0, 0.1, 0.7, "why", "planner", {"rules": {"a": "b"}}),
+        m.RequestReview(proposal_id="p1", asset="AAA"),
+        m.ProposalReviewed("p1", "AAA", "grace", "block", 2, "held", np.float64(0.05), "g.x"),
+        m.TradeDecided("p1", "AAA", "open", "approved", 0.0, 0.1, "pm", ("x",), "ok", "r", ()),
+        m.RequestReplan(1, {"AAA": 0.1}, 1, 0.1, ("BBB",), "resolution.replan"),
+        m.TradeFilled("p1", "AAA", "buy", 10.0, 1.0, 10.0, 0.01, 0.1, 10.0),
+        m.NoticeIssued("e", "AAA", {"entered": dt.date(2024, 1, 2), "ids": {3, 1}}, "r"),
+        m.NoticeIssued("f", None, {"nested": nested, "n": np.int64(3)}),
+        m.RequestCoreDesignation("AAA", None, "override"),
+        m.InterventionApplied("force_sell", "AAA", {"at": (1, 2)}),
+    ]
+
+
+@pytest.mark.parametrize("writer", [True, False], ids=["writer-process", "in-process"])
+def test_write_step_when_payloads_of_every_kind_then_json_of_message_payload(tmp_path, writer):
+    db = tmp_path / "kinds.db"
+    recorder = _background_recorder(db) if writer else started_recorder(db, "r-001")
+    bus = MessageBus()
+    bus.subscribe("a")
+    bus.begin_step(0, dt.date(2024, 1, 2))
+    envelopes = [bus.publish("a", message) for message in _payload_cases()]
+    recorder.write_step(bus.drain(), [], _equity(0))
+    recorder.finish("completed")
+    conn = sqlite3.connect(db)
+    stored = conn.execute("SELECT kind, asset, proposal_id, payload FROM messages ORDER BY id")
+    expected = [
+        (e.kind, e.message.asset_ref, e.message.proposal_ref, dumps(e.message.payload()))
+        for e in envelopes
+    ]
+    assert stored.fetchall() == expected
+    assert expected[8][3] == '{"details":{"entered":"2024-01-02","ids":[1,3]},"event":"e",' + (
+        '"rule":"r","rules":[]}'
+    )
 
 
 def test_write_in_background_when_database_in_memory_then_steps_stay_in_process():
@@ -393,7 +441,8 @@ def test_writer_process_program_when_imported_then_standard_library_and_sim_run_
     startup = _modules_after("pass")
     loaded = _modules_after(f"sys.path.insert(0, {str(root)!r}); import sim.run.step_writer")
     added = loaded - startup
-    assert {m.split(".")[0] for m in added} - set(sys.stdlib_module_names) == {"sim"}
+    assert {m.split(".")[0] for m in added} - set(sys.stdlib_module_names) == {"sim", "domain"}
+    assert {m for m in added if m.startswith("domain")} == {"domain", "domain.payloads"}
     assert {m for m in added if m.startswith("sim")} == {
         "sim",
         "sim.run",

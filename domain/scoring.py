@@ -151,15 +151,22 @@ class ScoreBoard:
             rounded to 6 places, plus the ``valid`` and ``fundamental_given`` flags.
             An override component with no override active is None (JSON null).
         """
+        # `round` to 6 places is the dear part: the score array of a scoring model's board
+        # is also its technical score and its `model_score`, rounded once
+        score = round(float(self.score[j]), SCORE_DECIMALS)
+        shared = self.score if SCORE_DECIMALS == 6 else None
         out: dict[str, float | bool | None] = {
-            "score": round(float(self.score[j]), SCORE_DECIMALS),
-            "technical": round(float(self.technical[j]), 6),
+            "score": score,
+            "technical": score if self.technical is shared else round(float(self.technical[j]), 6),
             "fundamental": round(float(self.fundamental[j]), 6),
             "trending": round(float(self.trending[j]), 6),
             "valid": bool(self.valid[j]),
             "fundamental_given": bool(self.fundamental_given[j]),
         }
         for name, values in self.components.items():
+            if values is shared:
+                out[name] = score
+                continue
             value = float(values[j])
             out[name] = round(value, 6) if math.isfinite(value) else None
         return out

@@ -114,6 +114,9 @@ class ScoringModel:
     name: str
     function: ModelFunction = attrs.field(eq=False)
     window: int | None = None
+    _constants: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     def score_as_of(self, closes: np.ndarray, t: int) -> ScoreBoard:
         """Day `t`'s board from rows ``max(0, t - window + 1) .. t`` of `closes`.
@@ -144,7 +147,7 @@ class ScoringModel:
         valid = np.isfinite(today) & (today > 0)
         # read-only, so one array serves every field of the same values
         score = _readonly(np.where(valid, score, 0.0))
-        no_override = _readonly(np.full(n, np.nan))
+        no_override, neutral, not_given = self._constant_fields(n)
         components = {
             MODEL_SCORE: score,
             OVERRIDE_SCORE: no_override,
@@ -152,13 +155,26 @@ class ScoringModel:
         }
         return ScoreBoard(
             technical=score,
-            fundamental=_readonly(np.full(n, NEUTRAL)),
+            fundamental=neutral,
             score=score,
             trending=_readonly(np.where(valid, trending, 0.0)),
             valid=_readonly(valid),
-            fundamental_given=_readonly(np.zeros(n, dtype=bool)),
+            fundamental_given=not_given,
             components=MappingProxyType(components),
         )
+
+    def _constant_fields(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fields of every board of `n` assets that never change (no override: NaN;
+        the fundamental: neutral; none given), read-only, so built once per model and
+        size and shared by its boards."""
+        found = self._constants.get(n)
+        if found is None:
+            found = self._constants[n] = (
+                _readonly(np.full(n, np.nan)),
+                _readonly(np.full(n, NEUTRAL)),
+                _readonly(np.zeros(n, dtype=bool)),
+            )
+        return found
 
 
 def builtin_model(name: str) -> ScoringModel:

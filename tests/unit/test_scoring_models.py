@@ -158,3 +158,14 @@ def test_for_asset_when_model_board_shares_its_score_then_each_field_rounded_as_
     assert payload["trending"] == 0.25 and payload["fundamental"] == 0.5
     assert payload[OVERRIDE_SCORE] is None and payload["override_trending"] is None
     assert payload["valid"] is True and payload["fundamental_given"] is False
+
+
+def test_board_when_model_scores_two_days_then_constant_fields_shared_read_only() -> None:
+    model = builtin_model(MOMENTUM)
+    closes = paths(0.1, -0.2, 0.3, rows=70)
+    first, second = model.score_as_of(closes, 68), model.score_as_of(closes, 69)
+    assert second.fundamental is first.fundamental
+    assert second.components[OVERRIDE_SCORE] is first.components[OVERRIDE_SCORE]
+    assert not first.fundamental.flags.writeable and not first.fundamental_given.flags.writeable
+    assert (first.fundamental == 0.5).all() and not first.fundamental_given.any()
+    assert np.isnan(first.components[OVERRIDE_SCORE]).all()

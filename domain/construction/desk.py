@@ -152,7 +152,9 @@ def rebalance_notice(
     )
 
 
-@attrs.define
+# The desk's state changes a dozen times a day: plain assignments (`tickers`, the one
+# field with a converter, is set once, at construction).
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Desk:
     """The portfolio manager's state through one day, and the plans it makes from it.
 

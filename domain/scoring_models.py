@@ -43,6 +43,8 @@ def rate_of_change(window: np.ndarray, horizon: int) -> np.ndarray:
         return np.full(closes.shape[1], np.nan)
     today, then = closes[-1], closes[-1 - horizon]
     ok = np.isfinite(today) & np.isfinite(then) & (today > 0) & (then > 0)
+    if ok.all():  # the common case: the same divisions, nothing to mask
+        return today / then - 1.0
     # no invalid division: a missing close is divided by 1 (and comparing NaN is quiet)
     return np.where(ok, today / np.where(ok, then, 1.0) - 1.0, np.nan)
 
@@ -57,7 +59,10 @@ def rank_normalised(values: np.ndarray, missing: float = np.nan) -> np.ndarray:
     finite = np.isfinite(values).nonzero()[0]
     if finite.size == 0:
         return out
-    order = finite[values[finite].argsort(kind="stable")]
+    if finite.size == values.size:  # every value ranked: the columns' own order
+        order = values.argsort(kind="stable")
+    else:
+        order = finite[values[finite].argsort(kind="stable")]
     out[order] = np.arange(finite.size) / max(finite.size - 1, 1)
     if finite.size == 1:
         out[finite] = 1.0

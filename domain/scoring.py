@@ -151,15 +151,22 @@ class ScoreBoard:
             rounded to 6 places, plus the ``valid`` and ``fundamental_given`` flags.
             An override component with no override active is None (JSON null).
         """
+        # `round` to 6 places is the dear part: the score array of a scoring model's board
+        # is also its technical score and its `model_score`, rounded once
+        score = round(float(self.score[j]), SCORE_DECIMALS)
+        shared = self.score if SCORE_DECIMALS == 6 else None
         out: dict[str, float | bool | None] = {
-            "score": round(float(self.score[j]), SCORE_DECIMALS),
-            "technical": round(float(self.technical[j]), 6),
+            "score": score,
+            "technical": score if self.technical is shared else round(float(self.technical[j]), 6),
             "fundamental": round(float(self.fundamental[j]), 6),
             "trending": round(float(self.trending[j]), 6),
             "valid": bool(self.valid[j]),
             "fundamental_given": bool(self.fundamental_given[j]),
         }
         for name, values in self.components.items():
+            if values is shared:
+                out[name] = score
+                continue
             value = float(values[j])
             out[name] = round(value, 6) if math.isfinite(value) else None
         return out
@@ -586,11 +593,15 @@ def published_scores(score: np.ndarray) -> np.ndarray:
     # Away from a tie (and for modest finite values) the nearest integer of the scaled
     # value is the one Python's correctly rounded `round` finds, and dividing it by 10**6
     # (both exact, IEEE division) gives the double `round` returns: the same bits.
+    # The test only routes values to `round`: any that keeps a tie (and a NaN or an
+    # infinity, whose difference is NaN and fails it) away from the division will do.
     with np.errstate(invalid="ignore"):
-        safe = (np.abs(values) < 1e6) & (np.abs(np.abs(scaled - digits) - 0.5) > 1e-3)
+        safe = np.abs(scaled - digits) < 0.499
+    safe &= np.abs(values) < 1e6
     out = digits / 10.0**SCORE_DECIMALS
-    for j in np.flatnonzero(~safe).tolist():
-        out[j] = round(float(values[j]), SCORE_DECIMALS)
+    if not safe.all():
+        for j in np.flatnonzero(~safe).tolist():
+            out[j] = round(float(values[j]), SCORE_DECIMALS)
     return out
 
 

@@ -43,6 +43,8 @@ def rate_of_change(window: np.ndarray, horizon: int) -> np.ndarray:
         return np.full(closes.shape[1], np.nan)
     today, then = closes[-1], closes[-1 - horizon]
     ok = np.isfinite(today) & np.isfinite(then) & (today > 0) & (then > 0)
+    if ok.all():  # the common case: the same divisions, nothing to mask
+        return today / then - 1.0
     # no invalid division: a missing close is divided by 1 (and comparing NaN is quiet)
     return np.where(ok, today / np.where(ok, then, 1.0) - 1.0, np.nan)
 
@@ -57,7 +59,10 @@ def rank_normalised(values: np.ndarray, missing: float = np.nan) -> np.ndarray:
     finite = np.isfinite(values).nonzero()[0]
     if finite.size == 0:
         return out
-    order = finite[values[finite].argsort(kind="stable")]
+    if finite.size == values.size:  # every value ranked: the columns' own order
+        order = values.argsort(kind="stable")
+    else:
+        order = finite[values[finite].argsort(kind="stable")]
     out[order] = np.arange(finite.size) / max(finite.size - 1, 1)
     if finite.size == 1:
         out[finite] = 1.0
@@ -114,6 +119,9 @@ class ScoringModel:
     name: str
     function: ModelFunction = attrs.field(eq=False)
     window: int | None = None
+    _constants: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     def score_as_of(self, closes: np.ndarray, t: int) -> ScoreBoard:
         """Day `t`'s board from rows ``max(0, t - window + 1) .. t`` of `closes`.
@@ -144,7 +152,7 @@ class ScoringModel:
         valid = np.isfinite(today) & (today > 0)
         # read-only, so one array serves every field of the same values
         score = _readonly(np.where(valid, score, 0.0))
-        no_override = _readonly(np.full(n, np.nan))
+        no_override, neutral, not_given = self._constant_fields(n)
         components = {
             MODEL_SCORE: score,
             OVERRIDE_SCORE: no_override,
@@ -152,13 +160,26 @@ class ScoringModel:
         }
         return ScoreBoard(
             technical=score,
-            fundamental=_readonly(np.full(n, NEUTRAL)),
+            fundamental=neutral,
             score=score,
             trending=_readonly(np.where(valid, trending, 0.0)),
             valid=_readonly(valid),
-            fundamental_given=_readonly(np.zeros(n, dtype=bool)),
+            fundamental_given=not_given,
             components=MappingProxyType(components),
         )
+
+    def _constant_fields(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fields of every board of `n` assets that never change (no override: NaN;
+        the fundamental: neutral; none given), read-only, so built once per model and
+        size and shared by its boards."""
+        found = self._constants.get(n)
+        if found is None:
+            found = self._constants[n] = (
+                _readonly(np.full(n, np.nan)),
+                _readonly(np.full(n, NEUTRAL)),
+                _readonly(np.zeros(n, dtype=bool)),
+            )
+        return found
 
 
 def builtin_model(name: str) -> ScoringModel:

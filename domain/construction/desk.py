@@ -19,7 +19,13 @@ import numpy as np
 
 from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
-from domain.construction.inputs import DayMemo, PlanInputs, Universe, window_rows
+from domain.construction.inputs import (
+    DayMemo,
+    MarketReturns,
+    PlanInputs,
+    Universe,
+    window_rows,
+)
 from domain.construction.plan import Plan, plan_targets
 from domain.construction.proposals import (
     limit_rules,
@@ -146,7 +152,9 @@ def rebalance_notice(
     )
 
 
-@attrs.define
+# The desk's state changes a dozen times a day: plain assignments (`tickers`, the one
+# field with a converter, is set once, at construction).
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Desk:
     """The portfolio manager's state through one day, and the plans it makes from it.
 
@@ -197,6 +205,9 @@ class Desk:
         default=None, init=False, eq=False, repr=False
     )
     tables: ScoreTables | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    _market_returns: tuple[MarketData, MarketReturns | None] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
+    )
     day_memo: DayMemo | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @status.default
@@ -396,8 +407,19 @@ class Desk:
         first plan and shared by its re-plan rounds."""
         memo = self.day_memo
         if memo is None or memo.source[0] is not market or memo.source[1:] != (t, rows):
-            memo = self.day_memo = DayMemo(market.window(t, rows), source=(market, t, rows))
+            window = market.window(t, rows)
+            returns = self._returns_of(market)
+            memo = self.day_memo = DayMemo(window, source=(market, t, rows), market=returns, row=t)
         return memo
+
+    def _returns_of(self, market: MarketData) -> MarketReturns | None:
+        """The market's `MarketReturns`, built once per market (None: its closes are
+        not read-only, so they could change under them)."""
+        if self._market_returns is None or self._market_returns[0] is not market:
+            closes = market.closes
+            fixed = isinstance(closes, np.ndarray) and not closes.flags.writeable
+            self._market_returns = (market, MarketReturns(closes) if fixed else None)
+        return self._market_returns[1]
 
     def _universe_of(self, market: MarketData) -> Universe:
         """The planner's columns over `market`'s buckets, built once per market (what

@@ -189,13 +189,18 @@ class PlanInputs:
         return log_returns(self.closes[-(int(lookback) + 1) :][:, columns])
 
     def market_volatility(self) -> float:
-        """`market_volatility` of the closes (0 without), computed once per day."""
+        """`market_volatility` of the closes (0 without), computed once per day (read
+        from the run's `MarketReturns` when the day has them and serves)."""
         if self.closes is None:
             return 0.0
         vol = self.memo.get("market_volatility")
         if vol is None:
-            rets = self.returns(MARKET_VOL_WINDOW)
-            vol = self.memo["market_volatility"] = _market_volatility(rets)
+            day = self.day
+            if day is not None and day.market is not None and day.closes is self.closes:
+                vol = day.market.volatility(day.row)
+            if vol is None:
+                vol = _market_volatility(self.returns(MARKET_VOL_WINDOW))
+            self.memo["market_volatility"] = vol
         return vol
 
     @functools.cached_property
@@ -284,11 +289,66 @@ class DayMemo:
             serves (the desk's: the market, the row and the window's length).
         values: key -> value derived from `closes` (read-only arrays): the log returns
             of a lookback, the market volatility, the |correlations| of a column group.
+        market: The run's `MarketReturns` when `closes` are its closes' rows up to
+            `row` (None: the market volatility is found from `closes`).
+        row: The row of the run's closes that is the last of `closes`.
     """
 
     closes: np.ndarray
     source: tuple[Any, ...] = ()
     values: dict[Any, Any] = attrs.field(factory=dict)
+    market: MarketReturns | None = None
+    row: int = 0
+
+
+class MarketReturns:
+    """The equal-weighted market's daily returns over a run's closes, so that a day's
+    `market_volatility` reads 20 of them instead of reducing its window again.
+
+    The market's return from row r to r + 1 is the mean log return of every column, as
+    `_market_volatility` finds it for a window whose closes are all priced (the same
+    operations: the log, the difference, `np.add.reduce` over a row, the division); a
+    row's value is computed in blocks of `BLOCK` rows when first read. A day whose last
+    21 rows are not all priced is not served (None): its window fills its gaps.
+
+    Args:
+        closes: The run's closes (read-only: they may not change under the returns).
+    """
+
+    BLOCK = 256
+
+    def __init__(self, closes: np.ndarray) -> None:
+        self._closes = closes
+        rows = closes.shape[0]
+        self._market = np.full(max(rows - 1, 0), np.nan)
+        self._priced = np.zeros(max(rows - 1, 0), dtype=bool)
+        self._done = np.zeros(-(-max(rows - 1, 0) // self.BLOCK), dtype=bool)
+
+    def volatility(self, t: int) -> float | None:
+        """`market_volatility` of the closes up to row `t` (its last 21 rows), or None
+        when they are not all priced, or fewer, or have no column."""
+        start = t - MARKET_VOL_WINDOW
+        if start < 0 or t >= self._closes.shape[0] or self._closes.shape[1] == 0:
+            return None
+        for block in range(start // self.BLOCK, (t - 1) // self.BLOCK + 1):
+            if not self._done[block]:
+                self._fill(block)
+        if not self._priced[start:t].all():
+            return None
+        return float(_sample_std(self._market[start:t]) * np.sqrt(TRADING_DAYS_PER_YEAR))
+
+    def _fill(self, block: int) -> None:
+        """The returns from rows `block * BLOCK` .. to the next row, each with whether
+        both of its rows are priced in every column."""
+        lo = block * self.BLOCK
+        hi = min(lo + self.BLOCK, self._market.shape[0])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            logs = np.log(self._closes[lo : hi + 1])
+        priced = np.isfinite(logs).all(axis=1)
+        rets = np.subtract(logs[1:], logs[:-1])
+        self._market[lo:hi] = np.add.reduce(rets, axis=1) / rets.shape[1]
+        self._priced[lo:hi] = priced[1:] & priced[:-1]
+        self._done[block] = True
 
 
 @attrs.frozen

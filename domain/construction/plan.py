@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -81,24 +82,42 @@ class Plan:
         """
         choice = self.choices.get(asset)
         bucket = choice.bucket if choice is not None else None
+        scale = self.bucket_scaling.get(bucket) if bucket else None
+        added = self.residual.added.get(asset)
+        cash_bucket, plan_rules = self._plan_wide
         out = {
             "rank_score": None if choice is None else choice.rank_score,
             "selection": None if choice is None else choice.reason,
             "selection_detail": None if choice is None else choice.detail,
             "bucket_override": asset in self.overrides,
-            "bucket_scale": round(self.bucket_scaling.get(bucket, 1.0), 6) if bucket else 1.0,
-            "residual_added": round(self.residual.added.get(asset, 0.0), 6),
-            "cash_bucket": round(self.residual.cash_bucket, 6),
+            "bucket_scale": 1.0 if scale is None else round(scale, 6),
+            "residual_added": 0.0 if added is None else round(added, 6),
+            "cash_bucket": cash_bucket,
             "drawdown_factor": self.drawdown_factor,
         }
         resize = choice is not None and choice.held and choice.selected
         out["rule"] = rules.CAP.id if resize else None if choice is None else choice.rule
-        out["rules"] = _component_rules(out, choice)
+        out["rules"] = _component_rules(out, choice, plan_rules)
         return out
 
+    @functools.cached_property
+    def _plan_wide(self) -> tuple[float, dict[str, str]]:
+        """What `components` gives every asset alike: the cash bucket (rounded), and the
+        rules of the cash bucket and the drawdown factor when they acted."""
+        cash_bucket = round(self.residual.cash_bucket, 6)
+        found = {}
+        if cash_bucket:
+            found["cash_bucket"] = rules.RESIDUAL.id
+        if self.drawdown_factor != 1.0:
+            found["drawdown_factor"] = rules.DRAWDOWN.id
+        return cash_bucket, found
 
-def _component_rules(components: Mapping[str, Any], choice: Choice | None) -> dict[str, str]:
-    """component -> the rule that set it, for every component a rule changed."""
+
+def _component_rules(
+    components: Mapping[str, Any], choice: Choice | None, plan_rules: Mapping[str, str]
+) -> dict[str, str]:
+    """component -> the rule that set it, for every component a rule changed
+    (`plan_rules`: those of the plan-wide components, `Plan._plan_wide`)."""
     found: dict[str, str] = {}
     if choice is not None:
         if choice.rule is not None:
@@ -109,10 +128,7 @@ def _component_rules(components: Mapping[str, Any], choice: Choice | None) -> di
         found["bucket_scale"] = rules.BUCKET_ALLOCATION.id
     if components["residual_added"]:
         found["residual_added"] = rules.RESIDUAL.id
-    if components["cash_bucket"]:
-        found["cash_bucket"] = rules.RESIDUAL.id
-    if components["drawdown_factor"] != 1.0:
-        found["drawdown_factor"] = rules.DRAWDOWN.id
+    found.update(plan_rules)
     return found
 
 

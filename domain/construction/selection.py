@@ -190,6 +190,10 @@ class Choices(Mapping[str, Choice]):
     def _build(self, asset: str, j: int) -> Choice:
         """The `Choice` of column j's note (kept for the next read)."""
         held, selected, reason = self._notes[j]
+        score, rank = float(self._inp.score[j]), float(self._rank[j])
+        rounded = round(score, 6)
+        # an undecayed rank is the score: rounded once (a zero may be signed, so not then)
+        same = rank == score and rank != 0.0
         choice = self._built[asset] = Choice(
             asset=asset,
             bucket=str(self._inp.bucket_names()[j]),
@@ -197,8 +201,8 @@ class Choices(Mapping[str, Choice]):
             selected=selected,
             reason=reason.code,
             detail=reason.detail,
-            score=round(float(self._inp.score[j]), 6),
-            rank_score=round(float(self._rank[j]), 6),
+            score=rounded,
+            rank_score=rounded if same else round(rank, 6),
             rule=reason.rule.id,
         )
         return choice

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
+
 from domain.construction import Choice, Limits, Plan, ResidualReport, Trade
 from domain.construction.proposals import core_requests, trade_reason
 
@@ -103,3 +105,42 @@ def test_core_requests_when_below_threshold_core_or_already_requested_then_none(
     out = core_requests(p, DAY, threshold=0.85, core={"BBB"}, requested={"CCC"})
 
     assert list(out) == ["DDD"]
+
+
+def test_components_when_plan_has_cash_bucket_and_drawdown_then_rules_of_both_last():
+    p = attrs.evolve(
+        plan(choice("AAA"), scaling={"Growth": 0.81234567}, added={"AAA": 0.0123456789}),
+        residual=ResidualReport(added={"AAA": 0.0123456789}, cash_bucket=0.0500000001),
+        drawdown_factor=0.5,
+    )
+
+    out = p.components("AAA")
+    other = p.components("ZZZ")
+
+    assert list(out) == [
+        "rank_score",
+        "selection",
+        "selection_detail",
+        "bucket_override",
+        "bucket_scale",
+        "residual_added",
+        "cash_bucket",
+        "drawdown_factor",
+        "rule",
+        "rules",
+    ]
+    assert (out["bucket_scale"], out["residual_added"], out["cash_bucket"]) == (
+        0.812346,
+        0.012346,
+        0.05,
+    )
+    assert list(out["rules"]) == [
+        "selection",
+        "bucket_scale",
+        "residual_added",
+        "cash_bucket",
+        "drawdown_factor",
+    ]
+    assert other["bucket_scale"] == 1.0 and other["residual_added"] == 0.0
+    assert list(other["rules"]) == ["cash_bucket", "drawdown_factor"]
+    assert other["selection"] is None and other["rule"] is None

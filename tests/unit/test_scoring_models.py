@@ -135,3 +135,37 @@ def test_board_when_model_returns_bad_values_then_value_error_names_it(result, m
 def test_score_as_of_when_t_outside_rows_then_index_error() -> None:
     with pytest.raises(IndexError):
         builtin_model(MOMENTUM).score_as_of(paths(0.1), 61)
+
+
+def test_for_asset_when_model_board_shares_its_score_then_each_field_rounded_as_its_own() -> None:
+    scores = np.array([0.123456789, 0.9876543210])
+    board = ScoringModel("m:f", lambda w: (scores, np.array([0.25, 0.0]))).score_as_of(
+        paths(0.1, 0.2), 60
+    )
+    payload = board.for_asset(0)
+    assert list(payload) == [
+        "score",
+        "technical",
+        "fundamental",
+        "trending",
+        "valid",
+        "fundamental_given",
+        MODEL_SCORE,
+        OVERRIDE_SCORE,
+        "override_trending",
+    ]
+    assert payload["score"] == payload["technical"] == payload[MODEL_SCORE] == 0.123457
+    assert payload["trending"] == 0.25 and payload["fundamental"] == 0.5
+    assert payload[OVERRIDE_SCORE] is None and payload["override_trending"] is None
+    assert payload["valid"] is True and payload["fundamental_given"] is False
+
+
+def test_board_when_model_scores_two_days_then_constant_fields_shared_read_only() -> None:
+    model = builtin_model(MOMENTUM)
+    closes = paths(0.1, -0.2, 0.3, rows=70)
+    first, second = model.score_as_of(closes, 68), model.score_as_of(closes, 69)
+    assert second.fundamental is first.fundamental
+    assert second.components[OVERRIDE_SCORE] is first.components[OVERRIDE_SCORE]
+    assert not first.fundamental.flags.writeable and not first.fundamental_given.flags.writeable
+    assert (first.fundamental == 0.5).all() and not first.fundamental_given.any()
+    assert np.isnan(first.components[OVERRIDE_SCORE]).all()

@@ -31,7 +31,16 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domain.messages import AMENDED, APPROVED, CLOSE, INCREASE, OPEN, REDUCE, TradeDecided
+from domain.messages import (
+    AMENDED,
+    APPROVED,
+    CLOSE,
+    INCREASE,
+    OPEN,
+    REDUCE,
+    TradeDecided,
+    TradeFilled,
+)
 from domain.rules import CASH_FLOOR, COSTS, SELL_BEFORE_BUY
 
 if TYPE_CHECKING:
@@ -396,18 +405,12 @@ class Book:
 
 
 @attrs.frozen
-class BookedFill:
-    """A fill and the weight of its asset in the equity after the day's trades."""
-
-    fill: Fill
-    weight_after: float
-
-
-@attrs.frozen
 class TradingDay:
     """What a day's decisions did: the book after, the fills, turnover and costs.
 
     Attributes:
+        fills: the day's fills in execution order, as the broker reports them (each
+            `Fill` with the weight of its asset in the equity after the day's trades).
         turnover: the notional traded.
         costs: commissions plus slippage (distance of each fill's price from the close,
             times its units).
@@ -415,7 +418,7 @@ class TradingDay:
     """
 
     book: Book
-    fills: tuple[BookedFill, ...] = ()
+    fills: tuple[TradeFilled, ...] = ()
     turnover: float = 0.0
     costs: float = 0.0
     buy_scale: float = 1.0
@@ -462,12 +465,30 @@ def trade_day(
     )
     new = book.after(result, day)
     equity_after = new.equity(prices)
-    booked = []
+    reported = []
     turnover = costs = 0.0
     for fill in result.fills:
         position = new.positions.get(fill.asset)
         units = 0.0 if position is None else position.quantity
-        booked.append(BookedFill(fill, units * prices[fill.asset] / equity_after))
+        reported.append(_reported(fill, units * prices[fill.asset] / equity_after))
         turnover += fill.notional
         costs += fill.commission + abs(fill.price - prices[fill.asset]) * fill.quantity
-    return TradingDay(new, tuple(booked), turnover, costs, result.buy_scale)
+    return TradingDay(new, tuple(reported), turnover, costs, result.buy_scale)
+
+
+def _reported(fill: Fill, weight_after: float) -> TradeFilled:
+    """The broker's report of `fill` (positional, in TradeFilled's field order: a message
+    per fill of every day)."""
+    return TradeFilled(
+        fill.proposal_id,
+        fill.asset,
+        fill.side,
+        fill.quantity,
+        fill.price,
+        fill.notional,
+        fill.commission,
+        weight_after,
+        fill.requested_quantity,
+        fill.scale,
+        fill.rules,
+    )

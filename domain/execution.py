@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
@@ -54,14 +54,17 @@ _SOLVE_TOLERANCE = 1e-15
 _SOLVE_ITERATIONS = 200
 
 
+_SIDES: Mapping[str, str] = MappingProxyType({OPEN: BUY, INCREASE: BUY, REDUCE: SELL, CLOSE: SELL})
+
+
 def side_of(action: str) -> str:
     """The only side a decision may fill on: opens and increases buy, reduces and closes sell."""
-    return {OPEN: BUY, INCREASE: BUY, REDUCE: SELL, CLOSE: SELL}[action]
+    return _SIDES[action]
 
 
-@attrs.frozen
-class Order:
-    """A decided target for one asset: reach `target_weight` of the equity after the day.
+class Order(NamedTuple):
+    """A decided target for one asset: reach `target_weight` of the equity after the day
+    (a named tuple: a day makes one per decision it fills).
 
     Attributes:
         side: "buy" (an open or increase: the order may only buy), "sell" (a reduce or
@@ -147,8 +150,10 @@ def post_trade_factor(
     return factor
 
 
-@attrs.frozen
-class Fill:
+class Fill(NamedTuple):
+    """One fill of an order at the day's close (a named tuple: the broker makes one per
+    trade of every day; `trade_day` reports it as a `TradeFilled`)."""
+
     proposal_id: str
     asset: str
     side: str  # "buy" | "sell"

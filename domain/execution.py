@@ -315,13 +315,11 @@ def _deltas(
     for order in orders:
         targets[order.asset] = order
     weights = {a: q * prices[a] / equity for a, q in quantities.items()} if equity > 0 else {}
-    factor = post_trade_factor(
-        weights, [(a, o.target_weight, o.side) for a, o in sorted(targets.items())], rates
-    )
+    ordered = sorted(targets.items())
+    factor = post_trade_factor(weights, [(a, o.target_weight, o.side) for a, o in ordered], rates)
     sells: list[tuple[Order, float]] = []
     buys: list[tuple[Order, float]] = []
-    for asset in sorted(targets):
-        order = targets[asset]
+    for asset, order in ordered:
         price = prices[asset]
         change = _change(order.target_weight, order.side, weights.get(asset, 0.0), factor)
         delta = change * equity / price
@@ -437,7 +435,7 @@ def orders_of(decisions: Iterable[TradeDecided]) -> list[Order]:
     for decision in decisions:
         last[decision.asset] = decision
     return [
-        Order(d.proposal_id, d.asset, d.final_weight, side_of(d.action))
+        Order(d.proposal_id, d.asset, d.final_weight, _SIDES[d.action])  # side_of(d.action)
         for d in last.values()
         if d.outcome in (APPROVED, AMENDED)
     ]

@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from agents.base import BulwarkAgent
 from agents.protection import notice
 from agents.view import WorldView
-from domain.execution import Book, BookedFill, TradingDay, trade_day
-from domain.messages import TradeFilled
+from domain.execution import Book, TradingDay, trade_day
 
 
 class BrokerAgent(BulwarkAgent):
@@ -57,8 +56,8 @@ class BrokerAgent(BulwarkAgent):
         )
         self.book = self.day.book
         reply_to = {env.message.proposal_id: env.id for env in decisions}
-        for booked in self.day.fills:
-            self.publish(_filled(booked), in_reply_to=reply_to[booked.fill.proposal_id])
+        for fill in self.day.fills:
+            self.publish(fill, in_reply_to=reply_to[fill.proposal_id])
         if self.day.buy_scale < 1.0:
             self.publish(
                 notice(
@@ -68,20 +67,3 @@ class BrokerAgent(BulwarkAgent):
                     reason="buys cost more than the cash after sells",
                 )
             )
-
-
-def _filled(booked: BookedFill) -> TradeFilled:
-    fill = booked.fill
-    return TradeFilled(
-        proposal_id=fill.proposal_id,
-        asset=fill.asset,
-        side=fill.side,
-        quantity=fill.quantity,
-        price=fill.price,
-        notional=fill.notional,
-        commission=fill.commission,
-        weight_after=booked.weight_after,
-        requested_quantity=fill.requested_quantity,
-        scale=fill.scale,
-        rules=fill.rules,
-    )

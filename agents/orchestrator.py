@@ -45,7 +45,7 @@ class OrchestratorAgent(BulwarkAgent):
         for env in self._pending:
             proposal = env.message
             self.publish(
-                RequestReview(proposal_id=proposal.proposal_id, asset=proposal.asset),
+                RequestReview(proposal.proposal_id, proposal.asset),
                 in_reply_to=env.id,
             )
 

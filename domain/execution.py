@@ -27,11 +27,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
-from domain.messages import AMENDED, APPROVED, CLOSE, INCREASE, OPEN, REDUCE, TradeDecided
+from domain.messages import (
+    AMENDED,
+    APPROVED,
+    CLOSE,
+    INCREASE,
+    OPEN,
+    REDUCE,
+    TradeDecided,
+    TradeFilled,
+)
 from domain.rules import CASH_FLOOR, COSTS, SELL_BEFORE_BUY
 
 if TYPE_CHECKING:
@@ -45,14 +54,17 @@ _SOLVE_TOLERANCE = 1e-15
 _SOLVE_ITERATIONS = 200
 
 
+_SIDES: Mapping[str, str] = MappingProxyType({OPEN: BUY, INCREASE: BUY, REDUCE: SELL, CLOSE: SELL})
+
+
 def side_of(action: str) -> str:
     """The only side a decision may fill on: opens and increases buy, reduces and closes sell."""
-    return {OPEN: BUY, INCREASE: BUY, REDUCE: SELL, CLOSE: SELL}[action]
+    return _SIDES[action]
 
 
-@attrs.frozen
-class Order:
-    """A decided target for one asset: reach `target_weight` of the equity after the day.
+class Order(NamedTuple):
+    """A decided target for one asset: reach `target_weight` of the equity after the day
+    (a named tuple: a day makes one per decision it fills).
 
     Attributes:
         side: "buy" (an open or increase: the order may only buy), "sell" (a reduce or
@@ -138,8 +150,10 @@ def post_trade_factor(
     return factor
 
 
-@attrs.frozen
-class Fill:
+class Fill(NamedTuple):
+    """One fill of an order at the day's close (a named tuple: the broker makes one per
+    trade of every day; `trade_day` reports it as a `TradeFilled`)."""
+
     proposal_id: str
     asset: str
     side: str  # "buy" | "sell"
@@ -301,13 +315,11 @@ def _deltas(
     for order in orders:
         targets[order.asset] = order
     weights = {a: q * prices[a] / equity for a, q in quantities.items()} if equity > 0 else {}
-    factor = post_trade_factor(
-        weights, [(a, o.target_weight, o.side) for a, o in sorted(targets.items())], rates
-    )
+    ordered = sorted(targets.items())
+    factor = post_trade_factor(weights, [(a, o.target_weight, o.side) for a, o in ordered], rates)
     sells: list[tuple[Order, float]] = []
     buys: list[tuple[Order, float]] = []
-    for asset in sorted(targets):
-        order = targets[asset]
+    for asset, order in ordered:
         price = prices[asset]
         change = _change(order.target_weight, order.side, weights.get(asset, 0.0), factor)
         delta = change * equity / price
@@ -396,18 +408,12 @@ class Book:
 
 
 @attrs.frozen
-class BookedFill:
-    """A fill and the weight of its asset in the equity after the day's trades."""
-
-    fill: Fill
-    weight_after: float
-
-
-@attrs.frozen
 class TradingDay:
     """What a day's decisions did: the book after, the fills, turnover and costs.
 
     Attributes:
+        fills: the day's fills in execution order, as the broker reports them (each
+            `Fill` with the weight of its asset in the equity after the day's trades).
         turnover: the notional traded.
         costs: commissions plus slippage (distance of each fill's price from the close,
             times its units).
@@ -415,7 +421,7 @@ class TradingDay:
     """
 
     book: Book
-    fills: tuple[BookedFill, ...] = ()
+    fills: tuple[TradeFilled, ...] = ()
     turnover: float = 0.0
     costs: float = 0.0
     buy_scale: float = 1.0
@@ -429,7 +435,7 @@ def orders_of(decisions: Iterable[TradeDecided]) -> list[Order]:
     for decision in decisions:
         last[decision.asset] = decision
     return [
-        Order(d.proposal_id, d.asset, d.final_weight, side_of(d.action))
+        Order(d.proposal_id, d.asset, d.final_weight, _SIDES[d.action])  # side_of(d.action)
         for d in last.values()
         if d.outcome in (APPROVED, AMENDED)
     ]
@@ -462,12 +468,30 @@ def trade_day(
     )
     new = book.after(result, day)
     equity_after = new.equity(prices)
-    booked = []
+    reported = []
     turnover = costs = 0.0
     for fill in result.fills:
         position = new.positions.get(fill.asset)
         units = 0.0 if position is None else position.quantity
-        booked.append(BookedFill(fill, units * prices[fill.asset] / equity_after))
+        reported.append(_reported(fill, units * prices[fill.asset] / equity_after))
         turnover += fill.notional
         costs += fill.commission + abs(fill.price - prices[fill.asset]) * fill.quantity
-    return TradingDay(new, tuple(booked), turnover, costs, result.buy_scale)
+    return TradingDay(new, tuple(reported), turnover, costs, result.buy_scale)
+
+
+def _reported(fill: Fill, weight_after: float) -> TradeFilled:
+    """The broker's report of `fill` (positional, in TradeFilled's field order: a message
+    per fill of every day)."""
+    return TradeFilled(
+        fill.proposal_id,
+        fill.asset,
+        fill.side,
+        fill.quantity,
+        fill.price,
+        fill.notional,
+        fill.commission,
+        weight_after,
+        fill.requested_quantity,
+        fill.scale,
+        fill.rules,
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
@@ -194,10 +194,10 @@ def _check_cooldown(
     )
 
 
-@attrs.frozen
-class Resolution:
+class Resolution(NamedTuple):
     """The decision on one proposal, the systems a regime override lifted for it, and
-    whether lifting them changed the decision (only then is the override spent)."""
+    whether lifting them changed the decision (only then is the override spent). A named
+    tuple: one per proposal."""
 
     decision: TradeDecided
     lifted: tuple[str, ...] = ()
@@ -259,7 +259,7 @@ def resolve(
         without.outcome,
         without.final_weight,
     )
-    return attrs.evolve(result, used=used)
+    return result._replace(used=used)
 
 
 def _review_order(verdict: ProposalReviewed) -> tuple[int, str, str]:
@@ -333,20 +333,20 @@ def _resolve(
             parts.append("overrode " + "; ".join(f"{s} ({losers[s][1]})" for s in overridden))
     if lifted_names and override is not None:
         parts.append(f"regime override: {override.reason}")
-    decision = TradeDecided(
-        proposal_id=proposal.proposal_id,
-        asset=proposal.asset,
-        action=proposal.action,
-        outcome=outcome,
-        from_weight=proposal.from_weight,
-        final_weight=final,
-        decided_by=decided_by,
-        overridden=overridden,
-        reason=" | ".join(parts),
-        rule=rule,
-        rules=_cooled(override, kept),
+    decision = TradeDecided(  # positional, in field order: a decision per proposal
+        proposal.proposal_id,
+        proposal.asset,
+        proposal.action,
+        outcome,
+        proposal.from_weight,
+        final,
+        decided_by,
+        overridden,
+        " | ".join(parts),
+        rule,
+        _cooled(override, kept),
     )
-    return Resolution(decision=decision, lifted=lifted_names)
+    return Resolution(decision, lifted_names)
 
 
 def _cooled(

@@ -94,10 +94,10 @@ def test_trade_day_when_no_order_then_same_book_and_no_turnover():
 def test_trade_day_when_asset_bought_from_zero_then_entered_today():
     result = day(Book(1000.0), decision("A", OPEN, 0.5))
 
-    (booked,) = result.fills
+    (fill,) = result.fills
     assert result.book.positions["A"].entered == D1
     assert result.book.positions["A"].quantity == pytest.approx(5.0)
-    assert booked.weight_after == pytest.approx(0.5)
+    assert fill.weight_after == pytest.approx(0.5)
     assert result.turnover == pytest.approx(500.0)
 
 
@@ -124,14 +124,13 @@ def test_trade_day_when_sold_to_zero_then_position_leaves_the_book():
 def test_trade_day_when_costs_then_commission_plus_slippage_from_the_close():
     result = day(Book(1000.0), decision("A", OPEN, 0.5), slippage_bps=100.0, commission=0.01)
 
-    (booked,) = result.fills
-    fill = booked.fill
+    (fill,) = result.fills
     assert fill.price == pytest.approx(101.0)
     assert result.costs == pytest.approx(fill.commission + 1.0 * fill.quantity)
     assert result.turnover == pytest.approx(fill.notional)
     equity_after = result.book.equity(PRICES)
-    assert booked.weight_after == pytest.approx(fill.quantity * 100.0 / equity_after)
-    assert booked.weight_after == pytest.approx(0.5, rel=1e-9)
+    assert fill.weight_after == pytest.approx(fill.quantity * 100.0 / equity_after)
+    assert fill.weight_after == pytest.approx(0.5, rel=1e-9)
 
 
 def test_trade_day_when_buys_exceed_cash_then_scale_reported():

@@ -391,8 +391,8 @@ def test_trade_day_when_commission_not_on_buys_then_the_buy_pays_none():
     stated = trade_day(Book(1000.0), decisions, **kw)
     broken = trade_day(Book(1000.0), decisions, stages=CommissionNotOnBuys(), **kw)
 
-    assert stated.fills[0].fill.commission > 0
-    assert broken.fills[0].fill.commission == 0.0
+    assert stated.fills[0].commission > 0
+    assert broken.fills[0].commission == 0.0
 
 
 def test_override_context_when_registry_stages_ignore_the_cooldown_then_eligible():

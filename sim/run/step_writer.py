@@ -39,11 +39,6 @@ import traceback
 from pathlib import Path
 from typing import BinaryIO
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: no writer process (the recorder commits in-process)
-    fcntl = None
-
 from sim.run.signals import signals_deferred
 from sim.run.step_commit import (
     BUSY_TIMEOUT_S,
@@ -86,19 +81,6 @@ def _plain_pickle(value: object) -> bytes:
     return buffer.getvalue()
 
 
-PIPE_BYTES = 1 << 20
-"""The pipe's capacity asked for where the system allows it (Linux: `F_SETPIPE_SZ`, up to
-`/proc/sys/fs/pipe-max-size`, 1 MiB by default): a write into a wide pipe costs the run less
-than into the default 64 KiB one, and the run waits for the writer only when that much is
-not yet read."""
-
-
-def _widen_pipe(fd: int) -> None:
-    """Ask for a `PIPE_BYTES` pipe; keep the system's default where it cannot be had."""
-    with contextlib.suppress(AttributeError, OSError):  # no fcntl, or no F_SETPIPE_SZ
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-
-
 class StepWriter:
     """The parent's end: starts the child, sends it steps, waits for it at `close`.
 
@@ -115,7 +97,6 @@ class StepWriter:
             start_new_session=True,
         )
         os.set_blocking(self._proc.stdin.fileno(), False)
-        _widen_pipe(self._proc.stdin.fileno())
         self._closed = False
         self._failure: RecordingError | None = None
         self._send_frame(_plain_pickle((str(path), tuple(statements))))

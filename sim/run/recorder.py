@@ -25,7 +25,7 @@ import sqlite_utils
 from domain.buckets import UNKNOWN_BUCKET
 from domain.envelope import Envelope
 from domain.execution import Book
-from domain.messages import RecordShape, record_shape
+from domain.messages import record_shape
 from sim.run.canonical import dumps
 from sim.run.dbfile import close_writer, connect_writer, create_complete, write_transaction
 from sim.run.liveness import own_identity, this_host
@@ -43,19 +43,16 @@ def message_values(env: Envelope, run_id: str) -> tuple[Any, ...]:
 
 
 def message_records(envelopes: Iterable[Envelope], run_id: str) -> list[tuple[Any, ...]]:
-    """The step's message records (`sim.run.step_commit.MessageRecord`): each envelope's
-    route and its message's field values as they are, with its class's `RecordShape` wire;
-    `message_row_values` makes a record its `messages` row. A step's envelopes share their
-    date, so its ISO form is computed once."""
+    """The step's message records: each envelope's route and its message's field values
+    as they are, with its class's `RecordShape` wire (`sim.run.step_commit.message_row_values`
+    makes a record its `messages` row). A step's envelopes share their date, so its ISO form
+    is computed once."""
     rows = []
     last, iso = None, ""
-    shapes: dict[type, RecordShape] = {}
     for id_, step, date, round_, sender, recipient, in_reply_to, msg in envelopes:
         if date != last:
             last, iso = date, date.isoformat()
-        shape = shapes.get(type(msg))
-        if shape is None:
-            shape = shapes[type(msg)] = record_shape(type(msg))
+        shape = record_shape(type(msg))
         values = shape.read(msg)
         if shape.mapped:  # a read-only mapping goes as a dict of its items: plain to pickle
             values = list(values)

@@ -127,11 +127,20 @@ def json_ready(batch: StepBatch) -> StepBatch:
 
 def commit_step(conn: sqlite3.Connection, statements: Statements, batch: StepBatch) -> None:
     """Write `batch` in one transaction (encoded before the write lock is taken)."""
-    batch = encoded(batch)
+    commit_steps(conn, statements, (batch,))
+
+
+def commit_steps(
+    conn: sqlite3.Connection, statements: Statements, batches: Sequence[StepBatch]
+) -> None:
+    """Write whole steps, in order, in one transaction (each encoded before the write lock
+    is taken): the writer process commits the steps that wait for it together."""
+    batches = [encoded(batch) for batch in batches]
     with immediate_transaction(conn):
-        if batch.messages:
-            conn.executemany(statements.messages, batch.messages)
-        if batch.snapshots:
-            conn.executemany(statements.snapshots, batch.snapshots)
-        conn.execute(statements.equity, batch.equity)
-        conn.execute(statements.progress, batch.progress)
+        for batch in batches:
+            if batch.messages:
+                conn.executemany(statements.messages, batch.messages)
+            if batch.snapshots:
+                conn.executemany(statements.snapshots, batch.snapshots)
+            conn.execute(statements.equity, batch.equity)
+            conn.execute(statements.progress, batch.progress)

@@ -3,9 +3,10 @@
 SQLite's work on a step (the inserts and the commit) and the canonical JSON of its payloads
 run in a child process (this module's `main`, which imports the standard library only), on
 another core: the run sends it each step's `StepBatch` (pickled, through a pipe) and goes on
-with the next day. The child commits every step in one transaction of its own
-(`sim.run.step_commit.commit_step`, the function the recorder calls in-process), in the
-order sent, so the file holds the same rows either way and whole steps only. The rules, and
+with the next day. The child commits the steps in the order sent, each whole, a step as soon
+as it arrives or, when the child is behind, the steps waiting in the pipe together in one
+transaction (`sim.run.step_commit.commit_steps`, which the recorder calls in-process with
+one step), so the file holds the same rows either way and whole steps only. The rules, and
 when a run uses a writer process, are in docs/event-db.md, "The writer process".
 
 - The child runs in a session of its own and ignores SIGINT: a Ctrl-C reaches the run only,
@@ -37,20 +38,24 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
-from typing import BinaryIO
 
 from sim.run.signals import signals_deferred
 from sim.run.step_commit import (
     BUSY_TIMEOUT_S,
     Statements,
     StepBatch,
-    commit_step,
+    commit_steps,
     connect,
     encoded,
     json_ready,
 )
 
 _LENGTH = struct.Struct("<Q")
+_READ_SIZE = 1 << 16
+GROUP_STEPS = 32
+"""The most steps the writer commits in one transaction: the steps that wait in the pipe
+when it takes the next are committed together (fewer commits and index pages rewritten
+when it is behind; each step still whole, in order)."""
 STALL_TIMEOUT_S = 2 * BUSY_TIMEOUT_S
 """How long the run waits for a writer that takes nothing from the pipe (or does not end
 when asked) before it kills the writer and fails: past the writer's own wait for a lock."""
@@ -184,29 +189,60 @@ class StepWriter:
             )
 
 
-def _read_frame(stream: BinaryIO) -> object | None:
-    """The next frame's value, or None at the end of the input (or of a cut-off frame)."""
-    head = stream.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
-        return None
-    (size,) = _LENGTH.unpack(head)
-    data = stream.read(size)
-    if len(data) < size:
-        return None
-    return pickle.loads(data)
+class _Frames:
+    """The frames of a byte stream (a file descriptor), taken as they arrive.
+
+    Args:
+        fd: what the frames are read from (read directly: a buffered reader would hold
+            frames that `select` cannot see).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = bytearray()
+
+    def next_group(self, limit: int) -> list[object] | None:
+        """The values of the whole frames that have arrived, at most `limit`, waiting for
+        the first; None at the end of the input (a frame cut off there is dropped)."""
+        while not (values := self._whole(limit)):
+            if not self._read():
+                return None
+        while len(values) < limit and select.select([self._fd], [], [], 0)[0] and self._read():
+            values.extend(self._whole(limit - len(values)))
+        return values
+
+    def _read(self) -> bool:
+        """Read what the stream holds (waiting for something); False at its end."""
+        chunk = os.read(self._fd, _READ_SIZE)
+        self._buffer += chunk
+        return bool(chunk)
+
+    def _whole(self, limit: int) -> list[object]:
+        """Unpickle and drop up to `limit` whole frames from the buffer's start."""
+        buffer, values, at = self._buffer, [], 0
+        while len(values) < limit and len(buffer) - at >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(buffer, at)
+            end = at + _LENGTH.size + size
+            if end > len(buffer):
+                break
+            values.append(pickle.loads(buffer[at + _LENGTH.size : end]))
+            at = end
+        del buffer[:at]
+        return values
 
 
 def main() -> int:
-    """The child: commit each step read from standard input; 0 at its end, 1 on failure."""
+    """The child: commit the steps read from standard input, the steps waiting together
+    (at most `GROUP_STEPS` a transaction, each whole); 0 at its end, 1 on failure."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    source, out = sys.stdin.buffer, sys.stdout.buffer
+    frames, out = _Frames(sys.stdin.fileno()), sys.stdout.buffer
     try:
-        path, sql = _read_frame(source)
+        (path, sql), *_ = frames.next_group(1) or [(None, None)]
         statements = Statements(*sql)
         conn = connect(path)
         try:
-            while (batch := _read_frame(source)) is not None:
-                commit_step(conn, statements, StepBatch(*batch))
+            while (group := frames.next_group(GROUP_STEPS)) is not None:
+                commit_steps(conn, statements, [StepBatch(*batch) for batch in group])
         finally:
             conn.close()
     except Exception:

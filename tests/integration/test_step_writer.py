@@ -247,6 +247,65 @@ def test_step_writer_when_batch_sent_then_child_writes_it_with_the_statements(tm
     assert conn.execute("SELECT COUNT(*) FROM equity").fetchone() == (1,)
 
 
+def _frame(value: object) -> bytes:
+    data = sim.run.step_writer._plain_pickle(value)
+    return sim.run.step_writer._LENGTH.pack(len(data)) + data
+
+
+def test_frames_when_bytes_arrive_in_pieces_then_whole_frames_in_order_and_cut_end_dropped():
+    values = [("path", ("a", "b")), *[(n, "x" * (n * 997 % 70_000)) for n in range(40)]]
+    stream = b"".join(_frame(v) for v in values) + _frame("cut off")[:-3]
+    read, write = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write, "wb", buffering=0) as out:
+            for at in range(0, len(stream), 4_093):  # pieces that split heads and bodies
+                out.write(stream[at : at + 4_093])
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    frames, got = sim.run.step_writer._Frames(read), []
+    try:
+        while (group := frames.next_group(5)) is not None:
+            assert 1 <= len(group) <= 5
+            got.extend(group)
+    finally:
+        feeder.join()
+        os.close(read)
+    assert got == values
+
+
+def test_frames_when_several_steps_wait_then_taken_together_up_to_the_limit():
+    read, write = os.pipe()
+    os.write(write, b"".join(_frame(n) for n in range(7)))
+    os.close(write)
+    frames = sim.run.step_writer._Frames(read)
+    try:
+        assert frames.next_group(4) == [0, 1, 2, 3]
+        assert frames.next_group(32) == [4, 5, 6]
+        assert frames.next_group(32) is None
+    finally:
+        os.close(read)
+
+
+def test_step_writer_when_steps_sent_faster_than_written_then_each_whole_and_in_order(tmp_path):
+    db = tmp_path / "grouped.db"
+    recorder = _background_recorder(db)
+    writer, recorder._writer = recorder._writer, None
+    for step in range(200):  # sent at once: the writer takes the waiting ones together
+        equity = ("r-001", *(_equity(step)[c] for c in sim.run.recorder._EQUITY_FIELDS))
+        writer.send(StepBatch([], [], equity, (step + 1, 0, f"t{step}", "r-001")))
+    writer.close()
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT steps_completed, heartbeat_at FROM runs").fetchone() == (
+        200,
+        "t199",
+    )
+    assert [r[0] for r in conn.execute("SELECT step FROM equity ORDER BY rowid")] == list(
+        range(200)
+    )
+
+
 TAGGER = """
 import enum
 from domain.messages import ABSTAIN

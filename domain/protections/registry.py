@@ -13,6 +13,7 @@ row below.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,16 @@ def _by_priority(rows: Iterable[ProtectionRow]) -> tuple[ProtectionRow, ...]:
     return tuple(sorted(rows, key=lambda r: (r.priority, r.name)))
 
 
+@functools.cache
+def _default_stages() -> Stages:
+    """The stage rules as stated (`domain.stages.DEFAULT_STAGES`), imported on first use:
+    domain.stages imports the construction modules, which import this one (scoring reads
+    the scenario, which reads BUILTIN). Cached: a run reads it many times a day."""
+    from domain.stages import DEFAULT_STAGES
+
+    return DEFAULT_STAGES
+
+
 @attrs.frozen
 class Registry:
     """The protections of a run, in priority order, and the tables derived from them, and
@@ -114,13 +125,7 @@ class Registry:
     @property
     def stages(self) -> Stages:
         """The run's stage rules."""
-        if self._stages is not None:
-            return self._stages
-        # domain.stages imports the construction modules, which import this one (scoring
-        # reads the scenario, which reads BUILTIN): the default is imported on first use.
-        from domain.stages import DEFAULT_STAGES
-
-        return DEFAULT_STAGES
+        return _default_stages() if self._stages is None else self._stages
 
     def __attrs_post_init__(self) -> None:
         names = [row.name for row in self.rows]

@@ -5,9 +5,10 @@ run in a child process (this module's `main`, which imports the standard library
 another core: the run sends it each step's `StepBatch` (pickled, through a pipe) and goes on
 with the next day. The child commits the steps in the order sent, each whole, a step as soon
 as it arrives or, when the child is behind, the steps waiting in the pipe together in one
-transaction (`sim.run.step_commit.commit_steps`, which the recorder calls in-process with
-one step), so the file holds the same rows either way and whole steps only. The rules, and
-when a run uses a writer process, are in docs/event-db.md, "The writer process".
+transaction (`sim.run.step_commit.commit_steps`; in-process the recorder commits one step
+at a time with `commit_step`), so the file holds the same rows either way and whole steps
+only. The rules, and when a run uses a writer process, are in docs/event-db.md, "The writer
+process".
 
 - The child runs in a session of its own and ignores SIGINT: a Ctrl-C reaches the run only,
   which stops sending, `close`s (the child writes every step sent, then ends) and marks the
@@ -237,7 +238,10 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     frames, out = _Frames(sys.stdin.fileno()), sys.stdout.buffer
     try:
-        (path, sql), *_ = frames.next_group(1) or [(None, None)]
+        head = frames.next_group(1)
+        if head is None:
+            raise EOFError("the input ended before the database path and statements")
+        path, sql = head[0]
         statements = Statements(*sql)
         conn = connect(path)
         try:

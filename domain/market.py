@@ -18,6 +18,7 @@ from types import MappingProxyType
 import attrs
 import numpy as np
 
+from domain import numerics
 from domain.calendar import weekdays, weekdays_before
 from domain.regimes import scripted_regimes
 from domain.scenario import UNKNOWN_BUCKET, LevelSpec, MarketSpec, Scenario, Shock
@@ -214,7 +215,7 @@ def generate_synthetic(
 
     log_level = np.vstack([np.zeros((1, len(tickers))), np.cumsum(log_returns, axis=0)])
     start_prices = np.array([_start_price(scenario, t) for t in tickers], dtype=np.float64)
-    closes = start_prices * np.exp(log_level - log_level[start])
+    closes = start_prices * numerics.exp(log_level - log_level[start])
     return MarketData(
         dates=dates, start_index=start, tickers=tickers, bucket_of=bucket_of, closes=closes
     )
@@ -412,7 +413,7 @@ def apply_shocks_and_paths(
     explicit = _write_paths(market, closes, paths)
     log_shock = _shock_log_steps(market, shocks)
     log_shock[explicit] = 0.0
-    closes = closes * np.exp(np.cumsum(log_shock, axis=0))
+    closes = closes * numerics.exp(np.cumsum(log_shock, axis=0))
     return MarketData(
         dates=market.dates,
         start_index=market.start_index,

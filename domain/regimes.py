@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
+from domain import numerics
 from domain.messages import RegimeUpdated
 from domain.rules import FAVORED_BUCKETS, SEVERITY
 from domain.scenario import RegimeSpec
@@ -270,7 +271,7 @@ def detection_proxies(
     closes = market.closes
     n = len(market.dates)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_returns = np.log(closes[1:] / closes[:-1])
+        log_returns = numerics.log(closes[1:] / closes[:-1])
     # Row 0 has no return; prepend a row of NaN so index t is the return into day t.
     log_returns = np.vstack([np.full((1, closes.shape[1]), np.nan), log_returns])
     mkt = _basket_returns(log_returns)

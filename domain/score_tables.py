@@ -35,6 +35,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
+from domain import numerics
 from domain.scoring import (
     COMPONENTS,
     INDICATOR_COMPONENTS,
@@ -146,7 +147,7 @@ class _Block:
         np.cumsum(~priced, axis=0, out=unpriced[1:])
         # A finite positive stand-in keeps the tables of unclean columns free of warnings.
         prices = np.where(priced, rows, 1.0)
-        logp = np.log(prices[FIRST_DAY - _LOG_BACK :])
+        logp = numerics.log(prices[FIRST_DAY - _LOG_BACK :])
         returns = np.diff(logp, axis=0)  # row k: the return into row start - 125 + k
         top = returns.shape[0] - days + 1  # one past the first day's return row
         recent = returns[top - RSI_WINDOW :]

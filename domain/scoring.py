@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
+from domain import numerics
 from domain.scenario import SignalOverride, Signals
 
 if TYPE_CHECKING:
@@ -187,7 +188,7 @@ def _check_weights(technical_weight: float, fundamental_weight: float) -> None:
 
 def _squash(z: np.ndarray) -> np.ndarray:
     """Map a z-score to (0, 1): monotone, 0 -> 0.5."""
-    return 0.5 + 0.5 * np.tanh(z / Z_SCALE)
+    return 0.5 + 0.5 * numerics.tanh(z / Z_SCALE)
 
 
 def _masked_std(block: np.ndarray) -> np.ndarray:
@@ -259,7 +260,7 @@ def _reductions(prices: np.ndarray, history: np.ndarray) -> Reductions:
     n_rows, n_assets = prices.shape
     cols = np.arange(n_assets)
     # Log closes only of the rows momentum and the returns read (elementwise: same values).
-    logp = np.log(prices[-_LOG_ROWS:])
+    logp = numerics.log(prices[-_LOG_ROWS:])
     tail = logp.shape[0]
     returns = np.diff(logp, axis=0)
     # Short history: the longest return available (history - 1 days).
@@ -352,10 +353,10 @@ def _trend(red: Reductions, sigma: np.ndarray) -> dict[str, np.ndarray]:
     short, cross_short, long_ = red.windows
     sma_short, sma_cross, sma_long = (s / w for s, w in zip(red.sums, red.windows, strict=True))
     # Random-walk std of log(close / SMA_S) is about sigma * sqrt(S / 3).
-    trend_sma = _squash((red.last - np.log(sma_short)) / (sigma * np.sqrt(short / 3.0)))
+    trend_sma = _squash((red.last - numerics.log(sma_short)) / (sigma * np.sqrt(short / 3.0)))
     # Random-walk std of log(SMA_S / SMA_L) is about sigma * (L - S) / sqrt(3 L).
     cross_scale = sigma * (long_ - cross_short) / np.sqrt(3.0 * long_)
-    trend_cross = _squash(np.log(sma_cross / sma_long) / cross_scale)
+    trend_cross = _squash(numerics.log(sma_cross / sma_long) / cross_scale)
     return {"trend_sma": trend_sma, "trend_cross": trend_cross}
 
 

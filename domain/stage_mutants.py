@@ -20,6 +20,7 @@ import numpy as np
 
 from domain import rules
 from domain.config import Config
+from domain.construction.buckets import gram
 from domain.construction.inputs import (
     CONCENTRATION_MIN_NEW,
     EPS,
@@ -379,8 +380,9 @@ class CorrelationSigned(Stages):
         m = returns.shape[1]
         if m < 2 or returns.shape[0] < max(min_obs, 2):
             return stated
-        with np.errstate(invalid="ignore", divide="ignore"):
-            signed = np.nan_to_num(np.corrcoef(returns, rowvar=False), nan=0.0)
+        centred = np.ascontiguousarray(returns.T - returns.mean(axis=0)[:, None])
+        with np.errstate(invalid="ignore"):
+            signed = np.nan_to_num(gram(centred), nan=0.0)  # the covariance's sign
         out = np.where(stated > 0, np.sign(signed) * stated, stated)
         np.fill_diagonal(out, 1.0)
         return out

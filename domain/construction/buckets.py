@@ -83,15 +83,15 @@ def _std(block: np.ndarray) -> np.ndarray:
 
 
 def _abs_corrcoef(block: np.ndarray) -> np.ndarray:
-    """`np.abs(np.corrcoef(block, rowvar=False))` for a fresh C-ordered (rows, k) float
-    block, k >= 2 and rows >= 2, by the same operations as np.cov and np.corrcoef (the
-    product of the centred block with its own transpose, as np.cov takes it), without
-    their overhead on a small block. np.corrcoef's clip to [-1, 1] then the absolute
-    value is the absolute value capped at 1 (both exact)."""
-    x = block.T
+    """`np.abs(np.corrcoef(block, rowvar=False))` for a (rows, k) float block, k >= 2
+    and rows >= 2, by the operations of np.cov and np.corrcoef, except that the product
+    of the centred block with its transpose is `gram`'s (np.cov's `dot` goes to BLAS,
+    whose sums differ in the last bits by CPU). np.corrcoef's clip to [-1, 1] then the
+    absolute value is the absolute value capped at 1 (both exact)."""
+    x = np.ascontiguousarray(block.T)
     mean = np.add.reduce(x, axis=1) / x.shape[1]
     x -= mean[:, None]
-    c = np.dot(x, x.T)
+    c = gram(x)
     c *= np.true_divide(1, x.shape[1] - 1)
     stddev = np.sqrt(np.diag(c))
     c /= stddev[:, None]
@@ -99,6 +99,16 @@ def _abs_corrcoef(block: np.ndarray) -> np.ndarray:
     np.abs(c, out=c)
     np.minimum(c, 1.0, out=c)
     return c
+
+
+def gram(x: np.ndarray) -> np.ndarray:
+    """`x @ x.T` of a (k, n) float array, the same bits on every CPU.
+
+    `np.dot` hands the product to BLAS, whose kernels (picked by CPU) add the n products
+    in orders of their own; numpy's einsum without `optimize` adds them in one order
+    of numpy's build, whatever the CPU (tests/integration/test_cpu_independence.py).
+    """
+    return np.einsum("ik,jk->ij", x, x, optimize=False)
 
 
 def correlation_drops(

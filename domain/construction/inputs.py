@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from domain import numerics
 from domain.buckets import UNKNOWN_BUCKET
 from domain.config import Config
 from domain.scoring import published_scores
@@ -343,7 +344,7 @@ class MarketReturns:
         lo = block * self.BLOCK
         hi = min(lo + self.BLOCK, self._market.shape[0])
         with np.errstate(invalid="ignore", divide="ignore"):
-            logs = np.log(self._closes[lo : hi + 1])
+            logs = numerics.log(self._closes[lo : hi + 1])
         priced = np.isfinite(logs).all(axis=1)
         rets = np.subtract(logs[1:], logs[:-1])
         self._market[lo:hi] = np.add.reduce(rets, axis=1) / rets.shape[1]
@@ -391,7 +392,7 @@ def log_returns(closes: np.ndarray) -> np.ndarray:
     if closes.shape[0] < 2:
         return np.zeros((0, closes.shape[1]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        logs = np.log(closes)
+        logs = numerics.log(closes)
     priced = np.isfinite(logs)  # exactly where a close is finite and above 0
     if priced.all():  # the common case: nothing to fill (np.diff's own subtraction)
         return np.subtract(logs[1:], logs[:-1])

@@ -196,12 +196,23 @@ SELECT id, step, date, asset, json_extract(payload, '$.event') AS event, payload
 FROM messages WHERE kind = 'notice';
 CREATE INDEX temp.notices_asset ON notices (asset, id);
 
--- held back: the asset's last decision of the step ends above its proposal's to_weight
+-- held back: the asset's last decision of the step ends above its proposal's to_weight;
+-- or (frozen) it blocked a trade up, and the asset ends the day at the weight the block
+-- kept lifted by no more than the day's costs (equity before / after them): it counts at
+-- the weight the block kept (docs/property-tests.md, "held-back excess")
 CREATE TEMP TABLE held AS
 SELECT d.step, d.asset, p.to_w
 FROM decisions d JOIN proposals p ON p.proposal_id = d.proposal_id
 WHERE d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.step = d.step AND x.asset = d.asset)
-  AND d.final_weight > p.to_w + :zero;
+  AND d.final_weight > p.to_w + :zero
+UNION ALL
+SELECT d.step, d.asset, d.final_weight
+FROM decisions d JOIN proposals p ON p.proposal_id = d.proposal_id
+JOIN equity e ON e.step = d.step
+JOIN snaps s ON s.step = d.step AND s.asset = d.asset
+WHERE d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.step = d.step AND x.asset = d.asset)
+  AND d.outcome = 'blocked' AND d.final_weight <= p.to_w + :zero AND e.equity > 0
+  AND s.weight <= d.final_weight * (e.equity + e.costs) / e.equity * (1 + :rel);
 
 -- positions held after each step (step -1: the starting book); a weight at or below ZERO is none
 CREATE TEMP TABLE pos AS

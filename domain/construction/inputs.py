@@ -174,7 +174,7 @@ class PlanInputs:
         key = ("returns", int(lookback))
         rets = self.memo.get(key)
         if rets is None:
-            rets = log_returns(self.closes[-(int(lookback) + 1) :])
+            rets = returns_of_logs(self._logs(int(lookback)))
             rets.flags.writeable = False
             self.memo[key] = rets
         return rets
@@ -187,7 +187,19 @@ class PlanInputs:
         whole = self.memo.get(("returns", int(lookback)))
         if whole is not None:
             return whole[:, columns]
-        return log_returns(self.closes[-(int(lookback) + 1) :][:, columns])
+        return returns_of_logs(self._logs(int(lookback))[:, columns])
+
+    def _logs(self, lookback: int) -> np.ndarray:
+        """`numerics.log` of the closes' last `lookback` + 1 rows: read from the run's
+        `MarketReturns` when the day has them (the same bits: the log is elementwise),
+        else computed from the closes."""
+        closes = self.closes
+        rows = min(lookback + 1, closes.shape[0])
+        day = self.day
+        if rows and day is not None and day.market is not None and day.closes is closes:
+            return day.market.logs(day.row - rows + 1, day.row)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return numerics.log(np.asarray(closes[closes.shape[0] - rows :], dtype=float))
 
     def market_volatility(self) -> float:
         """`market_volatility` of the closes (0 without), computed once per day (read
@@ -303,8 +315,14 @@ class DayMemo:
 
 
 class MarketReturns:
-    """The equal-weighted market's daily returns over a run's closes, so that a day's
-    `market_volatility` reads 20 of them instead of reducing its window again.
+    """A run's log closes and the equal-weighted market's daily returns, so that a day
+    slices its lookback's logs and its `market_volatility` reads 20 market returns
+    instead of taking the logs of its window and reducing it again.
+
+    The logs are `numerics.log` of the closes, computed in blocks of `BLOCK` rows when
+    first read; a day's `log_returns` from them has the bits of `log_returns` of its
+    window, since the log is elementwise and the differences and gap filling are the
+    same (`returns_of_logs`).
 
     The market's return from row r to r + 1 is the mean log return of every column, as
     `_market_volatility` finds it for a window whose closes are all priced (the same
@@ -321,9 +339,27 @@ class MarketReturns:
     def __init__(self, closes: np.ndarray) -> None:
         self._closes = closes
         rows = closes.shape[0]
+        self._logs = np.empty(closes.shape)
+        self._logged = np.zeros(-(-rows // self.BLOCK), dtype=bool)
         self._market = np.full(max(rows - 1, 0), np.nan)
         self._priced = np.zeros(max(rows - 1, 0), dtype=bool)
         self._done = np.zeros(-(-max(rows - 1, 0) // self.BLOCK), dtype=bool)
+
+    def logs(self, lo: int, hi: int) -> np.ndarray:
+        """`numerics.log` of the closes of rows `lo` .. `hi` inclusive (read-only view;
+        NaN where a close is missing or not above 0, as `log_returns` takes them)."""
+        if not 0 <= lo <= hi < self._closes.shape[0]:
+            raise IndexError(f"rows {lo}..{hi} outside 0..{self._closes.shape[0] - 1}")
+        for block in range(lo // self.BLOCK, hi // self.BLOCK + 1):
+            if not self._logged[block]:
+                start = block * self.BLOCK
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    part = numerics.log(self._closes[start : start + self.BLOCK])
+                self._logs[start : start + self.BLOCK] = part
+                self._logged[block] = True
+        out = self._logs[lo : hi + 1]
+        out.flags.writeable = False
+        return out
 
     def volatility(self, t: int) -> float | None:
         """`market_volatility` of the closes up to row `t` (its last 21 rows), or None
@@ -343,8 +379,7 @@ class MarketReturns:
         both of its rows are priced in every column."""
         lo = block * self.BLOCK
         hi = min(lo + self.BLOCK, self._market.shape[0])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            logs = numerics.log(self._closes[lo : hi + 1])
+        logs = self.logs(lo, hi)
         priced = np.isfinite(logs).all(axis=1)
         rets = np.subtract(logs[1:], logs[:-1])
         self._market[lo:hi] = np.add.reduce(rets, axis=1) / rets.shape[1]
@@ -392,7 +427,20 @@ def log_returns(closes: np.ndarray) -> np.ndarray:
     if closes.shape[0] < 2:
         return np.zeros((0, closes.shape[1]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        logs = numerics.log(closes)
+        return returns_of_logs(numerics.log(closes))
+
+
+def returns_of_logs(logs: np.ndarray) -> np.ndarray:
+    """`log_returns` of closes given as their `numerics.log` (NaN where missing).
+
+    Args:
+        logs: 2-D log closes, rows ascending.
+
+    Returns:
+        Array of shape (rows - 1, columns), as `log_returns`.
+    """
+    if logs.shape[0] < 2:
+        return np.zeros((0, logs.shape[1]))
     priced = np.isfinite(logs)  # exactly where a close is finite and above 0
     if priced.all():  # the common case: nothing to fill (np.diff's own subtraction)
         return np.subtract(logs[1:], logs[:-1])

@@ -20,6 +20,9 @@ raised for them (callers of np.log here silence those warnings anyway).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = ["exp", "log", "tanh"]
@@ -55,8 +58,30 @@ _EXPM1_Q = (
 _HALF_LN2 = 0.34657359027997264
 _SQRT_HALF = 0.7071067811865476
 _TANH_ONE = 22.0  # tanh(x) rounds to 1 from here on
+CHUNK = 32768
+"""Elements a function works on at once: each takes 15-30 passes over its input, which
+stay in the CPU's cache at this size (2-4x quicker on a whole run's closes than one pass
+over all of them). Each element's bits do not depend on the chunk it is in."""
 
 
+def _by_chunks(kernel: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
+    """`kernel` (elementwise, float64) applied to `CHUNK` elements at a time."""
+
+    @functools.wraps(kernel)
+    def apply(x: np.ndarray | float) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.size <= CHUNK:
+            return kernel(x)
+        flat = np.ascontiguousarray(x).reshape(-1)
+        out = np.empty_like(flat)
+        for start in range(0, flat.size, CHUNK):
+            out[start : start + CHUNK] = kernel(flat[start : start + CHUNK])
+        return out.reshape(x.shape)
+
+    return apply
+
+
+@_by_chunks
 def exp(x: np.ndarray | float) -> np.ndarray:
     """e ** x elementwise (fdlibm's e_exp), the same bits on every CPU.
 
@@ -83,6 +108,7 @@ def exp(x: np.ndarray | float) -> np.ndarray:
         return np.where(np.isnan(x), x, out)
 
 
+@_by_chunks
 def log(x: np.ndarray | float) -> np.ndarray:
     """Natural log elementwise (fdlibm's e_log), the same bits on every CPU.
 
@@ -108,8 +134,9 @@ def log(x: np.ndarray | float) -> np.ndarray:
         t2 = z * (g1 + w * (g3 + w * (g5 + w * g7)))
         big_r = t2 + t1
         hfsq = 0.5 * f * f
-        # fdlibm's choice of form by the top 20 fraction bits of x (in [1, 2)).
-        bits = (np.ldexp(np.abs(np.where(usable, x, 1.0)), 1 - e).view(np.int64) >> 32) & 0xFFFFF
+        # fdlibm's choice of form by the top 20 fraction bits of x, which are m's (x
+        # scaled by a power of 2, normalised even where x is subnormal).
+        bits = (m.view(np.int64) >> 32) & 0xFFFFF
         near = (bits > 0x6147A) & (bits < 0x6B851)
         hf_form = k * _LN2_HI - ((hfsq - (s * (hfsq + big_r) + k * _LN2_LO)) - f)
         plain_form = k * _LN2_HI - ((s * (f - big_r) - k * _LN2_LO) - f)
@@ -119,6 +146,7 @@ def log(x: np.ndarray | float) -> np.ndarray:
         return np.where(usable | (x == 0.0) | (x == np.inf), out, np.nan)
 
 
+@_by_chunks
 def tanh(x: np.ndarray | float) -> np.ndarray:
     """Hyperbolic tangent elementwise (fdlibm's s_tanh), the same bits on every CPU.
 

@@ -70,6 +70,26 @@ def test_function_when_scalar_or_shaped_input_then_same_shape():
     assert numerics.tanh(np.zeros((3, 4))).shape == (3, 4)
 
 
+def test_log_when_subnormal_or_near_sqrt2_then_within_one_ulp_of_c_library():
+    rng = np.random.default_rng(12)
+    tiny = rng.uniform(1, 2**52, 5_000) * 5e-324  # every subnormal magnitude
+    near = rng.uniform(1.37, 1.43, 5_000) * 2.0 ** rng.integers(-1000, 1000, 5_000)
+    xs = np.concatenate([tiny, near])  # near: fdlibm's other form (top fraction bits)
+    want = np.array([math.log(v) for v in xs.tolist()])
+    assert _ulps(numerics.log(xs), want).max() <= 1
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "tanh"])
+def test_function_when_input_spans_chunks_then_bits_of_one_pass(name):
+    function = getattr(numerics, name)
+    xs = np.abs(_inputs(name)) if name == "log" else _inputs(name)
+    grid = xs[: 3 * numerics.CHUNK].reshape(-1, 6)[:, ::2]  # 2-D, not contiguous
+    assert grid.size > numerics.CHUNK and not grid.flags.c_contiguous
+    one_pass = function.__wrapped__(grid)
+    got = function(grid)
+    assert got.shape == grid.shape and got.tobytes() == one_pass.tobytes()
+
+
 def _cpu_dependent_calls(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):

@@ -40,6 +40,11 @@ import sys
 import traceback
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: the recorder commits in-process there
+    fcntl = None
+
 from sim.run.signals import signals_deferred
 from sim.run.step_commit import (
     BUSY_TIMEOUT_S,
@@ -57,6 +62,12 @@ GROUP_STEPS = 32
 """The most steps the writer commits in one transaction: the steps that wait in the pipe
 when it takes the next are committed together (fewer commits and index pages rewritten
 when it is behind; each step still whole, in order)."""
+PIPE_BYTES = 1 << 20
+"""The pipe's capacity the run asks for (Linux's default is 64 KiB, three steps of a
+2,000-asset run): room for about 50 steps, so a writer behind for a few steps takes them
+together while the run goes on instead of making it wait at every step (figures in
+bench/README.md, tenth part). Where the system allows less, or has no such setting, the
+pipe keeps its size."""
 STALL_TIMEOUT_S = 2 * BUSY_TIMEOUT_S
 """How long the run waits for a writer that takes nothing from the pipe (or does not end
 when asked) before it kills the writer and fails: past the writer's own wait for a lock."""
@@ -87,6 +98,19 @@ def _plain_pickle(value: object) -> bytes:
     return buffer.getvalue()
 
 
+def _widen(fd: int) -> None:
+    """Ask for a `PIPE_BYTES` pipe on `fd`, or the system's most (Linux); else leave it."""
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if setting is None:
+        return
+    try:
+        most = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    except (OSError, ValueError):
+        most = PIPE_BYTES
+    with contextlib.suppress(OSError):  # over a user's pipe quota: the default size
+        fcntl.fcntl(fd, setting, min(PIPE_BYTES, most))
+
+
 class StepWriter:
     """The parent's end: starts the child, sends it steps, waits for it at `close`.
 
@@ -103,6 +127,7 @@ class StepWriter:
             start_new_session=True,
         )
         os.set_blocking(self._proc.stdin.fileno(), False)
+        _widen(self._proc.stdin.fileno())
         self._closed = False
         self._failure: RecordingError | None = None
         self._send_frame(_plain_pickle((str(path), tuple(statements))))

@@ -247,6 +247,19 @@ def test_step_writer_when_batch_sent_then_child_writes_it_with_the_statements(tm
     assert conn.execute("SELECT COUNT(*) FROM equity").fetchone() == (1,)
 
 
+@pytest.mark.skipif(
+    not hasattr(sim.run.step_writer.fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's"
+)
+def test_step_writer_when_started_then_pipe_holds_pipe_bytes_or_the_system_most(tmp_path):
+    most = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    recorder = _background_recorder(tmp_path / "pipe.db")
+    writer = recorder._writer
+    fd = writer._proc.stdin.fileno()
+    size = sim.run.step_writer.fcntl.fcntl(fd, sim.run.step_writer.fcntl.F_GETPIPE_SZ)
+    writer.close()
+    assert size == min(sim.run.step_writer.PIPE_BYTES, most) > 1 << 16
+
+
 def _frame(value: object) -> bytes:
     data = sim.run.step_writer._plain_pickle(value)
     return sim.run.step_writer._LENGTH.pack(len(data)) + data

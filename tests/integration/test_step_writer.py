@@ -252,12 +252,14 @@ def test_step_writer_when_batch_sent_then_child_writes_it_with_the_statements(tm
 )
 def test_step_writer_when_started_then_pipe_holds_pipe_bytes_or_the_system_most(tmp_path):
     most = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    if most <= 1 << 16:
+        pytest.skip(f"pipe-max-size {most} allows no pipe above the default 64 KiB")
     recorder = _background_recorder(tmp_path / "pipe.db")
-    writer = recorder._writer
+    writer, recorder._writer = recorder._writer, None
     fd = writer._proc.stdin.fileno()
     size = sim.run.step_writer.fcntl.fcntl(fd, sim.run.step_writer.fcntl.F_GETPIPE_SZ)
     writer.close()
-    assert size == min(sim.run.step_writer.PIPE_BYTES, most) > 1 << 16
+    assert size == min(sim.run.step_writer.PIPE_BYTES, most)
 
 
 def _frame(value: object) -> bytes:

@@ -21,11 +21,12 @@ import argparse
 import datetime as dt
 import importlib.util
 import os
+import resource
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,8 @@ from sim.run.market_data import build_market
 
 PEERS: tuple[str, ...] = ("backtrader", "bt")
 """The optional peer packages (the `bench` extra)."""
+ENGINES: tuple[str, ...] = ("bulwark", "backtrader", "bt")
+"""The engines in the order each round runs them."""
 TOP_N = 10
 MAX_PER_BUCKET = 4
 CAP = 0.20
@@ -364,53 +367,86 @@ def missing_peers() -> list[str]:
     return [name for name in PEERS if importlib.util.find_spec(name) is None]
 
 
-def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
-    t0 = time.perf_counter()
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children waited for so far:
+    Bulwark's writer process counts once the run has waited for it."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds, what `run` returned)."""
+    cpu0, t0 = _cpu_seconds(), time.perf_counter()
     out = run()
-    return time.perf_counter() - t0, out
+    return time.perf_counter() - t0, _cpu_seconds() - cpu0, out
+
+
+def ratios(times: Mapping[str, Sequence[float]], peer: str) -> tuple[float, list[float]]:
+    """Bulwark's time over `peer`'s: the ratio of the medians, and each round's ratio (the
+    two engines ran one after the other in a round, so a round's ratio is the pair least
+    apart in time; their spread shows how much the machine moved during the benchmark)."""
+    median = statistics.median(times["bulwark"]) / statistics.median(times[peer])
+    return median, [b / p for b, p in zip(times["bulwark"], times[peer], strict=True)]
 
 
 def bench(assets: int, days: int, rounds: int, seed: int) -> dict[str, Any]:
-    """Run the three engines A B C, A B C, ... on one workload; every wall time and each
-    engine's final equity."""
+    """Run the three engines A B C, A B C, ... on one workload; every wall and CPU time and
+    each engine's final equity."""
     import backtrader  # noqa: F401  (imported before the clock: no engine pays the import)
     import bt  # noqa: F401
 
     scenario = build_scenario(assets=assets, days=days, seed=seed)
     market = market_of(scenario)
-    times: dict[str, list[float]] = {"bulwark": [], "backtrader": [], "bt": []}
+    times: dict[str, list[float]] = {name: [] for name in ENGINES}
+    cpu: dict[str, list[float]] = {name: [] for name in ENGINES}
     final: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
         for r in range(rounds):
             db = os.path.join(tmp, f"round{r}.db")
-            wall, equity = _timed(lambda db=db: run_bulwark(scenario, db))
-            times["bulwark"].append(wall)
-            final["bulwark"] = float(equity[-1])
-            wall, value = _timed(lambda: run_backtrader(market))
-            times["backtrader"].append(wall)
-            final["backtrader"] = value
-            wall, equity = _timed(lambda: run_bt(market))
-            times["bt"].append(wall)
-            final["bt"] = float(equity[-1])
+            runs = {
+                "bulwark": lambda db=db: run_bulwark(scenario, db)[-1],
+                "backtrader": lambda: run_backtrader(market),
+                "bt": lambda: run_bt(market)[-1],
+            }
+            for name in ENGINES:
+                wall, used, value = _timed(runs[name])
+                times[name].append(wall)
+                cpu[name].append(used)
+                final[name] = float(value)
             print(
-                f"round {r + 1}: " + "  ".join(f"{k} {v[-1]:7.2f} s" for k, v in times.items()),
+                f"round {r + 1}: "
+                + "  ".join(f"{k} {times[k][-1]:7.2f} s ({cpu[k][-1]:.2f} CPU)" for k in ENGINES),
                 flush=True,
             )
-    return {"times": times, "final": final}
+    return {"times": times, "cpu": cpu, "final": final}
 
 
 def report(assets: int, days: int, result: dict[str, Any], load: Sequence[float]) -> str:
-    """The printout: medians, ratios, final equities, load average and versions."""
+    """The printout: medians, ratios (of the medians, and each round's), final equities,
+    the same for CPU time, load average and versions."""
     import backtrader
     import bt
 
     med = {k: statistics.median(v) for k, v in result["times"].items()}
+    cpu = {k: statistics.median(v) for k, v in result["cpu"].items()}
     lines = [
         f"workload   {assets} assets x {days} days, top {TOP_N}, <= {MAX_PER_BUCKET} a bucket, "
         f"cap {CAP:.0%}, {INVESTED:.0%} invested, commission {COMMISSION:.1%}",
-        *(f"{k:<11}{med[k]:8.2f} s median   final equity {result['final'][k]:14,.2f}" for k in med),
-        f"Bulwark/bt          {med['bulwark'] / med['bt']:6.2f}",
-        f"Bulwark/backtrader  {med['bulwark'] / med['backtrader']:6.3f}",
+        *(
+            f"{k:<11}{med[k]:8.2f} s median ({cpu[k]:.2f} s CPU)   "
+            f"final equity {result['final'][k]:14,.2f}"
+            for k in med
+        ),
+    ]
+    for peer, digits in (("bt", 2), ("backtrader", 3)):
+        for label, times in (("", result["times"]), (" CPU", result["cpu"])):
+            median, by_round = ratios(times, peer)
+            rounds = " / ".join(f"{x:.{digits}f}" for x in by_round)
+            lines.append(
+                f"{f'Bulwark/{peer}{label}':<22}{median:6.{digits}f}   (each round: {rounds})"
+            )
+    lines += [
         "load average  " + " / ".join(f"{x:.2f}" for x in load) + " (start / end, 1 min)",
         f"versions   python {sys.version.split()[0]}, bt {bt.__version__}, "
         f"backtrader {backtrader.__version__}, numpy {np.__version__}",

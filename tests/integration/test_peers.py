@@ -83,3 +83,13 @@ def test_main_when_peers_installed_then_prints_times_and_ratios(capsys) -> None:
     out = capsys.readouterr().out
     for name in ("bulwark", "backtrader", "bt", "Bulwark/bt", "Bulwark/backtrader", "load"):
         assert name in out
+    assert "Bulwark/bt CPU" in out
+    assert "Bulwark/backtrader CPU" in out
+    assert out.count("(each round: ") == 4
+
+
+def test_ratios_when_rounds_differ_then_ratio_of_medians_and_each_round_paired() -> None:
+    times = {"bulwark": [2.0, 3.0, 10.0], "bt": [1.0, 6.0, 4.0]}
+    median, by_round = peers.ratios(times, "bt")
+    assert median == 3.0 / 4.0  # the medians: 3.0 and 4.0, not of the same round
+    assert by_round == [2.0, 0.5, 2.5]

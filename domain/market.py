@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 
 import attrs
@@ -42,6 +42,45 @@ def _forward_fill(values: np.ndarray) -> np.ndarray:
 def column_order(bucket_of: Mapping[str, str]) -> tuple[str, ...]:
     """Tickers sorted by (bucket, ticker): the column order of every market."""
     return tuple(sorted(bucket_of, key=lambda ticker: (bucket_of[ticker], ticker)))
+
+
+class DayCloses(Mapping[str, float]):
+    """One row of a market's closes by ticker: the assets priced that day (a NaN close is
+    absent), each close a Python float read from the row when asked.
+
+    A day's closes are read a few dozen times (the book's valuation, the fills, the
+    snapshot rows), so nothing is converted for the other columns of a wide universe. The
+    row is the market's own, read-only, so the mapping never changes.
+    """
+
+    __slots__ = ("_col", "_priced", "_row")
+
+    def __init__(self, row: np.ndarray, col: Mapping[str, int]) -> None:
+        self._row = row
+        self._col = col
+        self._priced: tuple[str, ...] | None = None
+
+    def __getitem__(self, asset: str) -> float:
+        value = float(self._row[self._col[asset]])
+        if value != value:  # NaN: no close today
+            raise KeyError(asset)
+        return value
+
+    def __contains__(self, asset: object) -> bool:
+        j = self._col.get(asset)  # type: ignore[call-overload]
+        return j is not None and not math.isnan(self._row[j])
+
+    def _tickers(self) -> tuple[str, ...]:
+        if self._priced is None:
+            finite = ~np.isnan(self._row)
+            self._priced = tuple(t for t, j in self._col.items() if finite[j])
+        return self._priced
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tickers())
+
+    def __len__(self) -> int:
+        return len(self._tickers())
 
 
 @attrs.frozen(eq=False)
@@ -116,6 +155,10 @@ class MarketData:
         if lookback < 1:
             raise ValueError("lookback must be at least 1")
         return self.closes[max(0, t - lookback + 1) : t + 1]
+
+    def day_closes(self, t: int) -> DayCloses:
+        """Row `t`'s closes by ticker, in column order (`DayCloses`: NaN closes absent)."""
+        return DayCloses(self.closes[t], self._col)
 
     def price(self, asset: str, day: dt.date) -> float | None:
         """Last non-NaN close of `asset` on or before `day`; None when there is none."""

@@ -90,7 +90,7 @@ class BulwarkModel(mesa.Model):
         self.running = True
         self._column = {ticker: j for j, ticker in enumerate(self.market.tickers)}
         self._prices_key: int | None = None
-        self._prices: dict[str, float] = {}
+        self._prices: Mapping[str, float] = {}
         self._positions_key: int | None = None
         self._positions: dict[str, PositionView] = {}
         self._interventions = _by_simulated_day(scenario.interventions, self.sim_dates)
@@ -209,15 +209,10 @@ class BulwarkModel(mesa.Model):
         return self.bus.round
 
     @property
-    def prices_today(self) -> dict[str, float]:
+    def prices_today(self) -> Mapping[str, float]:
         """Today's closes of every asset that has one (computed once a day)."""
         if self._prices_key != self.t:
-            closes = self.market.closes[self.t]
-            row, tickers = closes.tolist(), self.market.tickers
-            if np.isnan(closes).any():
-                self._prices = {a: c for a, c in zip(tickers, row, strict=True) if c == c}
-            else:
-                self._prices = dict(zip(tickers, row, strict=True))
+            self._prices = self.market.day_closes(self.t)
             self._prices_key = self.t
         return self._prices
 

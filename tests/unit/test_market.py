@@ -120,6 +120,24 @@ def test_price_when_asset_not_yet_existing_or_unknown_then_none():
     assert market.price("ZZZ", dt.date(2021, 1, 6)) is None
 
 
+def test_day_closes_when_a_close_is_nan_then_absent_and_the_rest_plain_floats():
+    market = small_market()
+    for t in range(len(market.dates)):
+        row = market.closes[t].tolist()
+        expected = {a: c for a, c in zip(market.tickers, row, strict=True) if c == c}
+        closes = market.day_closes(t)
+        assert dict(closes) == expected
+        assert list(closes) == list(expected) and len(closes) == len(expected)
+        for asset in market.tickers:
+            assert (asset in closes) is (asset in expected)
+        assert all(type(closes[a]) is float for a in expected)
+    assert "ZZZ" not in market.day_closes(4)
+    with pytest.raises(KeyError):
+        market.day_closes(3)["X"]  # no close that day
+    with pytest.raises(KeyError):
+        market.day_closes(3)["ZZZ"]
+
+
 def test_window_when_called_then_rows_up_to_t_only():
     market = small_market()
     np.testing.assert_array_equal(market.window(2, 2), market.closes[1:3])

@@ -44,7 +44,6 @@ import json
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -74,6 +73,7 @@ from sim.compose import (
 )
 from sim.load.document import unmet_requirements, validate_files
 from sim.load.problems import ScenarioError
+from sim.pool import process_pool
 from sim.read.cli_help import HELP_FORMAT, Command, examples_epilog, overview
 from sim.read.console import make_console
 from sim.read.coverage_cli import coverage_command, dir_coverage_line
@@ -413,7 +413,7 @@ def cmd_run_dir(argv: Sequence[str], console: Console) -> int:
         return EXIT_INVALID
     job = functools.partial(run_one, options=options)
     if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with process_pool(jobs) as pool:
             rows = list(pool.map(job, paths))
     else:
         rows = [job(path) for path in paths]

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 import attrs
 
 from sim.api import RunResult, run_scenario
 from sim.compose import EXIT_CRASH, EXIT_FAILED_CHECKS, EXIT_OK, prepare, run_registry
+from sim.pool import process_pool
 from sim.read.ablation import FIGURES, Ablation, RunRow
 from sim.run.signals import stopped_by
 
@@ -124,7 +124,7 @@ def run_all(
     bar). Shared by `ablate` and `sim.mutate`."""
     rows: list[R] = []
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        with process_pool(min(workers, len(jobs))) as pool:
             for row in pool.map(run, jobs):
                 rows.append(row)
                 if on_done is not None:

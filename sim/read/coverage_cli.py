@@ -16,7 +16,6 @@ import json
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,6 +25,7 @@ from rich.table import Table
 from sim.compose import InvalidInput
 from sim.load.document import load_scenario, unmet_requirements
 from sim.load.problems import ScenarioError
+from sim.pool import process_pool
 from sim.read.cli_help import HELP_FORMAT, examples_epilog
 from sim.read.coverage import Coverage, RunCoverage, coverage_of, read_db, read_recorded
 from sim.read.queries import InspectError
@@ -118,7 +118,7 @@ def _run_paths(
     with tempfile.TemporaryDirectory(prefix="bulwark-coverage-") as folder:
         job = functools.partial(run_one, options=options(db=folder + "/"))
         if jobs > 1:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            with process_pool(jobs) as pool:
                 rows = list(pool.map(job, paths))
         else:
             rows = [job(path) for path in paths]

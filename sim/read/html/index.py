@@ -4,10 +4,10 @@ that ran, `<OUT>/<scenario>.html`, and `<OUT>/index.html` linking each with its 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
+from sim.pool import process_pool
 from sim.read.html.markup import cell, esc, page, table
 from sim.read.html.page import write_report
 
@@ -35,7 +35,7 @@ def write_dir_report(rows: Sequence[ScenarioRow], out_dir: str | Path, jobs: int
     folder.mkdir(parents=True, exist_ok=True)
     work = [(r.db, r.run_id, str(folder / f"{r.scenario}.html")) for r in rows if r.run_id]
     if jobs > 1 and len(work) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with process_pool(jobs) as pool:
             list(pool.map(_write_one, work))
     else:
         for job in work:
